@@ -1,0 +1,76 @@
+// Reads a GGUF file (versions 2 and 3) through a memory mapping and exposes zero-copy tensor views.
+// Everything is validated before use: a malformed file gives an Error naming the field and byte offset.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "core/mapped_file.h"
+#include "core/tensor_type.h"
+#include "format/gguf_value.h"
+
+namespace sy::gguf {
+
+inline constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
+inline constexpr uint32_t kDefaultAlignment = 32;
+inline constexpr uint32_t kMaxDims = 4;
+inline constexpr size_t kMaxTensorNameLength = 63;  // llama.cpp's GGML_MAX_NAME - 1
+inline constexpr int kMaxArrayDepth = 4;            // arrays of arrays nest at most this deep
+
+struct TensorInfo {
+  std::string name;
+  TensorType type = TensorType::kF32;
+  uint32_t n_dims = 0;
+  std::array<int64_t, kMaxDims> ne{1, 1, 1, 1};  // ggml order: ne[0] is the contiguous dimension
+  uint64_t offset = 0;                           // relative to the data section
+  uint64_t n_bytes = 0;
+  uint64_t info_offset = 0;  // where this tensor's info starts in the file (for error messages)
+  std::span<const uint8_t> data;  // view into the mapping
+
+  int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
+  std::string shape_string() const;  // "[64, 512]"
+};
+
+class File {
+ public:
+  // Maps and validates a file.
+  static Result<File> open(const std::filesystem::path& path);
+  // Validates bytes the caller keeps alive (fuzzing, in-memory tests). `source` names it in errors.
+  static Result<File> parse(std::span<const uint8_t> bytes, std::string source);
+
+  uint32_t version() const { return version_; }
+  uint32_t alignment() const { return alignment_; }
+  uint64_t data_offset() const { return data_offset_; }
+  uint64_t file_size() const { return bytes_.size(); }
+  const std::string& source() const { return source_; }
+
+  const std::vector<std::pair<std::string, Value>>& metadata() const { return metadata_; }
+  const Value* find(std::string_view key) const;
+
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  const TensorInfo* find_tensor(std::string_view name) const;
+
+ private:
+  friend class Parser;
+  std::shared_ptr<const MappedFile> mapping_;  // shared so tensor views can outlive a moved File
+  std::span<const uint8_t> bytes_;
+  std::string source_;
+  uint32_t version_ = 0;
+  uint32_t alignment_ = kDefaultAlignment;
+  uint64_t data_offset_ = 0;
+  std::vector<std::pair<std::string, Value>> metadata_;
+  std::unordered_map<std::string, size_t> metadata_index_;
+  std::vector<TensorInfo> tensors_;
+  std::unordered_map<std::string, size_t> tensor_index_;
+};
+
+}  // namespace sy::gguf
