@@ -2,11 +2,14 @@
 # Installs the Debian packages switchyard needs to build and test, skipping what is already there.
 set -euo pipefail
 packages=(g++-12 cmake ninja-build clang libclang-rt-14-dev libfmt-dev libexpected-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libbenchmark-dev libpcre2-dev nodejs npm python3)
+          libcli11-dev libgtest-dev libbenchmark-dev libpcre2-dev python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm may come from Debian or from NodeSource (whose nodejs bundles npm): check the commands.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   sudo_cmd=()

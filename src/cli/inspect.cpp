@@ -26,8 +26,6 @@ void run_inspect(const InspectOptions& opt) {
     fmt::print("  {:<40} {:<8} {:<24} {}\n", t.name, type_name(t.type), t.shape_string(), t.n_bytes);
 }
 
-}  // namespace
-
 void register_inspect(CLI::App& app) {
   auto opt = std::make_shared<InspectOptions>();
   auto* cmd = app.add_subcommand("inspect", "Show a GGUF model's architecture, routing, tensors and memory needs");
@@ -35,5 +33,9 @@ void register_inspect(CLI::App& app) {
   cmd->add_flag("--json", opt->json, "Print JSON instead of text");
   cmd->callback([opt] { run_inspect(*opt); });
 }
+
+}  // namespace
+
+SY_COMMAND(inspect, register_inspect);
 
 }  // namespace sy::cli
