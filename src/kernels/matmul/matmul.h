@@ -1,0 +1,34 @@
+// Matrix products with quantised weights: the policy half (threads, tiling) of the kernels. The inner loops
+// are the registry's vec_dot functions. Activations are converted once per call to the weight type's
+// vec_dot_type, exactly as ggml does, so results follow the reference's rounding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "core/error.h"
+#include "core/tensor_type.h"
+#include "core/thread_pool.h"
+
+namespace sy::kernels {
+
+// A 2-D weight matrix: n_rows rows of n_cols elements (ggml ne0 = n_cols), rows row_stride bytes apart.
+// A view: the bytes belong to the mapped file or the expert store.
+struct MatrixView {
+  TensorType type = TensorType::kF32;
+  int64_t n_cols = 0;
+  int64_t n_rows = 0;
+  const uint8_t* data = nullptr;
+  size_t row_stride = 0;
+};
+
+// y[t][r] = Σ_c W[r][c] · x[t][c] for t < n_tokens, r < n_rows.
+// x: [n_tokens][n_cols] f32, y: [n_tokens][n_rows] f32 (row-major, contiguous).
+// Fails (without touching y) only when the weight type has no kernels.
+Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// Dequantises row `row` of w into dst[n_cols] (e.g. an embedding lookup).
+Status dequantize_row(const MatrixView& w, int64_t row, float* dst);
+
+}  // namespace sy::kernels

@@ -1,0 +1,43 @@
+// The kernel tier of the tensor-type registry (STYLE.md §3): per type, dequantise, a reference quantiser and
+// dot products against activations converted to the type's `vec_dot_type` (as ggml does: Q8_0 activations
+// for Q4_0/Q5_0/Q8_0/MXFP4 weights, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants, F16 for F16, BF16 for BF16).
+// One file per type defines its QuantKernels; registry.cpp lists them. SIMD variants are chosen at run time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/tensor_type.h"
+
+namespace sy::kernels {
+
+// Dot product of one weight row (n elements of the weight type) with one activation row (n elements of
+// vec_dot_type). n is a multiple of both block sizes.
+using VecDotFn = float (*)(int64_t n, const void* weights, const void* activations);
+using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
+using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
+
+struct VecDotVariant {
+  const char* isa;  // "scalar", "avx2", "avx512", "avx512vnni"
+  VecDotFn fn;
+};
+
+struct QuantKernels {
+  TensorType type;
+  TensorType vec_dot_type;
+  DequantizeRowFn dequantize_row;  // required
+  QuantizeRowFn quantize_row;      // reference quantiser; nullptr if the type has none
+  VecDotFn vec_dot_ref;            // scalar reference, the ground truth for every SIMD variant
+  std::span<const VecDotVariant> simd_variants;  // fastest first; each checked against vec_dot_ref in tests
+};
+
+// nullptr when switchyard has no kernels for the type (e.g. the IQ formats).
+const QuantKernels* find_kernels(TensorType type);
+
+// The fastest dot product this CPU supports for the type (falls back to the scalar reference).
+VecDotFn best_vec_dot(const QuantKernels& kernels);
+
+// Every registered type's kernels (for tests and benchmarks).
+std::span<const QuantKernels* const> all_kernels();
+
+}  // namespace sy::kernels
