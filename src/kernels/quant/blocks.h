@@ -115,6 +115,10 @@ static_assert(sizeof(BlockMXFP4) == 17);
 // The MXFP4 code table, doubled so it is integral; mxfp4_scale halves the scale to compensate.
 inline constexpr int8_t kMxfp4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
+// The helpers below have internal linkage: the per-ISA files include this header too, and an inline function
+// with external linkage compiled there with AVX-512 flags could be the copy the linker keeps for everyone.
+namespace {  // NOLINT(cert-dcl59-cpp, google-build-namespaces)
+
 // 2^(e-128): the E8M0 scale 2^(e-127) halved for the doubled table. e = 0 and 1 are float subnormals.
 inline float mxfp4_scale(uint8_t e) {
   const uint32_t bits = e < 2 ? (0x00200000u << e) : (static_cast<uint32_t>(e - 1) << 23);
@@ -148,6 +152,9 @@ inline int nearest_int(float x) {
   return static_cast<int>(std::bit_cast<uint32_t>(shifted) & 0x007fffffu) - 0x00400000;
 }
 
+// Scalar files only: SIMD files use F16C (see simd/x86.h), for the same linkage reason.
 inline float f16(uint16_t h) { return fp16_to_fp32(h); }
+
+}  // namespace
 
 }  // namespace sy::kernels

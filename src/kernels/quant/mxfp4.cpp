@@ -3,6 +3,7 @@
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
+#include "kernels/quant/simd_decls.h"
 
 namespace sy::kernels {
 namespace {
@@ -56,9 +57,11 @@ float dot_mxfp4_q8_0_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
+constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_mxfp4_q8_0_avx512vnni}, {"avx2", dot_mxfp4_q8_0_avx2}};
+
 }  // namespace
 
 extern const QuantKernels kMXFP4Kernels = {TensorType::kMXFP4, TensorType::kQ8_0, dequantize_mxfp4, quantize_mxfp4,
-                                           dot_mxfp4_q8_0_ref, {}};
+                                           dot_mxfp4_q8_0_ref, kSimd};
 
 }  // namespace sy::kernels

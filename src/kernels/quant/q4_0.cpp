@@ -4,6 +4,7 @@
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
+#include "kernels/quant/simd_decls.h"
 
 namespace sy::kernels {
 namespace {
@@ -50,9 +51,11 @@ float dot_q4_0_q8_0_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
+constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q4_0_q8_0_avx512vnni}, {"avx2", dot_q4_0_q8_0_avx2}};
+
 }  // namespace
 
 extern const QuantKernels kQ4_0Kernels = {TensorType::kQ4_0, TensorType::kQ8_0, dequantize_q4_0, quantize_q4_0,
-                                          dot_q4_0_q8_0_ref, {}};
+                                          dot_q4_0_q8_0_ref, kSimd};
 
 }  // namespace sy::kernels

@@ -5,6 +5,7 @@
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
+#include "kernels/quant/simd_decls.h"
 
 namespace sy::kernels {
 namespace {
@@ -64,9 +65,11 @@ float dot_q5_0_q8_0_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
+constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q5_0_q8_0_avx512vnni}, {"avx2", dot_q5_0_q8_0_avx2}};
+
 }  // namespace
 
 extern const QuantKernels kQ5_0Kernels = {TensorType::kQ5_0, TensorType::kQ8_0, dequantize_q5_0, quantize_q5_0,
-                                          dot_q5_0_q8_0_ref, {}};
+                                          dot_q5_0_q8_0_ref, kSimd};
 
 }  // namespace sy::kernels

@@ -5,6 +5,7 @@
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/k_quant_common.h"
 #include "kernels/quant/quant.h"
+#include "kernels/quant/simd_decls.h"
 
 namespace sy::kernels {
 namespace {
@@ -66,9 +67,11 @@ float dot_q5_k_q8_k_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
+constexpr VecDotVariant kSimd[] = {{"avx512", dot_q5_k_q8_k_avx512}, {"avx2", dot_q5_k_q8_k_avx2}};
+
 }  // namespace
 
 extern const QuantKernels kQ5_KKernels = {TensorType::kQ5_K, TensorType::kQ8_K, dequantize_q5_k, quantize_q5_k,
-                                          dot_q5_k_q8_k_ref, {}};
+                                          dot_q5_k_q8_k_ref, kSimd};
 
 }  // namespace sy::kernels

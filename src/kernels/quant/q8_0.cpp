@@ -5,6 +5,7 @@
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
+#include "kernels/quant/simd_decls.h"
 
 namespace sy::kernels {
 namespace {
@@ -43,9 +44,11 @@ float dot_q8_0_q8_0_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
+constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q8_0_q8_0_avx512vnni}, {"avx2", dot_q8_0_q8_0_avx2}};
+
 }  // namespace
 
 extern const QuantKernels kQ8_0Kernels = {TensorType::kQ8_0, TensorType::kQ8_0, dequantize_q8_0, quantize_row_q8_0,
-                                          dot_q8_0_q8_0_ref, {}};
+                                          dot_q8_0_q8_0_ref, kSimd};
 
 }  // namespace sy::kernels
