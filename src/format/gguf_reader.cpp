@@ -116,7 +116,8 @@ Result<Value> Parser::read_value(ValueType type, std::string_view field, int dep
     case ValueType::kString: return read_string(field).map([](std::string s) { return Value(std::move(s)); });
     case ValueType::kArray: return read_array(field, depth).map([](Array a) { return Value(std::move(a)); });
   }
-  return error_at(pos_, "{}: unknown value type {}", field, static_cast<uint32_t>(type));
+  SY_ASSERT(false, "callers pass only value types checked against kValueTypeCount");
+  return Value();
 }
 
 Result<Array> Parser::read_array(std::string_view field, int depth) {
@@ -275,7 +276,7 @@ Status Parser::parse(File& file) {
     const uint64_t type_at = pos_;
     auto type = read<uint32_t>(field + " type");
     if (!type) return tl::unexpected(type.error());
-    if (*type >= kValueTypeCount) return error_at(type_at, "{}: unknown value type {}", field, *type);
+    if (*type >= kValueTypeCount) return error_at(type_at, "{} type: unknown value type {}", field, *type);
     if (*key == kAlignmentKey) alignment_at = type_at;
     auto value = read_value(static_cast<ValueType>(*type), field, 0);
     if (!value) return tl::unexpected(value.error());
