@@ -69,7 +69,9 @@ const std::vector<PreTokenizerSpec> kSpecs = {
      {kDeepseekV3Digits, kDeepseekV3Cjk, kDeepseekV3Main},
      false,
      {kDeepseekV3Digits, kDeepseekV3Cjk, kDeepseekV3MainHf}},
-    {"gpt-4o", {kGpt4o}, false, {kGpt4oHf}},
+    // o200k comes from tiktoken, which takes a word that is itself a token without running merges; the
+    // Hugging Face export says so with ignore_merges. llama.cpp merges anyway (the same ids in practice).
+    {"gpt-4o", {kGpt4o}, true, {kGpt4oHf}},
 };
 
 }  // namespace
