@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "tokenizer/utf8.h"
+#include "tokenizer/byte_level.h"
 
 namespace sy::tok {
 namespace {
@@ -12,38 +12,45 @@ bool heap_after(const auto& a, const auto& b) { return a.rank > b.rank || (a.ran
 
 }  // namespace
 
+BpeWordEncoder::BpeWordEncoder(const Vocab& vocab, bool ignore_merges) : vocab_(vocab), ignore_merges_(ignore_merges) {
+  const auto& symbols = byte_level_symbols();
+  for (int b = 0; b < 256; ++b) byte_token_[b] = vocab.find(symbols[b]).value_or(-1);
+}
+
 void BpeWordEncoder::try_add(int left, int right) {
   if (left < 0 || right < 0) return;
   const Symbol& l = symbols_[left];
   const Symbol& r = symbols_[right];
-  key_.assign(word_.substr(l.start, l.len));
-  key_ += ' ';
-  key_.append(word_.substr(r.start, r.len));
-  auto it = vocab_.merge_ranks.find(key_);
-  if (it == vocab_.merge_ranks.end()) return;
-  heap_.push_back({it->second, left, right, l.len + r.len});
+  if (l.id < 0 || r.id < 0) return;
+  auto it = vocab_.merge_table.find(Vocab::pair_key(l.id, r.id));
+  if (it == vocab_.merge_table.end()) return;
+  heap_.push_back({it->second.rank, left, right, it->second.result, l.len + r.len});
   std::push_heap(heap_.begin(), heap_.end(), [](const Bigram& a, const Bigram& b) { return heap_after(a, b); });
+}
+
+void BpeWordEncoder::emit_fallback(std::string_view bytes, std::vector<TokenId>& out) {
+  // Text a merge produced that is no token: one token per byte, skipping bytes the vocabulary cannot spell.
+  for (char c : bytes)
+    if (byte_token_[static_cast<uint8_t>(c)] >= 0) out.push_back(byte_token_[static_cast<uint8_t>(c)]);
 }
 
 void BpeWordEncoder::encode(std::string_view word, std::vector<TokenId>& out) {
   if (word.empty()) return;
   if (ignore_merges_) {
-    if (auto id = vocab_.find(word)) {
+    spelled_.clear();
+    byte_level_encode(word, spelled_);
+    if (auto id = vocab_.find(spelled_)) {
       out.push_back(*id);
       return;
     }
   }
-  word_ = word;
   symbols_.clear();
   heap_.clear();
-  for (size_t pos = 0; pos < word.size();) {
-    const size_t len = std::min(utf8_sequence_length(static_cast<uint8_t>(word[pos])), word.size() - pos);
-    const int index = static_cast<int>(symbols_.size());
-    symbols_.push_back({index - 1, pos + len == word.size() ? -1 : index + 1, static_cast<uint32_t>(pos),
-                        static_cast<uint32_t>(len)});
-    pos += len;
-  }
-  for (int i = 1; i < static_cast<int>(symbols_.size()); ++i) try_add(i - 1, i);
+  const int n = static_cast<int>(word.size());
+  for (int i = 0; i < n; ++i)
+    symbols_.push_back({i - 1, i + 1 == n ? -1 : i + 1, static_cast<uint32_t>(i), 1,
+                        byte_token_[static_cast<uint8_t>(word[static_cast<size_t>(i)])]});
+  for (int i = 1; i < n; ++i) try_add(i - 1, i);
 
   const auto cmp = [](const Bigram& a, const Bigram& b) { return heap_after(a, b); };
   while (!heap_.empty()) {
@@ -55,6 +62,7 @@ void BpeWordEncoder::encode(std::string_view word, std::vector<TokenId>& out) {
     // Skip pairs one of whose sides has changed since the pair was queued.
     if (l.len == 0 || r.len == 0 || l.next != b.right || l.len + r.len != b.size) continue;
     l.len += r.len;
+    l.id = b.result;
     r.len = 0;
     l.next = r.next;
     if (r.next >= 0) symbols_[r.next].prev = b.left;
@@ -63,17 +71,11 @@ void BpeWordEncoder::encode(std::string_view word, std::vector<TokenId>& out) {
   }
 
   for (int i = 0; i != -1; i = symbols_[i].next) {
-    const std::string_view piece = word.substr(symbols_[i].start, symbols_[i].len);
-    if (auto id = vocab_.find(piece)) {
-      out.push_back(*id);
-      continue;
-    }
-    // A merge produced text that is no token: fall back to one token per character, dropping what the
-    // vocabulary cannot spell (llama.cpp does the same).
-    for (size_t pos = 0; pos < piece.size();) {
-      const size_t len = std::min(utf8_sequence_length(static_cast<uint8_t>(piece[pos])), piece.size() - pos);
-      if (auto id = vocab_.find(piece.substr(pos, len))) out.push_back(*id);
-      pos += len;
+    const Symbol& s = symbols_[i];
+    if (s.id >= 0) {
+      out.push_back(s.id);
+    } else {
+      emit_fallback(word.substr(s.start, s.len), out);
     }
   }
 }

@@ -154,9 +154,9 @@ Result<std::vector<TokenId>> Tokenizer::encode(std::string_view raw, EncodeOptio
   if (v.kind == VocabKind::kBpe) {
     BpeWordEncoder bpe(v, impl_->ignore_merges);
     std::vector<std::string_view> words;
-    std::string spelled;
-    // Repeated words are common in real text; remembering their ids per call skips BPE for them.
-    std::unordered_map<std::string, std::vector<TokenId>> cache;
+    // Repeated words are common in real text; remembering their ids per call skips BPE for them. Keys view
+    // `text`, which outlives the cache.
+    std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;  // word -> ids in `out`
     for (const Fragment& f : fragments) {
       if (f.token >= 0) {
         out.push_back(f.token);
@@ -164,15 +164,17 @@ Result<std::vector<TokenId>> Tokenizer::encode(std::string_view raw, EncodeOptio
       }
       if (auto st = impl_->pre->split(f.text, words); !st) return tl::unexpected(st.error());
       for (std::string_view w : words) {
-        spelled.clear();
-        byte_level_encode(w, spelled);
-        if (auto it = cache.find(spelled); it != cache.end()) {
-          out.insert(out.end(), it->second.begin(), it->second.end());
+        if (auto it = cache.find(w); it != cache.end()) {
+          const auto [first, count] = it->second;
+          for (uint32_t i = 0; i < count; ++i) {
+            const TokenId id = out[first + i];  // copied first: push_back may reallocate
+            out.push_back(id);
+          }
           continue;
         }
         const size_t before = out.size();
-        bpe.encode(spelled, out);
-        if (cache.size() < 65536) cache.emplace(spelled, std::vector<TokenId>(out.begin() + before, out.end()));
+        bpe.encode(w, out);
+        cache.emplace(w, std::pair{static_cast<uint32_t>(before), static_cast<uint32_t>(out.size() - before)});
       }
     }
   } else {

@@ -73,8 +73,7 @@ class MetadataReader {
 bool is_valid_token_type(int32_t value) { return value >= 0 && value <= 6; }
 
 std::optional<TokenId> Vocab::find(std::string_view text) const {
-  // A transparent hash would avoid this copy; lookups here are off the hot path.
-  auto it = token_ids.find(std::string(text));
+  auto it = token_ids.find(text);
   if (it == token_ids.end()) return std::nullopt;
   return it->second;
 }
@@ -103,8 +102,9 @@ Status Vocab::finish(std::string_view source) {
     token_ids[tokens[i]] = static_cast<TokenId>(i);
   }
 
-  merge_ranks.clear();
-  merge_ranks.reserve(merges.size());
+  merge_table.clear();
+  merge_table.reserve(merges.size());
+  std::string merged;
   for (size_t r = 0; r < merges.size(); ++r) {
     const std::string& m = merges[r];
     // The separator is the first space after the first character: a left part never starts with one.
@@ -114,11 +114,16 @@ Status Vocab::finish(std::string_view source) {
                   r, m);
     const std::string_view left = std::string_view(m).substr(0, sep);
     const std::string_view right = std::string_view(m).substr(sep + 1);
-    if (!find(left))
+    const auto left_id = find(left), right_id = find(right);
+    if (!left_id)
       return fail(ErrorCode::kInvalidInput, "{}: merge {} ('{}') names unknown token '{}'", source, r, m, left);
-    if (!find(right))
+    if (!right_id)
       return fail(ErrorCode::kInvalidInput, "{}: merge {} ('{}') names unknown token '{}'", source, r, m, right);
-    merge_ranks.try_emplace(m, static_cast<int32_t>(r));  // a repeated merge keeps its first (best) rank
+    merged.assign(left);
+    merged += right;
+    const TokenId result = find(merged).value_or(-1);
+    // A repeated merge keeps its first (best) rank.
+    merge_table.try_emplace(pair_key(*left_id, *right_id), Merge{static_cast<int32_t>(r), result});
   }
 
   const auto check_id = [&](const std::optional<TokenId>& id, std::string_view what) -> Status {
@@ -161,6 +166,9 @@ Result<Vocab> load_vocab(const gguf::File& file) {
 
   auto tokens = md.array("tokenizer.ggml.tokens", ValueType::kString, kMaxVocabTokens);
   if (!tokens) return tl::unexpected(tokens.error());
+  if ((*tokens)->items.empty())
+    return fail(ErrorCode::kInvalidInput, "{}: tokenizer.ggml.tokens is empty: the vocabulary has no tokens",
+                file.source());
   v.tokens.reserve((*tokens)->items.size());
   for (const Value& t : (*tokens)->items) v.tokens.push_back(*t.as_string());
 

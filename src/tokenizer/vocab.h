@@ -61,11 +61,22 @@ struct Vocab {
   std::optional<std::string> chat_template;
 
   // Derived lookups (filled by finish()).
-  std::unordered_map<std::string, TokenId> token_ids;  // text -> id; a repeated text keeps its last id
-  std::unordered_map<std::string, int32_t> merge_ranks;  // "left right" -> rank
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Merge {
+    int32_t rank;
+    TokenId result;  // the token the pair merges into, or -1 when the merged text is no token
+  };
+  std::unordered_map<std::string, TokenId, TextHash, std::equal_to<>> token_ids;  // a repeated text keeps its last id
+  std::unordered_map<uint64_t, Merge> merge_table;  // (left id << 32 | right id) -> merge; parts are tokens
 
   size_t size() const { return tokens.size(); }
   std::optional<TokenId> find(std::string_view text) const;
+  static uint64_t pair_key(TokenId left, TokenId right) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
+  }
   TokenType type(TokenId id) const { return types[static_cast<size_t>(id)]; }
 
   // Builds the lookups and checks everything that refers to something else: types and scores match the
