@@ -20,6 +20,9 @@ EnvPtr child_of(const EnvPtr& parent) {
 
 [[noreturn]] void raise(std::string message) { throw TemplateError{std::move(message)}; }
 
+// Work units of one loop iteration: it builds the `loop` object (nine entries) besides evaluating its body.
+constexpr uint64_t kLoopIterationCost = 10;
+
 // True when `name` is read anywhere in the nodes (macros see `varargs` / `kwargs` only if they use them).
 bool reads_identifier(const Node* node, std::string_view name) {
   if (!node) return false;
@@ -189,7 +192,10 @@ Value Interpreter::evaluate_node(const Node& node, const EnvPtr& env) {
       CallArgs args = evaluate_arguments(node.args, env);
       const Value fn = evaluate(*node.a, env);
       if (!fn.is(ValueKind::kFunction)) {
-        const std::string what = node.a->kind == NodeKind::kIdentifier ? fmt::format("'{}'", node.a->text) : "expression";
+        std::string what = "expression";
+        if (node.a->kind == NodeKind::kIdentifier) what = fmt::format("'{}'", node.a->text);
+        if (node.a->kind == NodeKind::kMember && !node.a->computed && node.a->b->kind == NodeKind::kIdentifier)
+          what = fmt::format("method '{}'", node.a->b->text);
         raise(fmt::format("{} is {}, not a function", what, kind_name(fn.kind)));
       }
       return call_value(fn, args, env);
@@ -451,6 +457,7 @@ Value Interpreter::evaluate_for(const Node& node, const EnvPtr& env) {
   bool no_iteration = true;
   const auto n = static_cast<double>(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
+    charge(kLoopIterationCost);
     Value loop = Value::make_object();
     ObjectData& l = *loop.object;
     const auto di = static_cast<double>(i);

@@ -20,7 +20,7 @@ namespace sy::chat {
 struct RenderLimits {
   size_t max_output_bytes = size_t{8} << 20;  // also the largest string a template may build
   size_t max_items = size_t{1} << 20;         // largest list a template may build (range(), `+`)
-  uint64_t max_work = uint64_t{1} << 28;      // nodes evaluated + bytes and items created
+  uint64_t max_work = uint64_t{1} << 26;      // nodes evaluated + bytes and items created (~seconds)
   int max_call_depth = 100;                   // nested macro calls
 };
 

@@ -9,14 +9,6 @@
 
 namespace sy::chat {
 
-void ObjectData::erase(const std::string& key) {
-  auto it = index.find(key);
-  if (it == index.end()) return;
-  entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(it->second));
-  index.clear();
-  for (size_t i = 0; i < entries.size(); ++i) index.emplace(entries[i].first, i);
-}
-
 const char* kind_name(ValueKind kind) {
   switch (kind) {
     case ValueKind::kUndefined: return "undefined";
@@ -141,8 +133,10 @@ void append_json(std::string& out, const Value& v, const JsonOptions& o, int dep
     case ValueKind::kInteger:
     case ValueKind::kFloat: out += std::isfinite(v.number) ? js_number_to_string(v.number) : "null"; return;
     case ValueKind::kString: string_out(*v.str); return;
-    case ValueKind::kArray:
-    case ValueKind::kTuple: {
+    case ValueKind::kTuple:
+      // The reference's JSON writer has no case for tuples, so printing one fails there too.
+      throw TemplateError{"cannot print a tuple or convert it to JSON (the reference implementation cannot either)"};
+    case ValueKind::kArray: {
       const auto& items = *v.array;
       const bool pretty = o.indent > 0 && !items.empty();
       out += '[';

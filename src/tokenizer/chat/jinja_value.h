@@ -77,24 +77,36 @@ struct Value {
   }
 };
 
-// Insertion-ordered string map (JS Map semantics: re-setting a key keeps its place).
+// Insertion-ordered string map (JS Map semantics: re-setting a key keeps its place). Small maps (loop
+// variables, most message objects) are searched linearly; a hash index is built once they grow.
 struct ObjectData {
   std::vector<std::pair<std::string, Value>> entries;
-  std::unordered_map<std::string, size_t> index;
 
   const Value* find(const std::string& key) const {
-    auto it = index.find(key);
-    return it == index.end() ? nullptr : &entries[it->second].second;
+    if (index_.empty()) {
+      for (const auto& [k, v] : entries)
+        if (k == key) return &v;
+      return nullptr;
+    }
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : &entries[it->second].second;
   }
   void set(const std::string& key, Value value) {
-    auto [it, inserted] = index.emplace(key, entries.size());
-    if (inserted) {
-      entries.emplace_back(key, std::move(value));
-    } else {
-      entries[it->second].second = std::move(value);
+    if (Value* existing = const_cast<Value*>(find(key))) {
+      *existing = std::move(value);
+      return;
+    }
+    entries.emplace_back(key, std::move(value));
+    if (!index_.empty()) {
+      index_.emplace(key, entries.size() - 1);
+    } else if (entries.size() > kLinearLimit) {
+      for (size_t i = 0; i < entries.size(); ++i) index_.emplace(entries[i].first, i);
     }
   }
-  void erase(const std::string& key);
+
+ private:
+  static constexpr size_t kLinearLimit = 16;
+  std::unordered_map<std::string, size_t> index_;
 };
 
 inline Value Value::make_object(ValueKind kind) {
