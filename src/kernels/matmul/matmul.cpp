@@ -9,7 +9,8 @@ namespace sy::kernels {
 
 Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
   const QuantKernels* k = find_kernels(w.type);
-  if (k == nullptr) return fail(ErrorCode::kUnsupported, "matmul: no kernels for tensor type {}", type_name(w.type));
+  if (k == nullptr || k->vec_dot_ref == nullptr)
+    return fail(ErrorCode::kUnsupported, "matmul: no kernels for tensor type {}", type_name(w.type));
   const QuantKernels* act = find_kernels(k->vec_dot_type);
   SY_ASSERT(act != nullptr && act->quantize_row != nullptr, "every vec_dot_type has a quantiser");
   // Convert every activation row once: [n_tokens][row_bytes(vec_dot_type, n_cols)].

@@ -25,7 +25,8 @@ struct MatrixView {
 
 // y[t][r] = Σ_c W[r][c] · x[t][c] for t < n_tokens, r < n_rows.
 // x: [n_tokens][n_cols] f32, y: [n_tokens][n_rows] f32 (row-major, contiguous).
-// Fails (without touching y) only when the weight type has no kernels.
+// Fails (without touching y) only when the weight type has no dot product (no kernels, or an activation-only
+// type such as Q8_K).
 Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
 // Dequantises row `row` of w into dst[n_cols] (e.g. an embedding lookup).

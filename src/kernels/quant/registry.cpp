@@ -9,9 +9,25 @@ namespace sy::kernels {
 extern const QuantKernels kF32Kernels;
 extern const QuantKernels kF16Kernels;
 extern const QuantKernels kBF16Kernels;
+extern const QuantKernels kQ4_0Kernels;
+extern const QuantKernels kQ4_1Kernels;
+extern const QuantKernels kQ5_0Kernels;
+extern const QuantKernels kQ5_1Kernels;
+extern const QuantKernels kQ8_0Kernels;
+extern const QuantKernels kQ8_1Kernels;
+extern const QuantKernels kQ2_KKernels;
+extern const QuantKernels kQ3_KKernels;
+extern const QuantKernels kQ4_KKernels;
+extern const QuantKernels kQ5_KKernels;
+extern const QuantKernels kQ6_KKernels;
+extern const QuantKernels kQ8_KKernels;
+extern const QuantKernels kMXFP4Kernels;
 
 namespace {
-constexpr std::array<const QuantKernels*, 3> kAll = {&kF32Kernels, &kF16Kernels, &kBF16Kernels};
+constexpr std::array<const QuantKernels*, 16> kAll = {
+    &kF32Kernels,  &kF16Kernels,  &kBF16Kernels, &kQ4_0Kernels, &kQ4_1Kernels, &kQ5_0Kernels,
+    &kQ5_1Kernels, &kQ8_0Kernels, &kQ8_1Kernels, &kQ2_KKernels, &kQ3_KKernels, &kQ4_KKernels,
+    &kQ5_KKernels, &kQ6_KKernels, &kQ8_KKernels, &kMXFP4Kernels};
 }  // namespace
 
 const QuantKernels* find_kernels(TensorType type) {

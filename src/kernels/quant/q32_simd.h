@@ -1,0 +1,75 @@
+// The shared loop of the 32-element formats that take Q8_0 activations (Q4_0, Q5_0, Q8_0, MXFP4). Each type's
+// per-ISA file supplies only how to decode one block into 32 weight bytes; this loop does the integer dot
+// product per block and the float scaling. Included only by *_avx2.cpp / *_avx512vnni.cpp files.
+#pragma once
+
+#include "kernels/quant/blocks.h"
+#include "kernels/simd/x86.h"
+
+namespace sy::kernels {
+namespace {  // NOLINT: one copy per ISA, see simd/x86.h
+
+#if defined(__AVX2__)
+// Decoder: static __m256i signed_codes(const Block&) (int8 weights, any value) and
+// static float scale(const Block&).
+template <typename Block, typename Decoder>
+float dot_q32_q8_0_avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const Block*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  const int64_t nb = n / kQK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 1 < nb; i += 2) {
+    const __m256i p0 = dot_i8x4(Decoder::signed_codes(x[i]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs)));
+    const __m256i p1 =
+        dot_i8x4(Decoder::signed_codes(x[i + 1]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i + 1].qs)));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(Decoder::scale(x[i]) * f16_scalar(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(Decoder::scale(x[i + 1]) * f16_scalar(y[i + 1].d)), _mm256_cvtepi32_ps(p1),
+                           acc1);
+  }
+  for (; i < nb; ++i) {
+    const __m256i p = dot_i8x4(Decoder::signed_codes(x[i]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs)));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(Decoder::scale(x[i]) * f16_scalar(y[i].d)), _mm256_cvtepi32_ps(p), acc0);
+  }
+  return hsum(_mm256_add_ps(acc0, acc1));
+}
+#endif
+
+#if defined(__AVX512VNNI__)
+// Two blocks per 512-bit register. VNNI multiplies unsigned by signed bytes, so the decoder gives unsigned
+// codes u with w = u − kOffset; Σ w·a = Σ u·a − kOffset·Σ a, both exact in int32.
+// Decoder: static __m256i unsigned_codes(const Block&), static constexpr int kOffset, static float scale(...).
+template <typename Block, typename Decoder>
+float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const Block*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  const int64_t nb = n / kQK;
+  const __m512i ones = _mm512_set1_epi8(1);
+  const __m512i offset = _mm512_set1_epi32(Decoder::kOffset);
+  __m512 acc = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 1 < nb; i += 2) {
+    const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[i])),
+                                         Decoder::unsigned_codes(x[i + 1]), 1);
+    const __m512i q = load_2x256(y[i].qs, y[i + 1].qs);
+    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
+    const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
+    const __m512i isum = _mm512_sub_epi32(dot, _mm512_mullo_epi32(sum_q, offset));
+    const __m512 d = set_2x8(Decoder::scale(x[i]) * f16_scalar(y[i].d), Decoder::scale(x[i + 1]) * f16_scalar(y[i + 1].d));
+    acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum), acc);
+  }
+  float sum = _mm512_reduce_add_ps(acc);
+  if (i < nb) {
+    const __m256i u = Decoder::unsigned_codes(x[i]);
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
+    const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, q);
+    const __m256i sum_q = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
+    const int isum = hsum_i32(dot) - Decoder::kOffset * hsum_i32(sum_q);
+    sum += Decoder::scale(x[i]) * f16_scalar(y[i].d) * static_cast<float>(isum);
+  }
+  return sum;
+}
+#endif
+
+}  // namespace
+}  // namespace sy::kernels

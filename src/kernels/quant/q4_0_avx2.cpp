@@ -1,0 +1,17 @@
+// Q4_0 · Q8_0 with AVX2.
+#include "kernels/quant/q32_simd.h"
+#include "kernels/quant/simd_decls.h"
+
+namespace sy::kernels {
+namespace {
+struct DecodeQ4_0 {
+  static __m256i signed_codes(const BlockQ4_0& b) { return _mm256_sub_epi8(nibbles_32(b.qs), _mm256_set1_epi8(8)); }
+  static float scale(const BlockQ4_0& b) { return f16_scalar(b.d); }
+};
+}  // namespace
+
+float dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
+  return dot_q32_q8_0_avx2<BlockQ4_0, DecodeQ4_0>(n, w, a);
+}
+
+}  // namespace sy::kernels

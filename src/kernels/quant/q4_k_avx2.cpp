@@ -1,0 +1,42 @@
+// Q4_K · Q8_K with AVX2. Per 64-element chunk: low nibbles are one sub-block, high nibbles the next; the
+// unsigned codes multiply the signed activations directly (15·127·2 fits int16) and the 6-bit scales are
+// applied in the int16 → int32 step, so each super-block's integer sum is exact.
+#include "kernels/quant/blocks.h"
+#include "kernels/quant/simd_decls.h"
+#include "kernels/simd/x86.h"
+
+namespace sy::kernels {
+
+float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0.f;
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    alignas(32) int16_t sc[8], m16[16];
+    for (int j = 0; j < 8; ++j) {
+      uint8_t s, m;
+      scale_min_k4(j, x[i].scales, s, m);
+      sc[j] = s;
+      m16[2 * j] = m16[2 * j + 1] = m;  // bsums are per 16 elements: two per sub-block
+    }
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
+    const int min_sum = hsum_i32(_mm256_madd_epi16(bsums, _mm256_load_si256(reinterpret_cast<const __m256i*>(m16))));
+    __m256i sumi = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * c));
+      const __m256i lo = _mm256_and_si256(q, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      const __m256i a_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + 64 * c));
+      const __m256i a_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + 64 * c + 32));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a_lo), _mm256_set1_epi16(sc[2 * c])));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a_hi), _mm256_set1_epi16(sc[2 * c + 1])));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(f16_scalar(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
+    mins += f16_scalar(x[i].dmin) * y[i].d * static_cast<float>(min_sum);
+  }
+  return hsum(acc) - mins;
+}
+
+}  // namespace sy::kernels

@@ -1,0 +1,17 @@
+// Q8_0 · Q8_0 with AVX2.
+#include "kernels/quant/q32_simd.h"
+#include "kernels/quant/simd_decls.h"
+
+namespace sy::kernels {
+namespace {
+struct DecodeQ8_0 {
+  static __m256i signed_codes(const BlockQ8_0& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
+  static float scale(const BlockQ8_0& b) { return f16_scalar(b.d); }
+};
+}  // namespace
+
+float dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
+  return dot_q32_q8_0_avx2<BlockQ8_0, DecodeQ8_0>(n, w, a);
+}
+
+}  // namespace sy::kernels

@@ -1,0 +1,20 @@
+// Q8_0 · Q8_0 with AVX-512 VNNI: flipping the sign bit turns int8 w into unsigned w + 128.
+#include "kernels/quant/q32_simd.h"
+#include "kernels/quant/simd_decls.h"
+
+namespace sy::kernels {
+namespace {
+struct DecodeQ8_0 {
+  static constexpr int kOffset = 128;
+  static __m256i unsigned_codes(const BlockQ8_0& b) {
+    return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), _mm256_set1_epi8(-128));
+  }
+  static float scale(const BlockQ8_0& b) { return f16_scalar(b.d); }
+};
+}  // namespace
+
+float dot_q8_0_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
+  return dot_q32_q8_0_avx512vnni<BlockQ8_0, DecodeQ8_0>(n, w, a);
+}
+
+}  // namespace sy::kernels

@@ -1,0 +1,33 @@
+// The per-ISA dot products, defined in <type>_<isa>.cpp and listed in each type's simd_variants. Only the
+// registry's selection (after checking the CPU) may call them.
+#pragma once
+
+#include <cstdint>
+
+namespace sy::kernels {
+
+#define SY_DECLARE_DOT(name) float name(int64_t n, const void* w, const void* a)
+SY_DECLARE_DOT(dot_f32_avx2);
+SY_DECLARE_DOT(dot_f32_avx512);
+SY_DECLARE_DOT(dot_f16_avx2);
+SY_DECLARE_DOT(dot_f16_avx512);
+SY_DECLARE_DOT(dot_bf16_avx2);
+SY_DECLARE_DOT(dot_bf16_avx512);
+SY_DECLARE_DOT(dot_bf16_avx512bf16);
+SY_DECLARE_DOT(dot_q4_0_q8_0_avx2);
+SY_DECLARE_DOT(dot_q4_0_q8_0_avx512vnni);
+SY_DECLARE_DOT(dot_q5_0_q8_0_avx2);
+SY_DECLARE_DOT(dot_q5_0_q8_0_avx512vnni);
+SY_DECLARE_DOT(dot_q8_0_q8_0_avx2);
+SY_DECLARE_DOT(dot_q8_0_q8_0_avx512vnni);
+SY_DECLARE_DOT(dot_mxfp4_q8_0_avx2);
+SY_DECLARE_DOT(dot_mxfp4_q8_0_avx512vnni);
+SY_DECLARE_DOT(dot_q4_k_q8_k_avx2);
+SY_DECLARE_DOT(dot_q4_k_q8_k_avx512);
+SY_DECLARE_DOT(dot_q5_k_q8_k_avx2);
+SY_DECLARE_DOT(dot_q5_k_q8_k_avx512);
+SY_DECLARE_DOT(dot_q6_k_q8_k_avx2);
+SY_DECLARE_DOT(dot_q6_k_q8_k_avx512);
+#undef SY_DECLARE_DOT
+
+}  // namespace sy::kernels

@@ -1,0 +1,72 @@
+// Every SIMD variant this CPU supports against the scalar reference, over many random rows and lengths.
+// Integer block sums are exact in both, so the only allowed difference is float summation order.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernel_test_util.h"
+#include "kernels/quant/quant.h"
+#include "kernels/simd/cpu_features.h"
+
+namespace sy::kernels {
+namespace {
+
+// Σ|a_i|·(|w_i| + max|w|) bounds every partial sum either side can form (the max term covers the K formats'
+// separately accumulated minimums), so float reordering moves the result by at most a few ulps of it.
+double reorder_tolerance(const QuantKernels& k, const QuantKernels& act, const void* w, const void* a, int64_t n) {
+  std::vector<float> wf(static_cast<size_t>(n)), af(static_cast<size_t>(n));
+  k.dequantize_row(w, wf.data(), n);
+  act.dequantize_row(a, af.data(), n);
+  double wmax = 0, s = 0;
+  for (float v : wf) wmax = std::max(wmax, static_cast<double>(std::fabs(v)));
+  for (int64_t i = 0; i < n; ++i) s += std::fabs(af[i]) * (std::fabs(wf[i]) + wmax);
+  return 2e-6 * s + 1e-30;
+}
+
+TEST(SimdVecDot, EverySupportedVariantMatchesTheReference) {
+  const CpuFeatures& cpu = cpu_features();
+  std::mt19937 rng(1234);
+  int checked_variants = 0;
+  for (const QuantKernels* k : all_kernels()) {
+    if (k->vec_dot_ref == nullptr) continue;
+    const QuantKernels* act = find_kernels(k->vec_dot_type);
+    const int64_t block = std::max(traits(k->type).block_elems, traits(act->type).block_elems);
+    for (const VecDotVariant& v : k->simd_variants) {
+      if (!cpu.supports(v.isa)) continue;
+      ++checked_variants;
+      for (int trial = 0; trial < 60; ++trial) {
+        // Lengths: 1..17 blocks (odd counts exercise the paired loops' tails), plus a few long rows.
+        const int64_t n = block * (trial < 51 ? 1 + trial % 17 : 64 + trial);
+        const bool random_bytes = trial % 3 != 0;
+        const auto w = test::make_rows(k->type, 1, n, rng, random_bytes);
+        const auto x = test::gaussian(static_cast<size_t>(n), rng);
+        std::vector<uint8_t> a(row_bytes(act->type, static_cast<uint64_t>(n)));
+        act->quantize_row(x.data(), a.data(), n);
+        const float ref = k->vec_dot_ref(n, w.data(), a.data());
+        const float got = v.fn(n, w.data(), a.data());
+        ASSERT_NEAR(got, ref, reorder_tolerance(*k, *act, w.data(), a.data(), n))
+            << type_name(k->type) << " " << v.isa << " n=" << n << " trial " << trial;
+      }
+    }
+  }
+  if (cpu.avx2) EXPECT_GE(checked_variants, 10) << cpu.to_string();
+}
+
+TEST(SimdVecDot, BestVariantIsTheFirstSupported) {
+  const CpuFeatures& cpu = cpu_features();
+  for (const QuantKernels* k : all_kernels()) {
+    if (k->vec_dot_ref == nullptr) continue;
+    VecDotFn expected = k->vec_dot_ref;
+    for (const VecDotVariant& v : k->simd_variants)
+      if (cpu.supports(v.isa)) {
+        expected = v.fn;
+        break;
+      }
+    EXPECT_EQ(best_vec_dot(*k), expected) << type_name(k->type);
+  }
+}
+
+}  // namespace
+}  // namespace sy::kernels
