@@ -33,6 +33,9 @@ struct Case {
   std::string seq;    // s8, s32, s100
 };
 
+// Readable test names in ctest instead of the bytes of the struct.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << "/" << c.seq; }
+
 Tier tier_of(const std::string& model) {
   if (model.ends_with(".f32")) return Tier::kF32;
   if (model.ends_with(".f16")) return Tier::kF16;
