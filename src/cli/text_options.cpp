@@ -1,0 +1,69 @@
+#include "cli/text_options.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "core/error.h"
+
+namespace sy::cli {
+
+TextModel load_text_model(const std::string& path) {
+  auto model = value_or_throw(model::Model::open(path));
+  auto tokenizer = value_or_throw(tok::Tokenizer::from_gguf(model->file()));
+  return TextModel{std::move(model), std::move(tokenizer)};
+}
+
+void add_sampling_options(CLI::App* cmd, SamplingOptions& opt) {
+  auto& p = opt.params;
+  cmd->add_option("--temp", p.temperature, "Temperature (0 = greedy: the lowest id among the largest logits)")
+      ->check(CLI::Range(0.0f, 100.0f));
+  cmd->add_option("--top-k", p.top_k, "Keep the k most likely tokens (0 = off)")->check(CLI::Range(0, 1 << 24));
+  cmd->add_option("--top-p", p.top_p, "Nucleus sampling mass (1 = off)")->check(CLI::Range(0.0f, 1.0f));
+  cmd->add_option("--min-p", p.min_p, "Drop tokens below min-p x the top probability (0 = off)")
+      ->check(CLI::Range(0.0f, 1.0f));
+  cmd->add_option("--repeat-penalty", p.repeat_penalty, "Penalty for recent tokens (1 = off)")
+      ->check(CLI::Range(0.0f, 100.0f));
+  cmd->add_option("--repeat-last-n", p.repeat_last_n, "Recent tokens the penalty considers (-1 = all)")
+      ->check(CLI::Range(-1, 1 << 24));
+  cmd->add_option("-s,--seed", opt.seed, "Random seed (-1 = random)")->check(CLI::Range(int64_t{-1}, INT64_MAX));
+}
+
+runtime::SamplingParams sampling_params(const SamplingOptions& opt) {
+  runtime::SamplingParams p = opt.params;
+  p.seed = opt.seed >= 0 ? static_cast<uint64_t>(opt.seed) : std::random_device{}();
+  return p;
+}
+
+void add_context_options(CLI::App* cmd, ContextOptions& opt) {
+  cmd->add_option("-t,--threads", opt.threads, "Threads (default: up to 4)")->check(CLI::Range(0, 1024));
+  cmd->add_option("-c,--ctx-size", opt.ctx_size, "Context size in tokens (0 = the model's training context)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
+}
+
+runtime::SessionOptions session_options(const ContextOptions& opt, const model::Model& model) {
+  const int64_t train = model.config().common.n_ctx_train;
+  if (opt.ctx_size > 0 && train > 0 && opt.ctx_size > train)
+    throw Exception({ErrorCode::kInvalidInput,
+                     fmt::format("-c/--ctx-size {} exceeds the model's training context of {}", opt.ctx_size, train)});
+  const int64_t ctx = opt.ctx_size > 0 ? opt.ctx_size : (train > 0 ? train : 4096);
+  const int threads = opt.threads > 0 ? opt.threads
+                                      : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  return runtime::SessionOptions{.n_ctx = ctx, .n_threads = threads};
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Exception({ErrorCode::kIo, fmt::format("cannot open text file '{}'", path)});
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) throw Exception({ErrorCode::kIo, fmt::format("cannot read text file '{}'", path)});
+  return s.str();
+}
+
+}  // namespace sy::cli

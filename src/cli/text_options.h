@@ -1,0 +1,43 @@
+// What the text commands (run, chat, perplexity) share: loading a model with its tokenizer, the sampling
+// and context options with llama.cpp's names and defaults, and reading a text file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "model/model.h"
+#include "runtime/sampler.h"
+#include "runtime/session.h"
+#include "tokenizer/tokenizer.h"
+
+namespace CLI {
+class App;
+}
+
+namespace sy::cli {
+
+struct TextModel {
+  std::unique_ptr<model::Model> model;
+  tok::Tokenizer tokenizer;
+};
+TextModel load_text_model(const std::string& path);  // throws sy::Exception naming the file
+
+struct SamplingOptions {
+  runtime::SamplingParams params{.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
+                                 .repeat_penalty = 1.0f, .repeat_last_n = 64, .seed = 0};
+  int64_t seed = -1;  // -1: a random seed
+};
+void add_sampling_options(CLI::App* cmd, SamplingOptions& opt);
+runtime::SamplingParams sampling_params(const SamplingOptions& opt);  // resolves the random seed
+
+struct ContextOptions {
+  int threads = 0;       // 0: up to 4 of the machine's threads
+  int64_t ctx_size = 0;  // 0: the model's training context
+};
+void add_context_options(CLI::App* cmd, ContextOptions& opt);
+runtime::SessionOptions session_options(const ContextOptions& opt, const model::Model& model);
+
+std::string read_text_file(const std::string& path);  // throws sy::Exception naming the file
+
+}  // namespace sy::cli
