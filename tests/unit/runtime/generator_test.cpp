@@ -13,6 +13,14 @@
 namespace sy::runtime {
 namespace {
 
+GenerateOptions options(int32_t n_predict, std::vector<int32_t> stop = {}, const std::atomic<bool>* interrupt = nullptr) {
+  GenerateOptions o;
+  o.n_predict = n_predict;
+  o.stop_tokens = std::move(stop);
+  o.interrupt = interrupt;
+  return o;
+}
+
 // A real 512-token byte-level BPE vocabulary and a tiny MoE: quick enough to run whole generations.
 class GeneratorTest : public ::testing::Test {
  protected:
@@ -49,7 +57,7 @@ TEST_F(GeneratorTest, GreedyEqualsTheHandLoopAndStreamsItsDecodedText) {
   Session session(*model_, {.n_ctx = 128});
   Generator gen(session, *tokenizer_, SamplingParams{});
   std::string text;
-  auto stats = gen.generate(prompt_, {.n_predict = 12}, [&](std::string_view piece) { text += piece; });
+  auto stats = gen.generate(prompt_, options(12), [&](std::string_view piece) { text += piece; });
   ASSERT_TRUE(stats) << stats.error().message;
   EXPECT_EQ(stats->tokens, greedy_by_hand(prompt_, 12));
   EXPECT_EQ(stats->reason, StopReason::kLimit);
@@ -62,7 +70,7 @@ TEST_F(GeneratorTest, StopTokenEndsWithoutEmittingIt) {
   const auto expected = greedy_by_hand(prompt_, 4);
   Session session(*model_, {.n_ctx = 128});
   Generator gen(session, *tokenizer_, SamplingParams{});
-  auto stats = gen.generate(prompt_, {.n_predict = 10, .stop_tokens = {expected[2]}}, [](std::string_view) {});
+  auto stats = gen.generate(prompt_, options(10, {expected[2]}), [](std::string_view) {});
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->reason, StopReason::kStopToken);
   // The first occurrence of the stop token ends it (it may also be among the first two).
@@ -78,7 +86,7 @@ TEST_F(GeneratorTest, InterruptFlagStopsBeforeAnyWork) {
   Session session(*model_, {.n_ctx = 128});
   Generator gen(session, *tokenizer_, SamplingParams{});
   std::atomic<bool> stop{true};
-  auto stats = gen.generate(prompt_, {.n_predict = 10, .interrupt = &stop}, [](std::string_view) {});
+  auto stats = gen.generate(prompt_, options(10, {}, &stop), [](std::string_view) {});
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->reason, StopReason::kInterrupted);
   EXPECT_TRUE(stats->tokens.empty());
@@ -89,7 +97,7 @@ TEST_F(GeneratorTest, InterruptDuringGenerationStopsAtTheNextToken) {
   Generator gen(session, *tokenizer_, SamplingParams{});
   std::atomic<bool> stop{false};
   size_t pieces = 0;
-  auto stats = gen.generate(prompt_, {.n_predict = 50, .interrupt = &stop}, [&](std::string_view) {
+  auto stats = gen.generate(prompt_, options(50, {}, &stop), [&](std::string_view) {
     if (++pieces == 2) stop.store(true);
   });
   ASSERT_TRUE(stats);
@@ -100,18 +108,18 @@ TEST_F(GeneratorTest, InterruptDuringGenerationStopsAtTheNextToken) {
 TEST_F(GeneratorTest, ExtendingTheSequenceReusesTheSessionAndMatchesAFreshRun) {
   Session session(*model_, {.n_ctx = 128});
   Generator gen(session, *tokenizer_, SamplingParams{});
-  auto first = gen.generate(prompt_, {.n_predict = 4}, [](std::string_view) {});
+  auto first = gen.generate(prompt_, options(4), [](std::string_view) {});
   ASSERT_TRUE(first);
   // The session holds the prompt and the first three generated tokens (the fourth was never fed).
   std::vector<int32_t> longer = prompt_;
   longer.insert(longer.end(), first->tokens.begin(), first->tokens.end());
   longer.push_back(7);
-  auto second = gen.generate(longer, {.n_predict = 5}, [](std::string_view) {});
+  auto second = gen.generate(longer, options(5), [](std::string_view) {});
   ASSERT_TRUE(second);
   EXPECT_EQ(second->n_prompt, 2);  // the fourth generated token and the new one
   EXPECT_EQ(second->tokens, greedy_by_hand(longer, 5));
   // A sequence that does not extend the session starts over.
-  auto third = gen.generate(prompt_, {.n_predict = 4}, [](std::string_view) {});
+  auto third = gen.generate(prompt_, options(4), [](std::string_view) {});
   ASSERT_TRUE(third);
   EXPECT_EQ(third->n_prompt, 8);
   EXPECT_EQ(third->tokens, first->tokens);
