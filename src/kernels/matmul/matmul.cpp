@@ -31,8 +31,9 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
   thread_local std::vector<uint8_t> xq;
   if (xq.size() < act_row_bytes * static_cast<size_t>(n_tokens)) xq.resize(act_row_bytes * static_cast<size_t>(n_tokens));
   uint8_t* const xq_data = xq.data();
+  const QuantizeRowFn quantize = best_quantize_row(*act);
   auto quantize_token = [&](int64_t t, int) {
-    act->quantize_row(x + t * w.n_cols, xq_data + static_cast<size_t>(t) * act_row_bytes, w.n_cols);
+    quantize(x + t * w.n_cols, xq_data + static_cast<size_t>(t) * act_row_bytes, w.n_cols);
   };
   if (n_tokens >= 8)
     pool.parallel_for(n_tokens, quantize_token);

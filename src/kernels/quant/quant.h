@@ -22,6 +22,11 @@ struct VecDotVariant {
   VecDotFn fn;
 };
 
+struct QuantizeVariant {
+  const char* isa;
+  QuantizeRowFn fn;
+};
+
 struct QuantKernels {
   TensorType type;
   TensorType vec_dot_type;
@@ -29,6 +34,8 @@ struct QuantKernels {
   QuantizeRowFn quantize_row;      // reference quantiser; nullptr if the type has none
   VecDotFn vec_dot_ref;            // scalar reference, the ground truth for every SIMD variant
   std::span<const VecDotVariant> simd_variants;  // fastest first; each checked against vec_dot_ref in tests
+  // Faster converters for activation types, fastest first; each must be bit-exact with quantize_row (tested).
+  std::span<const QuantizeVariant> quantize_variants = {};
 };
 
 // nullptr when switchyard has no kernels for the type (e.g. the IQ formats).
@@ -36,6 +43,9 @@ const QuantKernels* find_kernels(TensorType type);
 
 // The fastest dot product this CPU supports for the type (falls back to the scalar reference).
 VecDotFn best_vec_dot(const QuantKernels& kernels);
+
+// The fastest converter this CPU supports for the type (falls back to quantize_row, possibly nullptr).
+QuantizeRowFn best_quantize_row(const QuantKernels& kernels);
 
 // Every registered type's kernels (for tests and benchmarks).
 std::span<const QuantKernels* const> all_kernels();

@@ -30,4 +30,11 @@ SY_DECLARE_DOT(dot_q6_k_q8_k_avx2);
 SY_DECLARE_DOT(dot_q6_k_q8_k_avx512);
 #undef SY_DECLARE_DOT
 
+// Activation converters (activation_quantize_avx512.cpp), bit-exact with the scalar quantize_row.
+void quantize_q8_0_avx512(const float* src, void* dst, int64_t n);
+void quantize_q8_1_avx512(const float* src, void* dst, int64_t n);
+void quantize_q8_k_avx512(const float* src, void* dst, int64_t n);
+void quantize_f16_avx512(const float* src, void* dst, int64_t n);
+void quantize_bf16_avx512(const float* src, void* dst, int64_t n);
+
 }  // namespace sy::kernels
