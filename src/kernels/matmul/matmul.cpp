@@ -41,6 +41,7 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
     for (int64_t t = 0; t < n_tokens; ++t) quantize_token(t, 0);
 
   const VecDotFn dot = best_vec_dot(*k);
+  const VecDotMultiFn dot_multi = n_tokens > 1 ? best_vec_dot_multi(*k) : nullptr;
   const int64_t n_tasks = (w.n_rows + kRowsPerTask - 1) / kRowsPerTask;
   pool.parallel_for(n_tasks, [&](int64_t task, int) {
     const int64_t r0 = task * kRowsPerTask;
@@ -49,8 +50,17 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
       const int64_t t1 = std::min(n_tokens, t0 + kTokensPerTile);
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_stride;
-        for (int64_t t = t0; t < t1; ++t)
-          y[t * w.n_rows + r] = dot(w.n_cols, row, xq_data + static_cast<size_t>(t) * act_row_bytes);
+        int64_t t = t0;
+        if (dot_multi != nullptr) {
+          // Several tokens per call: the kernel decodes each weight block once for all of them.
+          for (; t + 1 < t1; t += kMaxDotRows) {
+            const int n_act = static_cast<int>(std::min<int64_t>(kMaxDotRows, t1 - t));
+            float out[kMaxDotRows];
+            dot_multi(w.n_cols, row, xq_data + static_cast<size_t>(t) * act_row_bytes, act_row_bytes, n_act, out);
+            for (int j = 0; j < n_act; ++j) y[(t + j) * w.n_rows + r] = out[j];
+          }
+        }
+        for (; t < t1; ++t) y[t * w.n_rows + r] = dot(w.n_cols, row, xq_data + static_cast<size_t>(t) * act_row_bytes);
       }
     }
   });

@@ -21,4 +21,8 @@ float dot_q5_0_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
   return dot_q32_q8_0_avx512vnni<BlockQ5_0, DecodeQ5_0>(n, w, a);
 }
 
+void dot_q5_0_q8_0_multi_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  dot_q32_q8_0_multi_avx512vnni<BlockQ5_0, DecodeQ5_0>(n, w, a, a_stride, n_act, out);
+}
+
 }  // namespace sy::kernels
