@@ -53,8 +53,8 @@ float dot_bf16_ref(int64_t n, const void* w, const void* x) {
 
 constexpr VecDotVariant kF32Simd[] = {{"avx512", dot_f32_avx512}, {"avx2", dot_f32_avx2}};
 constexpr VecDotVariant kF16Simd[] = {{"avx512", dot_f16_avx512}, {"avx2", dot_f16_avx2}};
-constexpr QuantizeVariant kF16Quantize[] = {{"avx512", quantize_f16_avx512}};
-constexpr QuantizeVariant kBF16Quantize[] = {{"avx512", quantize_bf16_avx512}};
+constexpr QuantizeVariant kF16Quantize[] = {{"avx512", quantize_f16_avx512}, {"avx2", quantize_f16_avx2}};
+constexpr QuantizeVariant kBF16Quantize[] = {{"avx512", quantize_bf16_avx512}, {"avx2", quantize_bf16_avx2}};
 constexpr VecDotVariant kBF16Simd[] = {
     {"avx512bf16", dot_bf16_avx512bf16}, {"avx512", dot_bf16_avx512}, {"avx2", dot_bf16_avx2}};
 

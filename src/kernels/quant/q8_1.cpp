@@ -35,7 +35,7 @@ void quantize_q8_1(const float* src, void* dst, int64_t n) {
   }
 }
 
-constexpr QuantizeVariant kQuantize[] = {{"avx512", quantize_q8_1_avx512}};
+constexpr QuantizeVariant kQuantize[] = {{"avx512", quantize_q8_1_avx512}, {"avx2", quantize_q8_1_avx2}};
 
 }  // namespace
 

@@ -42,7 +42,7 @@ void quantize_q8_k(const float* src, void* dst, int64_t n) {
   }
 }
 
-constexpr QuantizeVariant kQuantize[] = {{"avx512", quantize_q8_k_avx512}};
+constexpr QuantizeVariant kQuantize[] = {{"avx512", quantize_q8_k_avx512}, {"avx2", quantize_q8_k_avx2}};
 
 }  // namespace
 

@@ -47,5 +47,11 @@ void quantize_q8_1_avx512(const float* src, void* dst, int64_t n);
 void quantize_q8_k_avx512(const float* src, void* dst, int64_t n);
 void quantize_f16_avx512(const float* src, void* dst, int64_t n);
 void quantize_bf16_avx512(const float* src, void* dst, int64_t n);
+// activation_quantize_avx2.cpp
+void quantize_q8_0_avx2(const float* src, void* dst, int64_t n);
+void quantize_q8_1_avx2(const float* src, void* dst, int64_t n);
+void quantize_q8_k_avx2(const float* src, void* dst, int64_t n);
+void quantize_f16_avx2(const float* src, void* dst, int64_t n);
+void quantize_bf16_avx2(const float* src, void* dst, int64_t n);
 
 }  // namespace sy::kernels
