@@ -5,7 +5,7 @@
 namespace sy::kernels {
 namespace {
 struct DecodeQ4_0 {
-  static constexpr int kOffset = 8;
+  static constexpr int kOffsetShift = 3;  // codes 0..15 for −8..7
   static __m256i unsigned_codes(const BlockQ4_0& b) { return nibbles_32(b.qs); }
   static float scale(const BlockQ4_0& b) { return f16_scalar(b.d); }
 };

@@ -5,7 +5,7 @@
 namespace sy::kernels {
 namespace {
 struct DecodeQ5_0 {
-  static constexpr int kOffset = 16;
+  static constexpr int kOffsetShift = 4;  // codes 0..31 for −16..15
   static __m256i unsigned_codes(const BlockQ5_0& b) {
     uint32_t qh;
     std::memcpy(&qh, b.qh, 4);

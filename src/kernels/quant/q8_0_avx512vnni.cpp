@@ -5,7 +5,7 @@
 namespace sy::kernels {
 namespace {
 struct DecodeQ8_0 {
-  static constexpr int kOffset = 128;
+  static constexpr int kOffsetShift = 7;  // w + 128
   static __m256i unsigned_codes(const BlockQ8_0& b) {
     return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), _mm256_set1_epi8(-128));
   }
