@@ -24,7 +24,7 @@ using VecDotMultiFn = void (*)(int64_t n, const void* weights, const void* activ
 inline constexpr int kMaxDotRows = 4;
 
 struct VecDotVariant {
-  const char* isa;  // "scalar", "avx2", "avx512", "avx512vnni"
+  const char* isa;  // as CpuFeatures::supports spells it: "avx2", "avx512", "avx512vnni", "avx512bf16"
   VecDotFn fn;
 };
 
