@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "format/gguf_reader.h"
 
 namespace sy::tok {
@@ -90,6 +92,9 @@ Status Vocab::finish(std::string_view source) {
     return fail(ErrorCode::kInvalidInput, "{}: {} scores for {} tokens", source, scores.size(), tokens.size());
   if (!scores.empty() && scores.size() != tokens.size())
     return fail(ErrorCode::kInvalidInput, "{}: {} scores for {} tokens", source, scores.size(), tokens.size());
+  for (size_t i = 0; i < scores.size(); ++i)
+    if (std::isnan(scores[i]))  // NaN has no order: merge priority would be undefined
+      return fail(ErrorCode::kInvalidInput, "{}: the score of token {} is NaN", source, i);
   if (merges.size() > kMaxMerges)
     return fail(ErrorCode::kOutOfRange, "{}: {} merges, more than the {} allowed", source, merges.size(), kMaxMerges);
 

@@ -22,7 +22,9 @@ Tokenizer open_tokenizer(const std::filesystem::path& path) {
 }
 
 Tokenizer tiny_bpe() {
-  return open_tokenizer(test::write_gguf(sy::test::scratch_dir("tokenizer_tiny_bpe"), "v.gguf",
+  // Per test: tests run as parallel processes.
+  const std::string name = testing::UnitTest::GetInstance()->current_test_info()->name();
+  return open_tokenizer(test::write_gguf(sy::test::scratch_dir("tokenizer_tiny_bpe_" + name), "v.gguf",
                                          test::tiny_bpe_metadata()));
 }
 
