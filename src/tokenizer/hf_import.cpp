@@ -64,7 +64,8 @@ Result<std::vector<std::string>> pre_tokenizer_patterns(const json& pre, const s
       byte_level = true;
       if (s->value("add_prefix_space", false))
         return fail(ErrorCode::kUnsupported, "{}: ByteLevel with add_prefix_space is not supported", source);
-      if (s->value("use_regex", true)) patterns.push_back(std::string(pre_tokenizer_specs()[1].hf_patterns[0]));
+      // use_regex: ByteLevel splits with GPT-2's regex itself.
+      if (s->value("use_regex", true)) patterns.push_back(std::string(find_pre_tokenizer("gpt-2")->hf_patterns[0]));
     } else {
       return fail(ErrorCode::kUnsupported, "{}: pre-tokenizer step '{}' is not supported (byte-level BPE only)",
                   source, type);
@@ -125,7 +126,8 @@ Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfI
     return {};
   };
   for (const auto& [text, id] : model["vocab"].items()) {
-    if (!id.is_number_integer()) return fail(ErrorCode::kInvalidInput, "{}: vocab id of '{}' is not an integer", source, text);
+    if (!id.is_number_integer())
+      return fail(ErrorCode::kInvalidInput, "{}: vocab id of '{}' is not an integer", source, text);
     if (auto st = place(id.get<int64_t>(), text, TokenType::kNormal, "vocab"); !st) return tl::unexpected(st.error());
   }
   if (tj->contains("added_tokens") && (*tj)["added_tokens"].is_array()) {

@@ -36,7 +36,8 @@ class SpecialMatcher {
       by_first_[static_cast<uint8_t>(vocab.tokens[id][0])].push_back({vocab.tokens[id], static_cast<TokenId>(id)});
     }
     for (auto& list : by_first_)
-      std::stable_sort(list.begin(), list.end(), [](const Entry& a, const Entry& b) { return a.text.size() > b.text.size(); });
+      std::stable_sort(list.begin(), list.end(),
+                       [](const Entry& a, const Entry& b) { return a.text.size() > b.text.size(); });
   }
 
   void split(std::string_view text, std::vector<Fragment>& out) const {

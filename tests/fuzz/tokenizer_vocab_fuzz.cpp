@@ -13,7 +13,8 @@ SY_FUZZ_TARGET(tokenizer_vocab) {
   auto tok = sy::tok::Tokenizer::from_gguf(*file);
   if (!tok) return 0;
   for (bool special : {false, true}) {
-    auto ids = tok->encode("Hello, world! <|im_start|> 123 \xF0\x9F\xA6\x99 \xFF", {.add_special = true, .parse_special = special});
+    auto ids = tok->encode("Hello, world! <|im_start|> 123 \xF0\x9F\xA6\x99 \xFF",
+                           {.add_special = true, .parse_special = special});
     if (!ids) abort();
     for (auto id : *ids)
       if (id < 0 || static_cast<size_t>(id) >= tok->size()) abort();
