@@ -54,7 +54,9 @@ Result<std::vector<std::string>> pre_tokenizer_patterns(const json& pre, const s
   for (const json* s : steps) {
     const std::string type = s->is_object() ? s->value("type", "") : "";
     if (type == "Split") {
-      const json& pat = (*s)["pattern"];
+      if (!s->contains("pattern"))
+        return fail(ErrorCode::kInvalidInput, "{}: a Split pre-tokenizer without a pattern", source);
+      const json& pat = s->at("pattern");
       if (!pat.is_object() || !pat.contains("Regex") || !pat["Regex"].is_string() ||
           s->value("behavior", "") != "Isolated" || s->value("invert", false))
         return fail(ErrorCode::kUnsupported, "{}: a Split pre-tokenizer other than an isolated regex split",
@@ -85,9 +87,24 @@ std::optional<std::string> config_token(const json& config, const char* key) {
   return std::nullopt;
 }
 
+Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImportOptions& options);
+
 }  // namespace
 
 Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfImportOptions& options) {
+  // Shapes are checked where it matters for the message; a value of an unexpected JSON type elsewhere makes
+  // nlohmann::json throw, which becomes an error naming the file here.
+  try {
+    return import_checked(dir, options);
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::kInvalidInput, "{}: unexpected JSON value: {}", (dir / "tokenizer.json").string(),
+                e.what());
+  }
+}
+
+namespace {
+
+Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImportOptions& options) {
   const auto tj_path = dir / "tokenizer.json";
   const std::string source = tj_path.string();
   auto tj = read_json(tj_path);
@@ -216,7 +233,7 @@ Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfI
     if (!c) return tl::unexpected(c.error());
     if (c->is_object()) config = std::move(*c);
   }
-  v.token_ids.clear();
+  v.token_ids.clear();  // finish() rebuilds it; the config's token names are looked up before that
   for (size_t i = 0; i < v.tokens.size(); ++i) v.token_ids[v.tokens[i]] = static_cast<TokenId>(i);
   const auto id_of = [&](const char* key) -> Result<std::optional<TokenId>> {
     auto text = config_token(config, key);
@@ -286,6 +303,8 @@ Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfI
   if (auto st = v.finish(source); !st) return tl::unexpected(st.error());
   return result;
 }
+
+}  // namespace
 
 Status write_vocab_gguf(const Vocab& vocab, const std::filesystem::path& path, const std::string& name) {
   gguf::Writer w;

@@ -65,6 +65,19 @@ class SpecialMatcher {
   std::array<std::vector<Entry>, 256> by_first_;
 };
 
+std::optional<uint8_t> parse_byte_token(std::string_view text) {
+  if (text.size() != 6 || !text.starts_with("<0x") || text.back() != '>') return std::nullopt;
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  const int hi = hex(text[3]), lo = hex(text[4]);
+  if (hi < 0 || lo < 0) return std::nullopt;
+  return static_cast<uint8_t>(hi * 16 + lo);
+}
+
 }  // namespace
 
 struct Tokenizer::Impl {
@@ -103,9 +116,9 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
     std::string& piece = impl->pieces[id];
     switch (vocab.types[id]) {
       case TokenType::kByte:
-        // "<0xAB>" stands for the byte 0xAB.
-        if (text.size() == 6 && text.starts_with("<0x") && text.back() == '>') {
-          piece += static_cast<char>(std::stoi(text.substr(3, 2), nullptr, 16));
+        // "<0xAB>" stands for the byte 0xAB; a byte token spelled otherwise stands for its text.
+        if (auto byte = parse_byte_token(text)) {
+          piece += static_cast<char>(*byte);
         } else {
           piece = text;
         }

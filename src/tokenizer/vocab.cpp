@@ -127,8 +127,7 @@ Status Vocab::finish(std::string_view source) {
     merged.assign(left);
     merged += right;
     const TokenId result = find(merged).value_or(-1);
-    // A repeated merge keeps its first (best) rank.
-    merge_table.try_emplace(pair_key(*left_id, *right_id), Merge{static_cast<int32_t>(r), result});
+    merge_table.insert(*left_id, *right_id, {static_cast<int32_t>(r), result});
   }
 
   const auto check_id = [&](const std::optional<TokenId>& id, std::string_view what) -> Status {
