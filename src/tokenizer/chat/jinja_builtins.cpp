@@ -238,6 +238,13 @@ Value string_split(Interpreter& in, const std::string& s, const CallArgs& args) 
   return Value::make_array(std::move(parts));
 }
 
+// The reference passes keyword arguments as a trailing mapping that these methods then reject as a bad
+// positional argument; an error here keeps us from silently doing something else.
+const CallArgs& no_keywords(const CallArgs& args, const char* method) {
+  if (!args.keywords.empty()) raise(fmt::format("{}() does not take keyword arguments", method));
+  return args;
+}
+
 Value prefix_test(const std::string& s, const CallArgs& args, bool at_start, const char* name) {
   if (args.positional.empty()) raise(fmt::format("{}() needs an argument", name));
   auto matches = [&](const std::string& p) {
@@ -270,9 +277,9 @@ Value string_member(Interpreter&, const Value& self, const std::string& name) {
   else if (name == "rstrip") fn = [str](Interpreter&, CallArgs&) { return Value::string(std::string(js_trim_end(*str))); };
   else if (name == "title") fn = [str](Interpreter&, CallArgs&) { return Value::string(title_case(*str)); };
   else if (name == "capitalize") fn = [str](Interpreter&, CallArgs&) { return Value::string(capitalize(*str)); };
-  else if (name == "startswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, a, true, "startswith"); };
-  else if (name == "endswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, a, false, "endswith"); };
-  else if (name == "split") fn = [str](Interpreter& in, CallArgs& a) { return string_split(in, *str, a); };
+  else if (name == "startswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, no_keywords(a, "startswith"), true, "startswith"); };
+  else if (name == "endswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, no_keywords(a, "endswith"), false, "endswith"); };
+  else if (name == "split") fn = [str](Interpreter& in, CallArgs& a) { return string_split(in, *str, no_keywords(a, "split")); };
   else if (name == "replace")
     fn = [str](Interpreter& in, CallArgs& a) {
       if (a.positional.size() < 2) raise("replace() needs two arguments");
@@ -315,6 +322,7 @@ Value mapping_member(const Value& self, const std::string& name) {
   const Value obj = self;
   if (name == "get")
     return make_function("get", [obj](Interpreter&, CallArgs& a, const EnvPtr&) {
+      no_keywords(a, "get");
       if (a.positional.empty() || !a.positional[0].is(ValueKind::kString)) raise("get(): the key must be a string");
       if (const Value* v = obj.object->find(*a.positional[0].str)) return *v;
       return a.positional.size() > 1 ? a.positional[1] : Value::null();
