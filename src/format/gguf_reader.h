@@ -34,11 +34,11 @@ struct TensorInfo {
   std::array<int64_t, kMaxDims> ne{1, 1, 1, 1};  // ggml order: ne[0] is the contiguous dimension
   uint64_t offset = 0;                           // relative to the data section
   uint64_t n_bytes = 0;
-  uint64_t info_offset = 0;  // where this tensor's info starts in the file (for error messages)
+  uint64_t info_offset = 0;       // where this tensor's info starts in the file (for error messages)
   std::span<const uint8_t> data;  // view into the mapping
 
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
-  std::string shape_string() const;  // "[64, 512]"
+  std::string shape_string() const;                    // "[64, 512]"
   std::string shape_string_upto(uint32_t dims) const;  // the first `dims` dimensions only
 };
 
