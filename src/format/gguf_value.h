@@ -42,10 +42,14 @@ struct Value {
   Data data;
 
   Value() = default;
+  // Implicit on purpose: values read like literals (w.set("n", 8), Value("text")). The constraint keeps the
+  // forwarding constructor away from copies and moves of Value itself.
+  // clang-format off
   template <typename T>
-  requires std::is_constructible_v<Data, T&&> Value(T&& v)
-      : data(std::forward<T>(v)) {}  // NOLINT(google-explicit-constructor): values read like literals
-  Value(const char* s) : data(std::string(s)) {}
+    requires std::is_constructible_v<Data, T&&>
+  Value(T&& v) : data(std::forward<T>(v)) {}  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
+  Value(const char* s) : data(std::string(s)) {}  // NOLINT(google-explicit-constructor)
+  // clang-format on
 
   ValueType type() const { return static_cast<ValueType>(data.index()); }
 

@@ -126,7 +126,7 @@ TEST(GgufReaderErrors, UnknownValueType) {
 
 // Every fixed-size scalar, cut one byte short.
 TEST(GgufReaderErrors, ScalarValueTruncated) {
-  const std::pair<ValueType, size_t> kScalars[] = {
+  constexpr std::pair<ValueType, size_t> kScalars[] = {
       {ValueType::kU8, 1},  {ValueType::kI8, 1},  {ValueType::kU16, 2}, {ValueType::kI16, 2},
       {ValueType::kU32, 4}, {ValueType::kI32, 4}, {ValueType::kF32, 4}, {ValueType::kBool, 1},
       {ValueType::kU64, 8}, {ValueType::kI64, 8}, {ValueType::kF64, 8}, {ValueType::kString, 8},
@@ -164,7 +164,7 @@ TEST(GgufReaderErrors, ArraysNestedTooDeep) {
   const uint64_t value_at = b.pos();
   for (int level = 0; level < kMaxArrayDepth; ++level) b.u32(9).u64(1);  // an array holding one array
   b.u32(0).u64(0);                                                       // the innermost, empty
-  EXPECT_TRUE(fails_at(b, value_at + 12 * kMaxArrayDepth, "metadata 'deep'", "nested deeper than 4 levels"));
+  EXPECT_TRUE(fails_at(b, value_at + uint64_t{12} * kMaxArrayDepth, "metadata 'deep'", "nested deeper than 4 levels"));
 }
 
 TEST(GgufReaderErrors, ArrayElementTypeTruncated) {

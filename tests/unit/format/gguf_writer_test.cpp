@@ -17,7 +17,7 @@ namespace {
 // Deterministic bytes for a tensor: different in every tensor and every position.
 std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
   std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed * 31 + i * 7 + (i >> 8));
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed * size_t{31} + i * 7 + (i >> 8));
   return v;
 }
 
