@@ -15,14 +15,15 @@ int gguf_reader(const uint8_t* data, size_t size);
 namespace sy::gguf {
 namespace {
 
-std::vector<fuzz::SeedInput> seeds() {
-  auto s = fuzz::gguf_seed_inputs(sy::test::scratch_dir("gguf_fuzz_seeds"), sy::test::conformance_models());
+// `scratch` must differ between tests: ctest runs them in parallel processes.
+std::vector<fuzz::SeedInput> seeds(const std::string& scratch) {
+  auto s = fuzz::gguf_seed_inputs(sy::test::scratch_dir(scratch), sy::test::conformance_models());
   EXPECT_TRUE(s) << s.error().message;
   return s ? *s : std::vector<fuzz::SeedInput>{};
 }
 
 TEST(GgufReaderFuzzReplay, SeedCorpusParsesCleanly) {
-  const auto inputs = seeds();
+  const auto inputs = seeds("gguf_fuzz_seeds_parse");
   EXPECT_GE(inputs.size(), 5u + sy::test::conformance_models().size());
   for (const auto& seed : inputs) {
     SCOPED_TRACE(seed.name);
@@ -54,7 +55,7 @@ TEST(GgufReaderFuzzReplay, KeptRegressionInputs) {
 }
 
 TEST(GgufReaderFuzzReplay, EveryPrefixAndByteFlipOfASeed) {
-  const auto inputs = seeds();
+  const auto inputs = seeds("gguf_fuzz_seeds_flip");
   const auto it = std::find_if(inputs.begin(), inputs.end(),
                                [](const fuzz::SeedInput& s) { return s.name == "synthetic-all-types-align64.gguf"; });
   ASSERT_NE(it, inputs.end());
