@@ -1,16 +1,15 @@
 // `switchyard chat -m FILE [--system TEXT] [--chat-template-file F] [-n N] [sampling options] [-t N] [-c N]`
 //
 // An interactive chat in the terminal: each line read from stdin is a user turn; the conversation is
-// rendered with the model's chat template (tokenizer.chat_template, or --chat-template-file) and the reply is streamed to stdout,
-// ending at the template's end-of-turn token. Only the part of the conversation the session has not seen is
+// rendered with the model's chat template (tokenizer.chat_template, or --chat-template-file) and the reply is streamed
+// to stdout, ending at the template's end-of-turn token. Only the part of the conversation the session has not seen is
 // evaluated. `/reset` forgets the conversation (keeping --system). Ctrl-C stops the current reply and the
 // chat goes on; Ctrl-C while waiting for input, or end of input (Ctrl-D), leaves.
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
 #include <atomic>
 #include <cstdio>
 #include <iostream>
@@ -83,9 +82,9 @@ void run_chat(const ChatOptions& opt) {
   } else if (vocab.chat_template) {
     source = *vocab.chat_template;
   } else {
-    throw Exception({ErrorCode::kNotFound,
-                     fmt::format("'{}' has no chat template (tokenizer.chat_template); give --chat-template-file",
-                                 opt.model)});
+    throw Exception(
+        {ErrorCode::kNotFound,
+         fmt::format("'{}' has no chat template (tokenizer.chat_template); give --chat-template-file", opt.model)});
   }
   auto tmpl = value_or_throw(chat::ChatTemplate::parse(std::move(source)));
 
@@ -101,9 +100,8 @@ void run_chat(const ChatOptions& opt) {
 
   runtime::Session session(*tm.model, session_options(opt.context, *tm.model));
   runtime::Generator generator(session, tm.tokenizer, sampling_params(opt.sampling));
-  const runtime::GenerateOptions gen{.n_predict = opt.n_predict,
-                                     .stop_tokens = runtime::end_of_generation_tokens(vocab),
-                                     .interrupt = &g_interrupt};
+  const runtime::GenerateOptions gen{
+      .n_predict = opt.n_predict, .stop_tokens = runtime::end_of_generation_tokens(vocab), .interrupt = &g_interrupt};
   const bool interactive = isatty(STDIN_FILENO) != 0;
   SigintGuard sigint;
   if (interactive) fmt::print(stderr, "chat: /reset forgets the conversation, Ctrl-C stops a reply, Ctrl-D leaves\n");
@@ -131,7 +129,8 @@ void run_chat(const ChatOptions& opt) {
     }
     // Templates that write the BOS text themselves must not get a second one from the tokenizer.
     const bool has_bos = input.bos_token && rendered->starts_with(*input.bos_token);
-    const auto tokens = value_or_throw(tm.tokenizer.encode(*rendered, {.add_special = !has_bos, .parse_special = true}));
+    const auto tokens =
+        value_or_throw(tm.tokenizer.encode(*rendered, {.add_special = !has_bos, .parse_special = true}));
 
     std::string reply;
     g_interrupt.store(false);

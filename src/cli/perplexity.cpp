@@ -5,9 +5,11 @@
 // each scored as [BOS] + chunk. A progress bar goes to stderr while it runs, then
 //   PPL = 12.3456 ± 0.1234   (N tokens, W windows of ctx C, S s)
 // on stdout, or with --json one object: {"ppl", "ppl_stderr", "mean_nll", "tokens", "windows", "ctx", "seconds"}.
-#include <CLI/CLI.hpp>
+#include "runtime/perplexity.h"
+
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -16,7 +18,6 @@
 #include "cli/commands.h"
 #include "cli/text_options.h"
 #include "core/error.h"
-#include "runtime/perplexity.h"
 
 namespace sy::cli {
 namespace {
@@ -46,7 +47,8 @@ void run_perplexity(const PerplexityOptions& opt) {
   const int64_t train = tm.model->config().common.n_ctx_train;
   int64_t ctx = opt.ctx;
   if (ctx == 0) ctx = train > 0 ? std::min(train, kDefaultMaxCtx) : kDefaultMaxCtx;
-  if (ctx < 2) throw Exception({ErrorCode::kInvalidInput, fmt::format("--ctx {} is too small: at least 2 tokens", ctx)});
+  if (ctx < 2)
+    throw Exception({ErrorCode::kInvalidInput, fmt::format("--ctx {} is too small: at least 2 tokens", ctx)});
   if (train > 0 && ctx > train)
     throw Exception(
         {ErrorCode::kInvalidInput, fmt::format("--ctx {} exceeds the model's training context of {}", ctx, train)});
@@ -59,9 +61,9 @@ void run_perplexity(const PerplexityOptions& opt) {
 
   const auto& s = result.stats;
   if (opt.json) {
-    const nlohmann::json out = {{"ppl", s.perplexity()},         {"ppl_stderr", s.perplexity_stderr()},
-                                {"mean_nll", s.mean()},          {"tokens", s.count()},
-                                {"windows", result.n_windows},   {"ctx", ctx},
+    const nlohmann::json out = {{"ppl", s.perplexity()},       {"ppl_stderr", s.perplexity_stderr()},
+                                {"mean_nll", s.mean()},        {"tokens", s.count()},
+                                {"windows", result.n_windows}, {"ctx", ctx},
                                 {"seconds", result.seconds}};
     fmt::print("{}\n", out.dump());
   } else {
@@ -75,7 +77,8 @@ void register_perplexity(CLI::App& app) {
   auto* cmd = app.add_subcommand("perplexity", "Perplexity of a model over a text file");
   cmd->add_option("-m,--model", opt->model, "GGUF model file")->required();
   cmd->add_option("-f,--file", opt->text_file, "Text file to score")->required();
-  cmd->add_option("-c,--ctx,--ctx-size", opt->ctx, "Window size in tokens, BOS included (0 = the training context, at most 512)")
+  cmd->add_option("-c,--ctx,--ctx-size", opt->ctx,
+                  "Window size in tokens, BOS included (0 = the training context, at most 512)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
   cmd->add_option("-t,--threads", opt->threads, "Threads (default: up to 4)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--json", opt->json, "Print the result as one JSON object");

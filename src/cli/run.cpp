@@ -6,9 +6,9 @@
 // then prints one line of timings to stderr:
 //   prompt: 8 tokens, 0.012 s, 666.67 tokens/s | generation: 16 tokens, 0.100 s, 160.00 tokens/s
 // The prompt is tokenized as `switchyard tokenize` does with the same --no-bos / --parse-special.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -39,11 +39,12 @@ double per_second(int64_t n, double seconds) { return seconds > 0 ? static_cast<
 void run_run(const RunOptions& opt) {
   const std::string text = opt.prompt_file.empty() ? opt.prompt : read_text_file(opt.prompt_file);
   if (text.empty())
-    throw Exception({ErrorCode::kInvalidInput, opt.prompt_file.empty() ? "the prompt is empty (-p)"
-                                                                       : fmt::format("'{}' is empty", opt.prompt_file)});
+    throw Exception({ErrorCode::kInvalidInput, opt.prompt_file.empty()
+                                                   ? "the prompt is empty (-p)"
+                                                   : fmt::format("'{}' is empty", opt.prompt_file)});
   TextModel tm = load_text_model(opt.model);
-  const auto prompt = value_or_throw(
-      tm.tokenizer.encode(text, {.add_special = !opt.no_bos, .parse_special = opt.parse_special}));
+  const auto prompt =
+      value_or_throw(tm.tokenizer.encode(text, {.add_special = !opt.no_bos, .parse_special = opt.parse_special}));
   if (prompt.empty()) throw Exception({ErrorCode::kInvalidInput, "the prompt gives no tokens"});
   if (opt.verbose_prompt) {
     fmt::print(stderr, "prompt: {} tokens\n", prompt.size());
@@ -63,9 +64,11 @@ void run_run(const RunOptions& opt) {
   }));
   // The timing line starts a line of its own when stdout and stderr share a terminal.
   if (!ends_with_newline) fmt::print(stderr, "\n");
-  fmt::print(stderr, "prompt: {} tokens, {:.3f} s, {:.2f} tokens/s | generation: {} tokens, {:.3f} s, {:.2f} tokens/s"
-             " (stopped: {})\n", stats.n_prompt, stats.prompt_seconds, per_second(stats.n_prompt, stats.prompt_seconds),
-             stats.n_generated, stats.generate_seconds, per_second(stats.n_generated, stats.generate_seconds),
+  fmt::print(stderr,
+             "prompt: {} tokens, {:.3f} s, {:.2f} tokens/s | generation: {} tokens, {:.3f} s, {:.2f} tokens/s"
+             " (stopped: {})\n",
+             stats.n_prompt, stats.prompt_seconds, per_second(stats.n_prompt, stats.prompt_seconds), stats.n_generated,
+             stats.generate_seconds, per_second(stats.n_generated, stats.generate_seconds),
              runtime::stop_reason_name(stats.reason));
 }
 

@@ -1,8 +1,8 @@
 #include "cli/text_options.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fstream>
 #include <random>
@@ -52,8 +52,8 @@ runtime::SessionOptions session_options(const ContextOptions& opt, const model::
     throw Exception({ErrorCode::kInvalidInput,
                      fmt::format("-c/--ctx-size {} exceeds the model's training context of {}", opt.ctx_size, train)});
   const int64_t ctx = opt.ctx_size > 0 ? opt.ctx_size : (train > 0 ? train : 4096);
-  const int threads = opt.threads > 0 ? opt.threads
-                                      : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  const int threads =
+      opt.threads > 0 ? opt.threads : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   return runtime::SessionOptions{.n_ctx = ctx, .n_threads = threads};
 }
 

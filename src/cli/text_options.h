@@ -24,8 +24,13 @@ struct TextModel {
 TextModel load_text_model(const std::string& path);  // throws sy::Exception naming the file
 
 struct SamplingOptions {
-  runtime::SamplingParams params{.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
-                                 .repeat_penalty = 1.0f, .repeat_last_n = 64, .seed = 0};
+  runtime::SamplingParams params{.temperature = 0.8f,
+                                 .top_k = 40,
+                                 .top_p = 0.95f,
+                                 .min_p = 0.05f,
+                                 .repeat_penalty = 1.0f,
+                                 .repeat_last_n = 64,
+                                 .seed = 0};
   int64_t seed = -1;  // -1: a random seed
 };
 void add_sampling_options(CLI::App* cmd, SamplingOptions& opt);

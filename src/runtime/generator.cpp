@@ -103,8 +103,9 @@ std::vector<int32_t> end_of_generation_tokens(const tok::Vocab& vocab) {
   if (vocab.special.eot) add(*vocab.special.eot);
   // End-of-turn markers of the chat templates we know (Qwen/ChatML, Llama 3, Phi, Gemma, gpt-oss, DeepSeek).
   static constexpr std::array<std::string_view, 9> kEndOfTurn = {
-      "<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|return|>", "<|call|>",
-      "<|end_of_text|>", "<｜end▁of▁sentence｜>", "<|endoftext|>"};
+      "<|im_end|>",   "<|eot_id|>", "<|end|>",         "<end_of_turn>",
+      "<|return|>",   "<|call|>",   "<|end_of_text|>", "<｜end▁of▁sentence｜>",
+      "<|endoftext|>"};
   for (const std::string_view name : kEndOfTurn) {
     const auto id = vocab.find(name);
     if (id && vocab.type(*id) == tok::TokenType::kControl) add(*id);

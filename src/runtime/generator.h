@@ -27,16 +27,16 @@ enum class StopReason { kStopToken, kLimit, kContextFull, kInterrupted };
 const char* stop_reason_name(StopReason reason);
 
 struct GenerateOptions {
-  int32_t n_predict = -1;               // tokens to generate at most; -1: until a stop token or a full context
-  std::vector<int32_t> stop_tokens;     // sampled but neither printed nor fed back
+  int32_t n_predict = -1;                        // tokens to generate at most; -1: until a stop token or a full context
+  std::vector<int32_t> stop_tokens;              // sampled but neither printed nor fed back
   const std::atomic<bool>* interrupt = nullptr;  // checked before each forward pass; not owned
 };
 
 struct GenerateStats {
-  int64_t n_prompt = 0;        // tokens evaluated as the prompt (only the part not already in the session)
-  double prompt_seconds = 0;   // prefill time
-  int64_t n_generated = 0;     // tokens sampled and emitted (the stop token not counted)
-  double generate_seconds = 0; // from the end of the prefill to the last token
+  int64_t n_prompt = 0;         // tokens evaluated as the prompt (only the part not already in the session)
+  double prompt_seconds = 0;    // prefill time
+  int64_t n_generated = 0;      // tokens sampled and emitted (the stop token not counted)
+  double generate_seconds = 0;  // from the end of the prefill to the last token
   StopReason reason = StopReason::kLimit;
   std::vector<int32_t> tokens;  // the emitted tokens
 };

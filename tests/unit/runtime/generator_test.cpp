@@ -13,7 +13,8 @@
 namespace sy::runtime {
 namespace {
 
-GenerateOptions options(int32_t n_predict, std::vector<int32_t> stop = {}, const std::atomic<bool>* interrupt = nullptr) {
+GenerateOptions options(int32_t n_predict, std::vector<int32_t> stop = {},
+                        const std::atomic<bool>* interrupt = nullptr) {
   GenerateOptions o;
   o.n_predict = n_predict;
   o.stop_tokens = std::move(stop);
