@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -57,8 +59,13 @@ class ExpertRecorder final : public moe::RoutingObserver {
   std::vector<std::vector<std::vector<int32_t>>> by_layer;  // [layer][token][slot]
 };
 
+// A position within a few rounding flips of the reference (quantised files; see the test body).
+constexpr float kQuantizedNear = 0.15f;
+
 struct RowStats {
   int rows = 0, close = 0;  // close: within the tier's per-position bound and the same top-1
+  int same_top = 0;
+  int near = 0;             // within kQuantizedNear
   float max_abs = 0.0f;
   int first_bad = -1;
 };
@@ -70,6 +77,8 @@ void compare_rows(const float* got, const float* want, int rows, int n_vocab, fl
     const bool same_top = runtime::argmax({got + r * n_vocab, static_cast<size_t>(n_vocab)}) ==
                           runtime::argmax({want + r * n_vocab, static_cast<size_t>(n_vocab)});
     stats.max_abs = std::max(stats.max_abs, row_max);
+    stats.same_top += same_top ? 1 : 0;
+    stats.near += row_max <= kQuantizedNear ? 1 : 0;
     if (row_max <= bound && same_top)
       ++stats.close;
     else if (stats.first_bad < 0)
@@ -157,15 +166,24 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
   RowStats gen_stats;
   compare_rows(gen.data(), want_gen.data(), static_cast<int>(greedy.size()), n_vocab, bound, gen_stats);
 
-  const std::string summary = ::testing::PrintToString(c.model) + " " + c.seq + ": prompt max abs " +
-                              std::to_string(prompt.max_abs) + ", gen max abs " + std::to_string(gen_stats.max_abs) +
-                              ", experts " + std::to_string(expert_same) + "/" + std::to_string(expert_rows) +
-                              ", greedy diffs " + std::to_string(greedy_diffs);
-  RecordProperty("summary", summary);
+  const std::string summary = c.model + " " + c.seq + ": prompt max abs " + std::to_string(prompt.max_abs) +
+                              ", within " + std::to_string(bound) + " and same top-1: " + std::to_string(prompt.close) +
+                              "/" + std::to_string(prompt.rows) + " prompt, " + std::to_string(gen_stats.close) + "/" +
+                              std::to_string(gen_stats.rows) + " gen (gen max abs " + std::to_string(gen_stats.max_abs) +
+                              "), top-1 " + std::to_string(prompt.same_top + gen_stats.same_top) + "/" +
+                              std::to_string(prompt.rows + gen_stats.rows) + ", experts " + std::to_string(expert_same) +
+                              "/" + std::to_string(expert_rows) + ", greedy diffs " + std::to_string(greedy_diffs);
+  std::printf("  %s\n", summary.c_str());
   if (tier == Tier::kQuantized) {
-    // Rounding flips and the expert changes they cause move whole positions: require most to agree.
-    EXPECT_GE(prompt.close * 100, prompt.rows * 95) << summary << "; first bad prompt row " << prompt.first_bad;
-    EXPECT_GE(gen_stats.close * 100, gen_stats.rows * 90) << summary << "; first bad gen row " << gen_stats.first_bad;
+    // A quantised run agrees with llama.cpp bit for bit until one activation rounds the other way (float
+    // accumulation order differs between any two kernels); from then on every later position attends to the
+    // changed key/value and carries a shift of a few 1e-2 (llama.cpp's own spread under an F16 KV cache is
+    // 0.07..1.6). So: the top-1 of almost every position agrees, positions stay within a few flips' worth,
+    // and the experts agree almost everywhere.
+    const int rows = prompt.rows + gen_stats.rows;
+    EXPECT_GE((prompt.same_top + gen_stats.same_top) * 100, rows * 95) << summary;
+    EXPECT_GE((prompt.near + gen_stats.near) * 100, rows * 95) << summary;
+    EXPECT_GE(expert_same * 100, expert_rows * 95) << summary;
   } else {
     EXPECT_EQ(prompt.close, prompt.rows) << summary << "; first bad prompt row " << prompt.first_bad;
     EXPECT_EQ(gen_stats.close, gen_stats.rows) << summary << "; first bad gen row " << gen_stats.first_bad;
