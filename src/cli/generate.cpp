@@ -51,6 +51,7 @@ void run_generate(GenerateOptions opt) {
     if (i + 1 < opt.n_predict) value_or_throw(session.eval(std::span<const int32_t>(&next, 1), logits));
   }
   fmt::print("{}\n", fmt::join(generated, ","));
+  if (interrupted()) fmt::print(stderr, "interrupted after {} of {} tokens\n", generated.size(), opt.n_predict);
 }
 
 void register_generate(CLI::App& app) {

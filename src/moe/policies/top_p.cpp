@@ -16,6 +16,7 @@ void TopPPolicy::route(const RoutingConfig& c, const RouterOutput& in, RoutingDe
   out.weights.assign(static_cast<size_t>(in.n_tokens * max), 0.0f);
   probs_.resize(static_cast<size_t>(E));
   order_.resize(static_cast<size_t>(E));
+  int32_t widest = 1;
   for (int64_t t = 0; t < in.n_tokens; ++t) {
     const float* z = in.logits + t * E;
     double sum = 0.0;
@@ -51,6 +52,18 @@ void TopPPolicy::route(const RoutingConfig& c, const RouterOutput& in, RoutingDe
     }
     if (params_.renormalize && wsum > 0.0f)
       for (int32_t j = 0; j < n; ++j) w[j] /= wsum;
+    widest = std::max(widest, n);
+  }
+  // Keep only as many slots as the widest token needs: the MoE layer sizes its buffers by k. Moving rows
+  // forward in place is safe because row t's new start t·widest is never past its old start t·max.
+  if (widest < max) {
+    for (int64_t t = 0; t < in.n_tokens; ++t) {
+      std::copy_n(out.ids.begin() + t * max, widest, out.ids.begin() + t * widest);
+      std::copy_n(out.weights.begin() + t * max, widest, out.weights.begin() + t * widest);
+    }
+    out.k = widest;
+    out.ids.resize(static_cast<size_t>(in.n_tokens * widest));
+    out.weights.resize(static_cast<size_t>(in.n_tokens * widest));
   }
 }
 

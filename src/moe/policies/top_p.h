@@ -2,6 +2,8 @@
 // token, sort the router probabilities in decreasing order and keep the experts whose cumulative mass is
 // <= P plus the next one (the expert that crosses P is kept, so at least one is), then clamp the count to
 // [MIN, MAX]. Weights are the raw probabilities, as in the paper, or renormalised to sum 1 with `renorm`.
+// The decision has as many slots as the widest token of the batch; narrower tokens are padded with
+// kNoExpert.
 //
 // Probabilities are softmax(logits) for softmax and softmax-over-selected routers and the sigmoid scores
 // divided by their sum for sigmoid routers. A selection bias (and a mask, which arrives as a -inf bias)
@@ -17,7 +19,7 @@ namespace sy::moe {
 struct TopPParams {
   float p = 0.4f;         // mass threshold, (0, 1]
   int32_t min = 1;        // at least this many experts
-  int32_t max = 0;        // at most this many (0: all experts); the decision has this many slots
+  int32_t max = 0;        // at most this many (0: all experts)
   bool renormalize = false;
 };
 

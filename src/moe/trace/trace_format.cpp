@@ -70,8 +70,10 @@ std::vector<uint8_t> encode_header(const TraceHeader& h) {
 }
 
 Result<TraceHeader> decode_header(std::span<const uint8_t> b, size_t& consumed) {
-  if (b.size() < kFixedHeaderBytes) return fail(ErrorCode::kInvalidInput, "trace header: file has {} bytes, need at least {}", b.size(), kFixedHeaderBytes);
-  if (std::memcmp(b.data(), kMagic, 8) != 0) return fail(ErrorCode::kInvalidInput, "trace header: offset 0: not a switchyard trace (magic)");
+  if (b.size() >= 8 && std::memcmp(b.data(), kMagic, 8) != 0)
+    return fail(ErrorCode::kInvalidInput, "trace header: offset 0: not a switchyard trace (magic)");
+  if (b.size() < kFixedHeaderBytes)
+    return fail(ErrorCode::kInvalidInput, "trace header: file has {} bytes, need at least {}", b.size(), kFixedHeaderBytes);
   const auto version = get<uint32_t>(&b[8]);
   if (version != kVersion) return fail(ErrorCode::kUnsupported, "trace header: offset 8: version {} (this build reads {})", version, kVersion);
   const auto header_bytes = get<uint32_t>(&b[12]);

@@ -47,23 +47,32 @@ TEST(TopPPolicy, KeepsTheExpertThatCrossesP) {
   // Sorted 0.5, 0.3, 0.15, 0.05: cumulative 0.5, 0.8, 0.95, 1. P = 0.6: 0.5 <= 0.6, then 0.8 crosses → 2 experts.
   TopPPolicy p({.p = 0.6f});
   const auto d = run(p, kSoftmax4, logits_of({0.15, 0.5, 0.05, 0.3}));
-  ASSERT_EQ(d.k, 4);  // MAX 0: as many slots as experts
-  EXPECT_EQ(d.ids, (std::vector<int32_t>{1, 3, kNoExpert, kNoExpert}));
+  ASSERT_EQ(d.k, 2);
+  EXPECT_EQ(d.ids, (std::vector<int32_t>{1, 3}));
   EXPECT_NEAR(d.weights[0], 0.5, 1e-6);  // raw probabilities, not renormalised
   EXPECT_NEAR(d.weights[1], 0.3, 1e-6);
-  EXPECT_EQ(d.weights[2], 0.0f);
+}
+
+TEST(TopPPolicy, BatchSlotsFitTheWidestTokenAndPadTheOthers) {
+  // Token 0 needs 1 expert (0.7 crosses 0.4), token 1 needs 2 (0.3 then 0.3 + 0.3 crosses 0.4).
+  TopPPolicy p({.p = 0.4f});
+  std::vector<float> z = logits_of({0.7, 0.1, 0.1, 0.1});
+  const std::vector<float> z1 = logits_of({0.3, 0.3, 0.2, 0.2});
+  z.insert(z.end(), z1.begin(), z1.end());
+  const auto d = run(p, kSoftmax4, z);
+  ASSERT_EQ(d.k, 2);
+  EXPECT_EQ(d.ids, (std::vector<int32_t>{0, kNoExpert, 0, 1}));
+  EXPECT_EQ(d.weights[1], 0.0f);
+  EXPECT_NEAR(d.weights[3], 0.3, 1e-6);
 }
 
 TEST(TopPPolicy, OneDominantExpertIsEnoughAndMinMaxClamp) {
   const auto z = logits_of({0.7, 0.1, 0.1, 0.1});
   TopPPolicy one({.p = 0.4f});
-  EXPECT_EQ(run(one, kSoftmax4, z).ids, (std::vector<int32_t>{0, kNoExpert, kNoExpert, kNoExpert}));
+  EXPECT_EQ(run(one, kSoftmax4, z).ids, (std::vector<int32_t>{0}));
   TopPPolicy at_least_two({.p = 0.4f, .min = 2, .max = 3});
   const auto d = run(at_least_two, kSoftmax4, z);
-  ASSERT_EQ(d.k, 3);
-  EXPECT_EQ(d.ids[0], 0);
-  EXPECT_EQ(d.ids[1], 1);  // ties at 0.1 keep the lower id first
-  EXPECT_EQ(d.ids[2], kNoExpert);
+  EXPECT_EQ(d.ids, (std::vector<int32_t>{0, 1}));  // MIN 2; ties at 0.1 keep the lower id first
   TopPPolicy capped({.p = 0.99f, .max = 2});
   EXPECT_EQ(run(capped, kSoftmax4, z).ids, (std::vector<int32_t>{0, 1}));
 }
@@ -80,7 +89,7 @@ TEST(TopPPolicy, SigmoidScoresAreNormalisedToMassOne) {
   TopPPolicy p({.p = 0.3f});
   const RoutingConfig c{.gating = Gating::kSigmoid, .n_expert = 4, .n_used = 2};
   const auto d = run(p, c, {0.0f, 0.0f, 0.0f, 0.0f});
-  EXPECT_EQ(d.ids, (std::vector<int32_t>{0, 1, kNoExpert, kNoExpert}));
+  EXPECT_EQ(d.ids, (std::vector<int32_t>{0, 1}));
   EXPECT_NEAR(d.weights[0], 0.25, 1e-6);
 }
 
@@ -163,7 +172,7 @@ TEST(RoutingSpec, PerLayerEntriesAndDefault) {
   EXPECT_EQ(b->description, "1=top-p:0.5:1:3,2=top-p:0.5:1:3,3=top-k:1");
   const auto z = logits_of({0.1, 0.4, 0.3, 0.2});
   EXPECT_EQ(run(*b->policy, kSoftmax4, z, 3).ids, (std::vector<int32_t>{1}));
-  EXPECT_EQ(run(*b->policy, kSoftmax4, z, 1).k, 3);
+  EXPECT_EQ(run(*b->policy, kSoftmax4, z, 1).ids, (std::vector<int32_t>{1, 2}));  // 0.4, then 0.7 crosses 0.5
 }
 
 TEST(RoutingSpec, ExpertsPerTokenAndRangesSpanningDenseBlocks) {
