@@ -65,7 +65,9 @@ std::string heatmap(const std::vector<std::vector<double>>& m, const std::vector
   return s;
 }
 
-std::string bars(const std::vector<double>& v, const std::string& x_label, const std::string& y_label) {
+// Bars named by index (x_label i), or by `names` when given.
+std::string bars(const std::vector<double>& v, const std::string& x_label, const std::string& y_label,
+                 const std::vector<std::string>& names = {}) {
   const double W = 560, H = 140, left = 48, top = 8;
   const double max = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
   const double bw = W / static_cast<double>(std::max<size_t>(1, v.size()));
@@ -76,11 +78,15 @@ std::string bars(const std::vector<double>& v, const std::string& x_label, const
                    top + 8, max, left - 4, top + H);
   for (size_t i = 0; i < v.size(); ++i) {
     const double h = max > 0 ? v[i] / max * H : 0;
+    const std::string name = i < names.size() ? names[i] : fmt::format("{}", i);
     s += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="#3b528b"><title>{} {}: {:.4g} {}</title></rect>)",
-                     left + bw * static_cast<double>(i) + 0.1 * bw, top + H - h, 0.8 * bw, h, x_label, i, v[i], y_label);
+                     left + bw * static_cast<double>(i) + 0.1 * bw, top + H - h, 0.8 * bw, h, x_label, name, v[i], y_label);
+    if (!names.empty())
+      s += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>)", left + bw * (static_cast<double>(i) + 0.5),
+                       top + H + 11, escape(name));
   }
-  s += fmt::format(R"(<text x="{:.0f}" y="{:.0f}" text-anchor="middle">{} 0–{} ({})</text></svg>)", left + W / 2, top + H + 22,
-                   x_label, v.size() - 1, y_label);
+  s += fmt::format(R"(<text x="{:.0f}" y="{:.0f}" text-anchor="middle">{} ({})</text></svg>)", left + W / 2, top + H + 24,
+                   names.empty() ? fmt::format("{} 0–{}", x_label, v.size() - 1) : x_label, y_label);
   return s;
 }
 
@@ -206,16 +212,16 @@ th{background:#f3f3f3}h2{margin-top:32px;border-bottom:1px solid #ddd}.grid{disp
 
   if (r["model"].contains("prediction_recall")) {
     std::vector<double> rec;
-    std::string labels;
+    std::vector<std::string> labels;
     for (const json& l : layers)
       if (l.contains("prediction_recall")) {
         rec.push_back(l["prediction_recall"].get<double>());
-        labels += fmt::format("{} ", l["layer"].get<int>());
+        labels.push_back(fmt::format("layer {}", l["layer"].get<int>()));
       }
     h += fmt::format("<h2>Next-layer prediction</h2><p class=note>Recall at k of each layer's experts predicted by its own router "
-                     "applied to the previous MoE layer's router input (layers {}): model {:.3f}.</p>",
-                     labels, r["model"]["prediction_recall"].get<double>()) +
-         bars(rec, "predicted layer (index among predicted)", "recall");
+                     "applied to the previous MoE layer's router input; model {:.3f}.</p>",
+                     r["model"]["prediction_recall"].get<double>()) +
+         bars(rec, "predicted layer", "recall", labels);
   }
 
   h += "<h2>Per layer</h2>";

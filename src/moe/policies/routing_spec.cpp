@@ -126,7 +126,7 @@ Result<ParsedPolicy> parse_policy(std::string_view text, std::string_view where)
     out.slots = p.max > 0 ? p.max : -1;
     return out;
   }
-  if (name == "random" && f.size() <= 2) {
+  if ((name == "random" || name == "uniform-random") && f.size() <= 2) {
     uint64_t seed = 0;
     if (f.size() == 2) {
       const auto s = parse_number<uint64_t>(f[1]);
