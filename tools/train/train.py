@@ -22,6 +22,7 @@ import corpus  # noqa: E402
 import data  # noqa: E402
 import export_gguf  # noqa: E402
 import gguf_io  # noqa: E402
+import check_tokenizer  # noqa: E402
 import tokenizer  # noqa: E402
 from model import Config, Qwen3Moe  # noqa: E402
 
@@ -50,6 +51,8 @@ def prepare(args):
         os.makedirs(tok_dir, exist_ok=True)
         files = [os.path.join(corpus_dir, f"{d}.train.txt") for d in domains]
         tokenizer.train(files, os.path.join(tok_dir, "spm"), args.vocab, args.tok_chars_per_domain)
+        if not check_tokenizer.check(args.work):
+            raise SystemExit("train: tokenizer.py disagrees with spm_encode")
     tok = tokenizer.Tokenizer(vocab)
     train_ids, valid_ids = {}, {}
     for d in domains:
