@@ -47,7 +47,8 @@ def main():
         "no space prefix, BOS added); ChatML template with `<|im_start|>` / `<|im_end|>`.",
         f"- Training: seed {ev['seed']}, {ev['threads']} threads, {fmt_int(ev['steps'])} steps of "
         f"{ev['batch']} × {c['context']} tokens = {fmt_int(ev['train_tokens'])} tokens; AdamW, cosine "
-        "learning rate, Switch-style load-balancing loss (coefficient 0.01); "
+        f"learning rate (peak {ev.get('lr', 0):g}, {ev.get('warmup', 0)} warm-up steps), Switch-style "
+        f"load-balancing loss (coefficient {ev.get('aux_coef', 0):g}); "
         f"{ev['train_seconds'] / 60:.0f} min wall time ({ev.get('train_cpu_seconds', 0) / 60:.0f} CPU-minutes).",
         "",
         "## Corpus",

@@ -207,7 +207,7 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--weight-decay", type=float, default=0.1)
-    ap.add_argument("--aux-coef", type=float, default=0.01)
+    ap.add_argument("--aux-coef", type=float, default=0.05)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--checkpoint-every", type=int, default=500)
     ap.add_argument("--eval-max-tokens", type=int, default=0, help="0: whole validation split")
@@ -248,7 +248,8 @@ def main():
 
     result = {
         "model": args.name, "seed": args.seed, "threads": args.threads, "steps": args.steps,
-        "batch": args.batch, "train_tokens": args.steps * args.batch * cfg.context,
+        "batch": args.batch, "lr": args.lr, "warmup": args.warmup, "aux_coef": args.aux_coef,
+        "train_tokens": args.steps * args.batch * cfg.context,
         "train_seconds": round(train_s, 1), "train_cpu_seconds": round(train_cpu_s, 1), "config": cfg.to_dict(), "params": n_params,
         "eval_rule": data.__doc__.split("Evaluation rule")[1].split("Training windows")[0].strip(),
         "corpus": stats, "history": history,
