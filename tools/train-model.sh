@@ -4,7 +4,8 @@
 # Installs what it needs with apt, builds the corpus (fortunes in eight languages + the Python 3.11
 # standard library), trains the SentencePiece tokenizer and the Qwen3-MoE model, evaluates it and writes
 # build/train-model/out/{NAME.f32.gguf, NAME.q8_0.gguf, eval.json, samples.txt, train.log}.
-# --install then copies the Q8_0 model, its eval.json and the validation texts into models/.
+# --install then copies the Q8_0 model, its eval.json, samples and the validation texts into models/,
+# adds per-domain routing statistics and tokenizer test ids, and regenerates docs/bundled-model.md.
 # Deterministic for a seed and thread count (defaults: --seed 1234 --threads 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,5 +52,8 @@ if ((install)); then
   for f in build/train-model/corpus/*.valid.txt; do
     cp "$f" "models/$name.valid/$(basename "$f" .valid.txt).txt"
   done
+  "$python" tools/train/routing_stats.py build/train-model "$out/checkpoint.pt" "models/$name.routing.json"
+  "$python" tools/train/tokenizer_fixture.py build/train-model "models/$name.tokens.json"
+  "$python" tools/train/report.py "models/$name.eval.json" docs/bundled-model.md --routing "models/$name.routing.json"
   echo "train-model: installed models/$name.q8_0.gguf"
 fi
