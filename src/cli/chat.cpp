@@ -18,6 +18,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/routing_options.h"
 #include "cli/text_options.h"
 #include "core/error.h"
 #include "runtime/generator.h"
@@ -27,6 +28,7 @@ namespace sy::cli {
 namespace {
 
 struct ChatOptions {
+  RoutingOptions routing;
   std::string model;
   std::string system;
   std::string template_file;
@@ -99,6 +101,7 @@ void run_chat(const ChatOptions& opt) {
   clear();
 
   runtime::Session session(*tm.model, session_options(opt.context, *tm.model));
+  value_or_throw(apply_routing_options(session, opt.routing));
   runtime::Generator generator(session, tm.tokenizer, sampling_params(opt.sampling));
   const runtime::GenerateOptions gen{
       .n_predict = opt.n_predict, .stop_tokens = runtime::end_of_generation_tokens(vocab), .interrupt = &g_interrupt};
@@ -166,6 +169,7 @@ void register_chat(CLI::App& app) {
       ->check(CLI::Range(-1, 1 << 24));
   add_sampling_options(cmd, opt->sampling);
   add_context_options(cmd, opt->context);
+  add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_chat(*opt); });
 }
 

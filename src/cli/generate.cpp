@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/routing_options.h"
 #include "cli/token_list.h"
 #include "core/error.h"
 #include "model/model.h"
@@ -26,6 +27,7 @@ struct GenerateOptions {
   bool greedy = false;
   runtime::SamplingParams sampling{.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
                                    .repeat_penalty = 1.0f, .repeat_last_n = 64, .seed = 0};
+  RoutingOptions routing;
 };
 
 void run_generate(GenerateOptions opt) {
@@ -35,18 +37,21 @@ void run_generate(GenerateOptions opt) {
   auto model = value_or_throw(model::Model::open(opt.model));
   runtime::Session session(*model, runtime::SessionOptions{
                                        .n_ctx = static_cast<int64_t>(prompt.size()) + opt.n_predict, .n_threads = opt.threads});
+  value_or_throw(apply_routing_options(session, opt.routing));
+  install_interrupt_handler();
   runtime::Sampler sampler(opt.sampling);
   std::vector<float> logits;
   value_or_throw(session.eval(prompt, logits));
   std::vector<int32_t> generated;
   const size_t n_vocab = static_cast<size_t>(session.n_vocab());
-  for (int i = 0; i < opt.n_predict; ++i) {
+  for (int i = 0; i < opt.n_predict && !interrupted(); ++i) {
     const std::span<const float> last(logits.data() + logits.size() - n_vocab, n_vocab);
     const int32_t next = sampler.sample(last, session.history());
     generated.push_back(next);
     if (i + 1 < opt.n_predict) value_or_throw(session.eval(std::span<const int32_t>(&next, 1), logits));
   }
   fmt::print("{}\n", fmt::join(generated, ","));
+  if (interrupted()) fmt::print(stderr, "interrupted after {} of {} tokens\n", generated.size(), opt.n_predict);
 }
 
 void register_generate(CLI::App& app) {
@@ -66,6 +71,7 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--repeat-last-n", opt->sampling.repeat_last_n, "Recent tokens the penalty considers (-1 = all)")
       ->check(CLI::Range(-1, 1 << 24));
   cmd->add_option("--seed", opt->sampling.seed, "Random seed");
+  add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_generate(*opt); });
 }
 

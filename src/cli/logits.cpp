@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/routing_options.h"
 #include "cli/token_list.h"
 #include "core/error.h"
 #include "model/model.h"
@@ -23,12 +24,14 @@ struct LogitsOptions {
   std::string tokens;
   std::string out;
   int threads = 1;
+  RoutingOptions routing;
 };
 
 void run_logits(const LogitsOptions& opt) {
   const std::vector<int32_t> tokens = parse_token_list(opt.tokens);
   auto model = value_or_throw(model::Model::open(opt.model));
   runtime::Session session(*model, runtime::SessionOptions{.n_ctx = static_cast<int64_t>(tokens.size()), .n_threads = opt.threads});
+  value_or_throw(apply_routing_options(session, opt.routing));
   std::vector<float> logits;
   value_or_throw(session.eval(tokens, logits));
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(opt.out.c_str(), "wb"), &std::fclose);
@@ -45,6 +48,7 @@ void register_logits(CLI::App& app) {
   cmd->add_option("--tokens", opt->tokens, "Comma-separated token ids")->required();
   cmd->add_option("--out", opt->out, "Output file: float32 [n_tokens][n_vocab]")->required();
   cmd->add_option("--threads", opt->threads, "Threads")->check(CLI::Range(1, 1024));
+  add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_logits(*opt); });
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/routing_options.h"
 #include "cli/text_options.h"
 #include "core/error.h"
 
@@ -23,6 +24,7 @@ namespace sy::cli {
 namespace {
 
 struct PerplexityOptions {
+  RoutingOptions routing;
   std::string model;
   std::string text_file;
   int64_t ctx = 0;  // 0: the model's training context, at most kDefaultMaxCtx
@@ -57,6 +59,7 @@ void run_perplexity(const PerplexityOptions& opt) {
   const auto windows = value_or_throw(runtime::perplexity_windows(tokens, ctx, tm.tokenizer.vocab().special.bos));
   ContextOptions context{.threads = opt.threads, .ctx_size = ctx};
   runtime::Session session(*tm.model, session_options(context, *tm.model));
+  value_or_throw(apply_routing_options(session, opt.routing));
   const auto result = value_or_throw(runtime::compute_perplexity(session, windows, print_progress));
 
   const auto& s = result.stats;
@@ -82,6 +85,7 @@ void register_perplexity(CLI::App& app) {
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
   cmd->add_option("-t,--threads", opt->threads, "Threads (default: up to 4)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--json", opt->json, "Print the result as one JSON object");
+  add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_perplexity(*opt); });
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/routing_options.h"
 #include "cli/text_options.h"
 #include "core/error.h"
 #include "runtime/generator.h"
@@ -22,6 +23,7 @@ namespace sy::cli {
 namespace {
 
 struct RunOptions {
+  RoutingOptions routing;
   std::string model;
   std::string prompt;
   std::string prompt_file;
@@ -52,6 +54,7 @@ void run_run(const RunOptions& opt) {
   }
 
   runtime::Session session(*tm.model, session_options(opt.context, *tm.model));
+  value_or_throw(apply_routing_options(session, opt.routing));
   runtime::Generator generator(session, tm.tokenizer, sampling_params(opt.sampling));
   runtime::GenerateOptions gen;
   gen.n_predict = opt.n_predict;
@@ -87,6 +90,7 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--verbose-prompt", opt->verbose_prompt, "Print the prompt's tokens to stderr first");
   add_sampling_options(cmd, opt->sampling);
   add_context_options(cmd, opt->context);
+  add_routing_options(cmd, opt->routing);
   cmd->callback([opt, p, f] {
     if (p->count() == 0 && f->count() == 0)
       throw Exception({ErrorCode::kInvalidInput, "give a prompt: -p TEXT or -f FILE"});

@@ -25,22 +25,27 @@ Status moe_ffn(const MoeLayerArgs& a, const MoeContext& ctx) {
   if (auto s = kernels::matmul(a.router, a.x, a.n_tokens, logits.data(), pool); !s) return s;
   add_bias_rows(logits.data(), a.router_bias, a.n_tokens, E);
   RoutingDecision decision;
-  ctx.policy->route(cfg, RouterOutput{.logits = logits.data(), .n_tokens = a.n_tokens, .selection_bias = a.selection_bias},
+  ctx.policy->route(cfg, RouterOutput{.logits = logits.data(), .n_tokens = a.n_tokens, .selection_bias = a.selection_bias,
+                                   .layer = a.layer},
                     decision);
   if (ctx.observers != nullptr && !ctx.observers->empty())
-    ctx.observers->notify(RoutingEvent{.layer = a.layer, .pos0 = a.pos0, .decision = &decision, .hidden = a.x, .n_embd = d});
+    ctx.observers->notify(RoutingEvent{.layer = a.layer, .pos0 = a.pos0, .decision = &decision, .hidden = a.x, .n_embd = d,
+                                       .logits = logits.data(), .config = &cfg});
   const int64_t k = decision.k;
 
   // Stage 2: (token, slot) records grouped by expert: counts, offsets, and record indices t·k + j per expert.
   std::vector<int64_t> counts(static_cast<size_t>(E), 0), offsets(static_cast<size_t>(E) + 1, 0);
   for (int32_t id : decision.ids) {
+    if (id == kNoExpert) continue;  // padding of a variable-k policy: weight 0, no work
     if (id < 0 || id >= E) return fail(ErrorCode::kOutOfRange, "routing policy chose expert {} of {}", id, E);
     ++counts[static_cast<size_t>(id)];
   }
   for (int64_t e = 0; e < E; ++e) offsets[static_cast<size_t>(e) + 1] = offsets[static_cast<size_t>(e)] + counts[static_cast<size_t>(e)];
   std::vector<int64_t> records(decision.ids.size()), fill(offsets.begin(), offsets.end() - 1);
-  for (int64_t r = 0; r < static_cast<int64_t>(decision.ids.size()); ++r)
-    records[static_cast<size_t>(fill[static_cast<size_t>(decision.ids[static_cast<size_t>(r)])]++)] = r;
+  for (int64_t r = 0; r < static_cast<int64_t>(decision.ids.size()); ++r) {
+    const int32_t id = decision.ids[static_cast<size_t>(r)];
+    if (id != kNoExpert) records[static_cast<size_t>(fill[static_cast<size_t>(id)]++)] = r;
+  }
   std::vector<int32_t> active;
   for (int64_t e = 0; e < E; ++e)
     if (counts[static_cast<size_t>(e)] > 0) active.push_back(static_cast<int32_t>(e));
@@ -50,9 +55,9 @@ Status moe_ffn(const MoeLayerArgs& a, const MoeContext& ctx) {
   if (auto s = ctx.store->acquire(a.layer, active, weights); !s) return s;
 
   // Stage 4: per active expert, gather its tokens and run gate/up → activation → down once on the group.
-  // Results land per record, [n_tokens·k][d], so the scatter below can sum slots in a fixed order.
-  // Every row of every product is computed the same way however the work is split, so the split below
-  // never changes the numbers.
+  // Results land per record, [n_tokens·k][d], so the scatter below can sum slots in a fixed order; padding
+  // records stay zero. Every row of every product is computed the same way however the work is split, so
+  // the split below never changes the numbers.
   std::vector<float> expert_out(static_cast<size_t>(a.n_tokens * k * d));
   struct Scratch {
     std::vector<float> xg, g, u, y;

@@ -15,6 +15,8 @@ struct RoutingEvent {
   const RoutingDecision* decision = nullptr;
   const float* hidden = nullptr;       // [n_tokens][n_embd]: the normed input the router saw
   int64_t n_embd = 0;
+  const float* logits = nullptr;       // [n_tokens][config->n_expert]: router logits (router bias added)
+  const RoutingConfig* config = nullptr;  // the layer's native routing rule (gating kind, k)
 };
 
 class RoutingObserver {

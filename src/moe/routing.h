@@ -10,8 +10,12 @@
 
 namespace sy::moe {
 
+// Marks an unused slot: policies that choose a variable number of experts per token (top-p) pad each token's
+// k slots with it, weight 0. Consumers skip such slots.
+inline constexpr int32_t kNoExpert = -1;
+
 // One layer's routing decision for a batch of tokens: slot j of token t chose ids[t·k + j] with weight
-// weights[t·k + j]. Slots are ordered by decreasing selection score.
+// weights[t·k + j]. Slots are ordered by decreasing selection score; padding slots (kNoExpert) come last.
 struct RoutingDecision {
   int64_t n_tokens = 0;
   int32_t k = 0;
@@ -25,6 +29,7 @@ struct RouterOutput {
   const float* logits = nullptr;          // [n_tokens][n_expert], router bias already added
   int64_t n_tokens = 0;
   const float* selection_bias = nullptr;  // [n_expert] or nullptr: shifts the choice, never the weights
+  int32_t layer = 0;                      // which block: lets one policy object route each layer its own way
 };
 
 class RoutingPolicy {

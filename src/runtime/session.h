@@ -37,6 +37,17 @@ class Session {
 
   // The native policy unless replaced; the store is the model's resident one unless replaced (not owned).
   void set_policy(moe::RoutingPolicy* policy) { policy_ = policy != nullptr ? policy : &native_; }
+  // The same, owned by the session (routing options built from the command line or a request).
+  void set_policy(std::unique_ptr<moe::RoutingPolicy> policy) {
+    owned_policy_ = std::move(policy);
+    set_policy(owned_policy_.get());
+  }
+  // Adds an observer the session owns (a trace writer, a predictor); observers are notified in the order added.
+  void add_observer(std::unique_ptr<moe::RoutingObserver> observer) {
+    observers_.add(observer.get());
+    owned_observers_.push_back(std::move(observer));
+  }
+  const model::Model& model() const { return model_; }
   void set_expert_store(moe::ExpertStore* store) { store_ = store != nullptr ? store : &model_.resident_experts(); }
   moe::ObserverList& observers() { return observers_; }
 
@@ -48,6 +59,8 @@ class Session {
   moe::RoutingPolicy* policy_;
   moe::ExpertStore* store_;
   moe::ObserverList observers_;
+  std::unique_ptr<moe::RoutingPolicy> owned_policy_;
+  std::vector<std::unique_ptr<moe::RoutingObserver>> owned_observers_;
   int64_t pos_ = 0;
   std::vector<int32_t> history_;
 };

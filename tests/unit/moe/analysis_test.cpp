@@ -1,0 +1,147 @@
+// Routing analysis figures on small hand-made streams; every expected value is worked out by hand in the
+// comments (no value comes from running the code).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "moe/analysis/load_stats.h"
+#include "moe/analysis/locality.h"
+#include "moe/analysis/streams.h"
+
+namespace sy::moe::analysis {
+namespace {
+
+LayerStream stream(int32_t layer, int32_t n_expert, int32_t k, std::vector<std::vector<int32_t>> tokens,
+                   std::vector<uint32_t> seq = {}) {
+  LayerStream s{.layer = layer, .n_expert = n_expert, .k = k, .tokens = std::move(tokens)};
+  s.seq = seq.empty() ? std::vector<uint32_t>(s.tokens.size(), 0) : seq;
+  for (size_t t = 0; t < s.tokens.size(); ++t) s.pos.push_back(static_cast<uint32_t>(t));
+  s.pred.resize(s.tokens.size());
+  return s;
+}
+
+// Layer A: 4 experts, k 2, one sequence of 4 tokens.
+LayerStream layer_a() { return stream(1, 4, 2, {{0, 1}, {0, 2}, {0, 1}, {3, 1}}); }
+// The next layer for the same tokens.
+LayerStream layer_b() { return stream(2, 4, 2, {{2, 3}, {2, 0}, {2, 3}, {1, 2}}); }
+
+TEST(LoadStats, LoadAndBalance) {
+  const auto load = expert_load(layer_a());
+  EXPECT_EQ(load, (std::vector<uint64_t>{3, 3, 1, 1}));
+  const Balance b = balance(load);
+  EXPECT_NEAR(b.max_over_mean, 1.5, 1e-12);  // 3 / (8/4)
+  EXPECT_NEAR(b.cv, 0.5, 1e-12);             // deviations ±1 around 2: std 1
+  // p = 3/8 3/8 1/8 1/8: H = 0.75·ln(8/3) + 0.25·ln 8 = 1.2554823; / ln 4
+  EXPECT_NEAR(b.norm_entropy, 1.2554823 / std::log(4.0), 1e-6);
+  const Balance even = balance(std::vector<uint64_t>{5, 5, 5, 5});
+  EXPECT_NEAR(even.max_over_mean, 1.0, 1e-12);
+  EXPECT_NEAR(even.cv, 0.0, 1e-12);
+  EXPECT_NEAR(even.norm_entropy, 1.0, 1e-12);
+  EXPECT_EQ(balance(std::vector<uint64_t>{0, 0}).cv, 0.0);  // no tokens: all zero, no division by zero
+}
+
+TEST(LoadStats, CoActivation) {
+  const auto m = co_activation(layer_a());
+  // Pairs: {0,1} at t0 and t2, {0,2} at t1, {1,3} at t3.
+  EXPECT_EQ(m, (std::vector<uint64_t>{0, 2, 1, 0,  //
+                                      2, 0, 0, 1,  //
+                                      1, 0, 0, 0,  //
+                                      0, 1, 0, 0}));
+}
+
+TEST(LoadStats, InterLayerAffinity) {
+  const Affinity a = affinity(layer_a(), layer_b());
+  // Expert 0 at A (t0 t1 t2) → B {2,3} {2,0} {2,3}: P(2|0) = 3/3, P(3|0) = 2/3, P(0|0) = 1/3.
+  EXPECT_EQ(a.from, (std::vector<uint64_t>{3, 3, 1, 1}));
+  EXPECT_NEAR(a.prob[0 * 4 + 2], 1.0, 1e-12);
+  EXPECT_NEAR(a.prob[0 * 4 + 3], 2.0 / 3.0, 1e-12);
+  EXPECT_NEAR(a.prob[0 * 4 + 0], 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(a.counts[3 * 4 + 1], 1u);  // t3: 3 → {1, 2}
+  // Rows 0 and 1: 5 of 6 successors in their top 2; rows 2, 3: all. Weighted by from: (2.5+2.5+1+1)/8.
+  EXPECT_NEAR(a.top_k_mass, 7.0 / 8.0, 1e-12);
+}
+
+TEST(LoadStats, AffinityJoinsOnSequenceAndPosition) {
+  LayerStream b = layer_b();
+  b.seq = {5, 5, 5, 5};  // other sequences: nothing in common
+  const Affinity a = affinity(layer_a(), b);
+  EXPECT_EQ(a.from, (std::vector<uint64_t>{0, 0, 0, 0}));
+  EXPECT_EQ(a.top_k_mass, 0.0);
+}
+
+TEST(LoadStats, PredictionRecall) {
+  LayerStream b = layer_b();
+  b.pred = {{2, 1}, {}, {2, 3}, {0, 3}};  // hits 1, (none), 2, 0 of 2 each
+  const Recall r = prediction_recall(b);
+  EXPECT_EQ(r.hits, 3u);
+  EXPECT_EQ(r.chosen, 6u);
+  EXPECT_NEAR(r.value(), 0.5, 1e-12);
+}
+
+TEST(Locality, SegmentRoutingBestPerformance) {
+  // m = 2: windows (t0,t1) c = 2 1 1 0, (t1,t2) 2 1 1 0, (t2,t3) 1 2 0 1; actual 12.
+  // τ = 1: 9 pairs, matches 12, predictions 18 → F1 24/30. τ = 2: 3 pairs, matches 6, predictions 6 → 12/18.
+  const SrpCounts c = srp_counts(layer_a(), 2);
+  EXPECT_EQ(c.actual, 12u);
+  EXPECT_EQ(c.matches, (std::vector<uint64_t>{12, 6}));
+  EXPECT_EQ(c.predictions, (std::vector<uint64_t>{18, 6}));
+  const Srp s = best_srp(c);
+  EXPECT_NEAR(s.f1, 0.8, 1e-12);
+  EXPECT_EQ(s.tau, 1);
+  EXPECT_NEAR(s.ratio, 1.5, 1e-12);
+  EXPECT_NEAR(best_srp(srp_counts(layer_a(), 1)).f1, 1.0, 1e-12);  // one token per segment: exact
+  EXPECT_EQ(srp_counts(layer_a(), 5).actual, 0u);                   // no window fits
+}
+
+TEST(Locality, SegmentsNeverSpanSequences) {
+  // Two sequences {0}{0} | {1}{1}: the windows are uniform, F1 = 1. A window across them would not be.
+  const LayerStream s = stream(0, 2, 1, {{0}, {0}, {1}, {1}}, {0, 0, 1, 1});
+  EXPECT_NEAR(best_srp(srp_counts(s, 2)).f1, 1.0, 1e-12);
+  SrpCounts sum;
+  accumulate(sum, srp_counts(s, 2));
+  accumulate(sum, srp_counts(layer_a(), 2));
+  EXPECT_EQ(sum.actual, 4u + 12u);
+  EXPECT_EQ(sum.matches[0], 4u + 12u);
+}
+
+// k = 1 over 3 experts: 0 1 0 2 1 1 0.
+LayerStream cache_stream() { return stream(0, 3, 1, {{0}, {1}, {0}, {2}, {1}, {1}, {0}}); }
+
+TEST(Locality, CachePoliciesCapacityTwo) {
+  // LRU: hit at t2; t3 evicts 1; t4 evicts 0; hit t5; t6 misses → 2/7.
+  EXPECT_NEAR(cache_hit_rate(cache_stream(), 2, CachePolicy::kLru), 2.0 / 7.0, 1e-12);
+  // LFU: t3 evicts 1 (1 use vs 2); t4 evicts 2 (1 use vs 2); hits t2 t5 t6 → 3/7.
+  EXPECT_NEAR(cache_hit_rate(cache_stream(), 2, CachePolicy::kLfu), 3.0 / 7.0, 1e-12);
+  // Belady: t3 evicts 0 (next use t6, farther than 1's t4); hits t2 t4 t5 → 3/7.
+  EXPECT_NEAR(cache_hit_rate(cache_stream(), 2, CachePolicy::kBelady), 3.0 / 7.0, 1e-12);
+  // Lookahead 1: at t3, 0 is unused in t4 and 1 is used → evict 0; same as Belady here. Lookahead 0 is LRU.
+  EXPECT_NEAR(cache_hit_rate(cache_stream(), 2, CachePolicy::kLookahead, 1), 3.0 / 7.0, 1e-12);
+  EXPECT_NEAR(cache_hit_rate(cache_stream(), 2, CachePolicy::kLookahead, 0), 2.0 / 7.0, 1e-12);
+}
+
+TEST(Locality, CacheEdgeCapacities) {
+  // Capacity 3 holds every expert: only the 3 first uses miss → 4/7. Capacity 0: nothing hits.
+  for (CachePolicy p : {CachePolicy::kLru, CachePolicy::kLfu, CachePolicy::kBelady})
+    EXPECT_NEAR(cache_hit_rate(cache_stream(), 3, p), 4.0 / 7.0, 1e-12);
+  EXPECT_EQ(cache_hit_rate(cache_stream(), 0, CachePolicy::kLru), 0.0);
+  // k 2 with capacity 2 (layer A): every cached expert is in use or evictable; LRU by hand → hits t1 t2 t3 = 3/8.
+  EXPECT_NEAR(cache_hit_rate(layer_a(), 2, CachePolicy::kLru), 3.0 / 8.0, 1e-12);
+  // Capacity 1 < k: a token's own experts are never evicted for each other; t0 keeps 0, 0 hits t1 t2 → 2/8.
+  EXPECT_NEAR(cache_hit_rate(layer_a(), 1, CachePolicy::kLru), 2.0 / 8.0, 1e-12);
+}
+
+TEST(Streams, FromATrace) {
+  trace::Trace t;
+  t.header = {.n_layer = 3, .slots = 2, .layers = {{1, 4, 2}, {2, 4, 2}}};
+  t.records = {{.seq = 0, .pos = 0, .layer = 1, .ids = {0, 1}}, {.seq = 0, .pos = 0, .layer = 2, .ids = {2, 3}},
+               {.seq = 0, .pos = 1, .layer = 1, .ids = {0, 2}, .pred = {}}, {.seq = 0, .pos = 1, .layer = 2, .ids = {2}, .pred = {2, 0}}};
+  const auto s = layer_streams(t);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].layer, 1);
+  EXPECT_EQ(s[0].tokens, (std::vector<std::vector<int32_t>>{{0, 1}, {0, 2}}));
+  EXPECT_EQ(s[1].pos, (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(s[1].pred[1], (std::vector<int32_t>{2, 0}));
+}
+
+}  // namespace
+}  // namespace sy::moe::analysis
