@@ -42,7 +42,7 @@ std::atomic<bool> g_generating{false};
 std::atomic<bool> g_interrupt{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler needs a lock-free flag");
 
-extern "C" void on_sigint(int) {
+extern "C" void on_chat_sigint(int) {
   if (g_generating.load()) {
     g_interrupt.store(true);
     return;
@@ -57,7 +57,7 @@ class SigintGuard {
  public:
   SigintGuard() {
     struct sigaction sa {};
-    sa.sa_handler = on_sigint;
+    sa.sa_handler = on_chat_sigint;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, &previous_);
