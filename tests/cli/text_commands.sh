@@ -65,6 +65,18 @@ grep -q "${#windows[@]}/${#windows[@]} windows" "$tmp/ppl.err" || { cat "$tmp/pp
 "$bin" perplexity -m "$model" -f "$tmp/text.txt" --ctx $ctx 2>/dev/null | grep -Eq '^PPL = [0-9.]+ ± [0-9.]+' \
   || fail "no 'PPL = x ± y' line"
 
+# The bundled model: perplexity reproduces the training script's own figure (eval.json, same rule) within 1 %.
+bundled=$here/../../models/switchyard-moe-mini
+if [ -f "$bundled.q8_0.gguf" ]; then
+  "$bin" perplexity -m "$bundled.q8_0.gguf" -f "$bundled.valid/es.txt" --json 2>/dev/null >"$tmp/es.json"
+  python3 - "$tmp/es.json" "$bundled.eval.json" <<'PY'
+import json, sys
+got, want = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["valid"]["q8_0"]["es"]
+assert got["tokens"] == want["tokens"], (got, want)
+assert abs(got["ppl"] - want["ppl"]) <= 0.01 * want["ppl"], (got["ppl"], want["ppl"])
+PY
+fi
+
 # --- chat through a pipe: /reset forgets, EOF leaves; replies equal `run` on the rendered conversation.
 cat >"$tmp/chatml.jinja" <<'J'
 {% for m in messages %}<|im_start|>{{ m.role }}
