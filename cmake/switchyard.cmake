@@ -1,6 +1,6 @@
 # Shared build rules: warnings, sanitizers, per-ISA source flags, and one library per src/ folder.
 
-set(SY_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wno-unused-parameter)
+set(SY_WARNINGS -Wall -Wextra -Wpedantic $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local> -Wno-unused-parameter)
 set(SY_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 
 function(sy_apply_common target)
@@ -10,8 +10,11 @@ function(sy_apply_common target)
     target_link_options(${target} PRIVATE ${SY_SANITIZER_FLAGS})
   endif()
   if(SY_FUZZ)
-    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    # Coverage instrumentation for libFuzzer in every library; sanitizer reports must stop the run (no
+    # recovery), or libFuzzer would never see a UBSan finding as a crash.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                           -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all)
   endif()
 endfunction()
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds switchyard. Usage: scripts/build.sh [release|asan|fuzz]  (default release). Two jobs: the machines
-# this is meant for have two cores.
+# Builds switchyard. Usage: scripts/build.sh [release|asan|fuzz] [TARGET...]  (default release, every target).
+# Two jobs: the machines this is meant for have two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-release}
+shift || true
 jobs=${SY_JOBS:-2}
 case "$kind" in
   release) dir=build; flags=(-DCMAKE_BUILD_TYPE=Release) ;;
@@ -13,4 +14,6 @@ case "$kind" in
   *) echo "usage: $0 [release|asan|fuzz]" >&2; exit 2 ;;
 esac
 [ -f "$dir/build.ninja" ] || cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
-cmake --build "$dir" -j "$jobs"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "$dir" -j "$jobs" "${targets[@]}"

@@ -6,9 +6,11 @@
 
 namespace sy::gguf {
 
-std::string TensorInfo::shape_string() const {
+std::string TensorInfo::shape_string() const { return shape_string_upto(n_dims); }
+
+std::string TensorInfo::shape_string_upto(uint32_t dims) const {
   std::string s = "[";
-  for (uint32_t i = 0; i < n_dims; ++i) s += fmt::format("{}{}", i ? ", " : "", ne[i]);
+  for (uint32_t i = 0; i < dims && i < kMaxDims; ++i) s += fmt::format("{}{}", i ? ", " : "", ne[i]);
   return s + "]";
 }
 
@@ -114,7 +116,8 @@ Result<Value> Parser::read_value(ValueType type, std::string_view field, int dep
     case ValueType::kString: return read_string(field).map([](std::string s) { return Value(std::move(s)); });
     case ValueType::kArray: return read_array(field, depth).map([](Array a) { return Value(std::move(a)); });
   }
-  return error_at(pos_, "{}: unknown value type {}", field, static_cast<uint32_t>(type));
+  SY_ASSERT(false, "callers pass only value types checked against kValueTypeCount");
+  return Value();
 }
 
 Result<Array> Parser::read_array(std::string_view field, int depth) {
@@ -163,16 +166,22 @@ Status Parser::read_tensor_info(File& file, uint64_t index) {
   if (*n_dims == 0 || *n_dims > kMaxDims)
     return error_at(dims_at, "{}: n_dims {} is outside 1..{}", field, *n_dims, kMaxDims);
   info.n_dims = *n_dims;
+  // Zero-sized dimensions count as 1 in the overflow check: a [0, 2^40, 2^40] tensor is empty, but code that
+  // multiplies its other dimensions (row counts, strides) must still not overflow.
   uint64_t n_elements = 1;
+  uint64_t n_nonzero = 1;
   for (uint32_t d = 0; d < info.n_dims; ++d) {
     const uint64_t ne_at = pos_;
-    auto ne = read<int64_t>(field + " ne");
+    auto ne = read<int64_t>(field + fmt::format(" ne[{}]", d));
     if (!ne) return tl::unexpected(ne.error());
-    if (*ne < 0) return error_at(ne_at, "{}: dimension {} is negative ({})", field, d, *ne);
+    if (*ne < 0) return error_at(ne_at, "{} ne[{}]: dimension is negative ({})", field, d, *ne);
     info.ne[d] = *ne;
-    if (!checked_mul(n_elements, static_cast<uint64_t>(*ne), &n_elements) ||
-        n_elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      return error_at(ne_at, "{}: element count overflows", field);
+    const auto dim = static_cast<uint64_t>(*ne);
+    if (!checked_mul(n_nonzero, std::max<uint64_t>(dim, 1), &n_nonzero) ||
+        n_nonzero > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return error_at(ne_at, "{} ne[{}]: element count of {} overflows a signed 64-bit count", field, d,
+                      info.shape_string_upto(d + 1));
+    n_elements *= dim;  // cannot overflow: n_elements <= n_nonzero
   }
   const uint64_t type_at = pos_;
   auto type_id = read<uint32_t>(field + " type");
@@ -184,14 +193,12 @@ Status Parser::read_tensor_info(File& file, uint64_t index) {
     return error_at(dims_at, "{}: ne[0] = {} is not a multiple of the {} block size {}", field, info.ne[0],
                     type->name, type->block_elems);
   if (!checked_mul(n_elements / type->block_elems, type->block_bytes, &info.n_bytes))
-    return error_at(dims_at, "{}: byte size overflows", field);
-  const uint64_t offset_at = pos_;
+    return error_at(dims_at, "{}: byte size of {} {} elements overflows", field, n_elements, type->name);
   auto offset = read<uint64_t>(field + " offset");
   if (!offset) return tl::unexpected(offset.error());
   info.offset = *offset;
-  if (file.tensor_index_.count(info.name) != 0)
-    return error_at(info.info_offset, "{}: duplicate tensor name", field);
-  (void)offset_at;
+  if (auto it = file.tensor_index_.find(info.name); it != file.tensor_index_.end())
+    return error_at(info.info_offset, "{}: duplicate tensor name (tensor info #{} has it too)", field, it->second);
   file.tensor_index_.emplace(info.name, file.tensors_.size());
   file.tensors_.push_back(std::move(info));
   return {};
@@ -219,11 +226,15 @@ Status Parser::validate_tensors(File& file) {
   for (const auto& t : file.tensors_) by_offset.push_back(&t);
   std::sort(by_offset.begin(), by_offset.end(),
             [](const TensorInfo* a, const TensorInfo* b) { return a->offset < b->offset; });
-  for (size_t i = 1; i < by_offset.size(); ++i) {
-    const TensorInfo& prev = *by_offset[i - 1];
-    const TensorInfo& cur = *by_offset[i];
-    if (prev.n_bytes > 0 && cur.n_bytes > 0 && prev.offset + prev.n_bytes > cur.offset)
-      return error_at(cur.info_offset, "tensor '{}': data overlaps tensor '{}'", cur.name, prev.name);
+  // Compare each with the furthest-reaching tensor before it, not only its neighbour: an empty tensor or a
+  // short one in between must not hide an overlap.
+  const TensorInfo* furthest = nullptr;
+  for (const TensorInfo* cur : by_offset) {
+    if (cur->n_bytes == 0) continue;
+    if (furthest != nullptr && furthest->offset + furthest->n_bytes > cur->offset)
+      return error_at(cur->info_offset, "tensor '{}': data [{}, +{}) overlaps tensor '{}' [{}, +{})", cur->name,
+                      cur->offset, cur->n_bytes, furthest->name, furthest->offset, furthest->n_bytes);
+    if (furthest == nullptr || cur->offset + cur->n_bytes > furthest->offset + furthest->n_bytes) furthest = cur;
   }
   return {};
 }
@@ -234,9 +245,10 @@ Status Parser::parse(File& file) {
   if (*magic != kMagic) return error_at(0, "magic: not a GGUF file (first bytes are not \"GGUF\")");
   auto version = read<uint32_t>("version");
   if (!version) return tl::unexpected(version.error());
+  // Version 2 and 3 share one layout (3 only allowed big-endian files); version 1 had 32-bit counts and lengths.
   if (*version == 1) return error_at(4, "version: GGUF version 1 is not supported (only 2 and 3)");
   if (*version != 2 && *version != 3) {
-    if ((*version & 0xffff) == 0)
+    if (*version != 0 && (*version & 0xffff) == 0)
       return error_at(4, "version: {} looks byte-swapped (a big-endian file?); only little-endian is supported",
                       *version);
     return error_at(4, "version: unsupported GGUF version {} (only 2 and 3)", *version);
@@ -253,6 +265,7 @@ Status Parser::parse(File& file) {
     return error_at(16, "metadata count: {} entries cannot fit in a file of {} bytes", *n_kv, bytes_.size());
 
   file.metadata_.reserve(static_cast<size_t>(*n_kv));
+  uint64_t alignment_at = 0;  // where general.alignment's type field is, for its errors
   for (int64_t i = 0; i < *n_kv; ++i) {
     const uint64_t kv_at = pos_;
     auto key = read_string(fmt::format("metadata key #{}", i));
@@ -263,19 +276,21 @@ Status Parser::parse(File& file) {
     const uint64_t type_at = pos_;
     auto type = read<uint32_t>(field + " type");
     if (!type) return tl::unexpected(type.error());
-    if (*type >= kValueTypeCount) return error_at(type_at, "{}: unknown value type {}", field, *type);
+    if (*type >= kValueTypeCount) return error_at(type_at, "{} type: unknown value type {}", field, *type);
+    if (*key == kAlignmentKey) alignment_at = type_at;
     auto value = read_value(static_cast<ValueType>(*type), field, 0);
     if (!value) return tl::unexpected(value.error());
     file.metadata_index_.emplace(*key, file.metadata_.size());
     file.metadata_.emplace_back(std::move(*key), std::move(*value));
   }
 
-  if (const Value* align = file.find("general.alignment")) {
+  if (const Value* align = file.find(kAlignmentKey)) {
     const auto* a = std::get_if<uint32_t>(&align->data);
     if (a == nullptr)
-      return error_at(24, "metadata 'general.alignment': must be a u32, found {}", value_type_name(align->type()));
+      return error_at(alignment_at, "metadata '{}': must be a u32, found {}", kAlignmentKey,
+                      value_type_name(align->type()));
     if (*a == 0 || (*a & (*a - 1)) != 0)
-      return error_at(24, "metadata 'general.alignment': {} is not a power of two", *a);
+      return error_at(alignment_at + 4, "metadata '{}': {} is not a power of two", kAlignmentKey, *a);
     file.alignment_ = *a;
   }
 

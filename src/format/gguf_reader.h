@@ -25,6 +25,7 @@ inline constexpr uint32_t kDefaultAlignment = 32;
 inline constexpr uint32_t kMaxDims = 4;
 inline constexpr size_t kMaxTensorNameLength = 63;  // llama.cpp's GGML_MAX_NAME - 1
 inline constexpr int kMaxArrayDepth = 4;            // arrays of arrays nest at most this deep
+inline constexpr std::string_view kAlignmentKey = "general.alignment";
 
 struct TensorInfo {
   std::string name;
@@ -38,6 +39,7 @@ struct TensorInfo {
 
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   std::string shape_string() const;  // "[64, 512]"
+  std::string shape_string_upto(uint32_t dims) const;  // the first `dims` dimensions only
 };
 
 class File {

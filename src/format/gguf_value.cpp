@@ -78,6 +78,10 @@ std::string Value::to_display(size_t max_items) const {
       data);
 }
 
+bool operator==(const Value& a, const Value& b) { return a.data == b.data; }
+
+bool operator==(const Array& a, const Array& b) { return a.elem_type == b.elem_type && a.items == b.items; }
+
 Array make_string_array(const std::vector<std::string>& items) {
   Array a;
   a.elem_type = ValueType::kString;

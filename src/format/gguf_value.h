@@ -58,7 +58,12 @@ struct Value {
 
   // A short human rendering: scalars in full, arrays as "[type x N]" plus the first items.
   std::string to_display(size_t max_items = 8) const;
+
+  // Same type and same contents, recursively (floats compare as numbers: NaN differs from itself).
+  friend bool operator==(const Value& a, const Value& b);
 };
+
+bool operator==(const Array& a, const Array& b);
 
 // Typed array builders for writers.
 Array make_string_array(const std::vector<std::string>& items);

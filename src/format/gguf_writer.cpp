@@ -1,19 +1,47 @@
 #include "format/gguf_writer.h"
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "format/gguf_reader.h"
 
 namespace sy::gguf {
 
+namespace {
+
+bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+// The reader refuses what this rejects, so a file the writer accepts always reads back.
+Status validate_value(const std::string& key, const Value& value, int depth) {
+  const Array* array = value.as_array();
+  if (array == nullptr) return {};
+  if (depth >= kMaxArrayDepth)
+    return fail(ErrorCode::kInvalidInput, "gguf writer: metadata '{}': arrays nested deeper than {} levels", key,
+                kMaxArrayDepth);
+  for (size_t i = 0; i < array->items.size(); ++i) {
+    const Value& item = array->items[i];
+    if (item.type() != array->elem_type)
+      return fail(ErrorCode::kInvalidInput, "gguf writer: metadata '{}': item {} of an array of {} is a {}", key, i,
+                  value_type_name(array->elem_type), value_type_name(item.type()));
+    if (auto st = validate_value(key, item, depth + 1); !st) return st;
+  }
+  return {};
+}
+
+}  // namespace
+
 Writer::~Writer() {
   // An unfinished write leaves no file under the final name; remove the partial one.
-  if (out_) {
-    out_.reset();
-    std::error_code ec;
-    std::filesystem::remove(partial_path_, ec);
-  }
+  if (out_) remove_partial();
+}
+
+void Writer::remove_partial() {
+  out_.reset();
+  std::error_code ec;
+  std::filesystem::remove(partial_path_, ec);
 }
 
 void Writer::set(std::string key, Value value) {
@@ -37,25 +65,28 @@ Status Writer::add_tensor(TensorDecl decl) {
   for (const auto& t : tensors_)
     if (t.decl.name == decl.name)
       return fail(ErrorCode::kInvalidInput, "gguf writer: duplicate tensor '{}'", decl.name);
-  const auto& tt = traits(decl.type);
+  const TensorTypeTraits* tt = find_tensor_type(static_cast<uint32_t>(decl.type));
+  if (tt == nullptr)
+    return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}' has unknown type {}", decl.name,
+                static_cast<uint32_t>(decl.type));
+  // Same limits as the reader: every partial product of the dimensions (zeros counted as 1) fits an int64.
   uint64_t n = 1;
+  uint64_t n_nonzero = 1;
   for (int64_t d : decl.ne) {
     if (d < 0) return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}' has a negative dimension", decl.name);
-    if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
+    const auto dim = static_cast<uint64_t>(d);
+    if (__builtin_mul_overflow(n_nonzero, std::max<uint64_t>(dim, 1), &n_nonzero) ||
+        n_nonzero > static_cast<uint64_t>(INT64_MAX))
       return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}' element count overflows", decl.name);
+    n *= dim;
   }
-  if (decl.ne[0] % tt.block_elems != 0)
+  if (decl.ne[0] % tt->block_elems != 0)
     return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}': ne[0] = {} is not a multiple of {} ({})",
-                decl.name, decl.ne[0], tt.block_elems, tt.name);
+                decl.name, decl.ne[0], tt->block_elems, tt->name);
   Declared d;
-  d.n_bytes = n / tt.block_elems * tt.block_bytes;
+  if (__builtin_mul_overflow(n / tt->block_elems, uint64_t{tt->block_bytes}, &d.n_bytes))
+    return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}' byte size overflows", decl.name);
   d.decl = std::move(decl);
-  uint64_t offset = 0;
-  if (!tensors_.empty()) {
-    const auto& prev = tensors_.back();
-    offset = prev.offset + (prev.n_bytes + alignment_ - 1) / alignment_ * alignment_;
-  }
-  d.offset = offset;
   tensors_.push_back(std::move(d));
   return {};
 }
@@ -86,12 +117,8 @@ Status Writer::write_value(const Value& value) {
           const uint64_t count = v.items.size();
           if (auto st = write_bytes(&type, 4); !st) return st;
           if (auto st = write_bytes(&count, 8); !st) return st;
-          for (const auto& item : v.items) {
-            if (item.type() != v.elem_type)
-              return fail(ErrorCode::kInvalidInput, "gguf writer: array of {} holds a {}",
-                          value_type_name(v.elem_type), value_type_name(item.type()));
+          for (const auto& item : v.items)
             if (auto st = write_value(item); !st) return st;
-          }
           return {};
         } else if constexpr (std::is_same_v<T, bool>) {
           const uint8_t b = v ? 1 : 0;
@@ -104,7 +131,7 @@ Status Writer::write_value(const Value& value) {
 }
 
 Status Writer::pad_to_alignment(uint64_t position) {
-  static const std::vector<uint8_t> kZeros(256, 0);
+  static constexpr std::array<uint8_t, 256> kZeros{};
   uint64_t pad = (alignment_ - position % alignment_) % alignment_;
   while (pad > 0) {
     const size_t n = std::min<uint64_t>(pad, kZeros.size());
@@ -114,10 +141,55 @@ Status Writer::pad_to_alignment(uint64_t position) {
   return {};
 }
 
+Status Writer::settle_alignment() {
+  const Value* key_value = nullptr;
+  for (const auto& [k, v] : metadata_)
+    if (k == kAlignmentKey) key_value = &v;
+  if (key_value == nullptr) {
+    if (!is_power_of_two(alignment_))
+      return fail(ErrorCode::kInvalidInput, "gguf writer: alignment {} is not a power of two", alignment_);
+    if (alignment_ != kDefaultAlignment) set(std::string(kAlignmentKey), Value(alignment_));
+    return {};
+  }
+  const auto* a = std::get_if<uint32_t>(&key_value->data);
+  if (a == nullptr)
+    return fail(ErrorCode::kInvalidInput, "gguf writer: metadata '{}' must be a u32, not a {}", kAlignmentKey,
+                value_type_name(key_value->type()));
+  if (!is_power_of_two(*a))
+    return fail(ErrorCode::kInvalidInput, "gguf writer: metadata '{}' = {} is not a power of two", kAlignmentKey, *a);
+  if (alignment_ != kDefaultAlignment && alignment_ != *a)
+    return fail(ErrorCode::kInvalidInput, "gguf writer: alignment {} disagrees with metadata '{}' = {}", alignment_,
+                kAlignmentKey, *a);
+  alignment_ = *a;
+  return {};
+}
+
+Status Writer::validate_metadata() const {
+  for (const auto& [key, value] : metadata_) {
+    if (key.empty()) return fail(ErrorCode::kInvalidInput, "gguf writer: empty metadata key");
+    if (auto st = validate_value(key, value, 0); !st) return st;
+  }
+  return {};
+}
+
+// Tensors lie in declaration order, each starting at a multiple of the alignment.
+Status Writer::layout_tensors() {
+  uint64_t offset = 0;
+  for (auto& t : tensors_) {
+    t.offset = offset;
+    const uint64_t padded = (t.n_bytes + alignment_ - 1) / alignment_ * alignment_;
+    if (padded < t.n_bytes || __builtin_add_overflow(offset, padded, &offset))
+      return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}': data section size overflows", t.decl.name);
+  }
+  return {};
+}
+
 Status Writer::begin(const std::filesystem::path& path) {
-  if (alignment_ == 0 || (alignment_ & (alignment_ - 1)) != 0)
-    return fail(ErrorCode::kInvalidInput, "gguf writer: alignment {} is not a power of two", alignment_);
-  if (alignment_ != kDefaultAlignment) set("general.alignment", Value(alignment_));
+  if (out_ || !path_.empty())
+    return fail(ErrorCode::kInvalidInput, "gguf writer: begin() called twice ({} then {})", path_.string(),
+                path.string());
+  for (auto st : {settle_alignment(), validate_metadata(), layout_tensors()})
+    if (!st) return st;
   path_ = path;
   partial_path_ = path;
   partial_path_ += ".partial";
@@ -125,8 +197,8 @@ Status Writer::begin(const std::filesystem::path& path) {
   if (f == nullptr)
     return fail(ErrorCode::kIo, "{}: cannot create: {}", partial_path_.string(), std::strerror(errno));
   out_.reset(f);
-  static thread_local std::vector<char> buffer(1 << 20);
-  std::setvbuf(out_.get(), buffer.data(), _IOFBF, buffer.size());
+  buffer_.resize(1 << 20);
+  std::setvbuf(out_.get(), buffer_.data(), _IOFBF, buffer_.size());
 
   const uint32_t magic = kMagic;
   const uint32_t version = 3;
@@ -160,10 +232,11 @@ Status Writer::begin(const std::filesystem::path& path) {
 }
 
 Status Writer::write_tensor_data(std::span<const uint8_t> bytes) {
-  if (!out_) return fail(ErrorCode::kInvalidInput, "gguf writer: write_tensor_data() before begin()");
+  if (!out_) return fail(ErrorCode::kInvalidInput, "gguf writer: write_tensor_data() with no file open");
   while (!bytes.empty()) {
     if (current_ >= tensors_.size())
-      return fail(ErrorCode::kInvalidInput, "gguf writer: {} bytes beyond the last tensor", bytes.size());
+      return fail(ErrorCode::kInvalidInput, "gguf writer: {}: {} bytes beyond the last tensor", path_.string(),
+                  bytes.size());
     const auto& t = tensors_[current_];
     const uint64_t take = std::min<uint64_t>(bytes.size(), t.n_bytes - written_in_current_);
     if (auto st = write_bytes(bytes.data(), take); !st) return st;
@@ -180,18 +253,26 @@ Status Writer::write_tensor_data(std::span<const uint8_t> bytes) {
 }
 
 Status Writer::finish() {
-  if (!out_) return fail(ErrorCode::kInvalidInput, "gguf writer: finish() before begin()");
+  if (!out_) return fail(ErrorCode::kInvalidInput, "gguf writer: finish() with no file open");
   if (current_ < tensors_.size())
-    return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}' has {} of {} bytes written",
+    return fail(ErrorCode::kInvalidInput, "gguf writer: {}: tensor '{}' has {} of {} bytes written", path_.string(),
                 tensors_[current_].decl.name, written_in_current_, tensors_[current_].n_bytes);
-  if (std::fflush(out_.get()) != 0)
-    return fail(ErrorCode::kIo, "{}: flush failed: {}", partial_path_.string(), std::strerror(errno));
-  FILE* f = out_.release();
-  if (std::fclose(f) != 0)
-    return fail(ErrorCode::kIo, "{}: close failed: {}", partial_path_.string(), std::strerror(errno));
+  if (std::fflush(out_.get()) != 0) {
+    const int err = errno;
+    remove_partial();
+    return fail(ErrorCode::kIo, "{}: flush failed: {}", partial_path_.string(), std::strerror(err));
+  }
+  if (std::fclose(out_.release()) != 0) {
+    const int err = errno;
+    remove_partial();
+    return fail(ErrorCode::kIo, "{}: close failed: {}", partial_path_.string(), std::strerror(err));
+  }
   std::error_code ec;
   std::filesystem::rename(partial_path_, path_, ec);
-  if (ec) return fail(ErrorCode::kIo, "{}: cannot rename into place: {}", path_.string(), ec.message());
+  if (ec) {
+    remove_partial();
+    return fail(ErrorCode::kIo, "{}: cannot rename into place: {}", path_.string(), ec.message());
+  }
   return {};
 }
 

@@ -26,6 +26,8 @@ struct TensorDecl {
 
 class Writer {
  public:
+  // The data alignment is general.alignment when the metadata sets it (a u32 power of two), else `alignment`,
+  // which is then written as general.alignment unless it is the default 32.
   explicit Writer(uint32_t alignment = 32) : alignment_(alignment) {}
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -36,17 +38,21 @@ class Writer {
   // Declares a tensor; its bytes are written later with write_tensor_data().
   Status add_tensor(TensorDecl decl);
 
-  // Writes header, metadata and tensor infos to `path` + ".partial".
+  // Validates everything declared (keys, array element types and depth, alignment, sizes), then writes
+  // header, metadata and tensor infos to `path` + ".partial". Nothing is created when validation fails.
   Status begin(const std::filesystem::path& path);
   // Appends bytes of the current tensor (declaration order). When a tensor's bytes are complete the writer
   // pads and moves on to the next one.
   Status write_tensor_data(std::span<const uint8_t> bytes);
-  // Checks every tensor was written in full, flushes, and renames the file into place.
+  // Checks every tensor was written in full, flushes, and renames the file into place. On failure the partial
+  // file is removed (now, or by the destructor when the failure left it open).
   Status finish();
 
   size_t tensor_count() const { return tensors_.size(); }
   // Index of the tensor whose bytes are expected next (== tensor_count() when all are written).
   size_t current_tensor() const { return current_; }
+  // The alignment begin() settled on (see the constructor).
+  uint32_t alignment() const { return alignment_; }
 
  private:
   struct Declared {
@@ -58,12 +64,17 @@ class Writer {
   Status write_value(const Value& value);
   Status write_string(const std::string& s);
   Status pad_to_alignment(uint64_t position);
+  Status settle_alignment();
+  Status validate_metadata() const;
+  Status layout_tensors();
+  void remove_partial();
 
   uint32_t alignment_;
   std::vector<std::pair<std::string, Value>> metadata_;
   std::vector<Declared> tensors_;
   std::filesystem::path path_;
   std::filesystem::path partial_path_;
+  std::vector<char> buffer_;  // stdio buffer of out_: declared first so it outlives the stream
   std::unique_ptr<FILE, int (*)(FILE*)> out_{nullptr, &std::fclose};
   uint64_t position_ = 0;
   size_t current_ = 0;
