@@ -157,7 +157,7 @@ void deepseek2_lite_tiny(model::MetadataMap& m, std::string_view a) {
 void deepseek3_tiny(model::MetadataMap& m, std::string_view a) {
   Keys k{m, a};
   k.u32("vocab_size", 512);
-  k.gqa(4096, 64, 3, 128, 4, 1, 10000.0f, 1e-6f);
+  k.gqa(163840, 64, 3, 128, 4, 1, 10000.0f, 1e-6f);
   k.experts(16, 4);
   k.u32("expert_gating_func", 2);
   k.u32("expert_group_count", 4);
@@ -171,6 +171,8 @@ void deepseek3_tiny(model::MetadataMap& m, std::string_view a) {
   k.str("rope.scaling.type", "yarn");
   k.f32("rope.scaling.factor", 40.0f);
   k.u32("rope.scaling.original_context_length", 4096);
+  k.f32("rope.scaling.yarn_beta_fast", 32.0f);
+  k.f32("rope.scaling.yarn_beta_slow", 1.0f);
   k.f32("rope.scaling.yarn_log_multiplier", 0.1f);
 }
 
