@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/units.h"
 #include "core/error.h"
 #include "model/accounting.h"
 #include "modelgen/generator.h"
@@ -55,13 +56,13 @@ model::Accounting account_plan(const modelgen::PlannedModel& m) {
 }
 
 void list_presets() {
-  fmt::print("{:<20} {:<10} {:>9} {:>9}  {}\n", "preset", "arch", "total", "active", "shapes from");
+  fmt::print("{:<20} {:<10} {:>11} {:>11}  {}\n", "preset", "arch", "total", "active", "shapes from");
   for (const modelgen::Preset& p : modelgen::all_presets()) {
     auto meta = value_or_throw(modelgen::preset_metadata(p, {}));
     auto plan = value_or_throw(modelgen::plan_model(std::move(meta), value_or_throw(modelgen::parse_scheme("f32"))));
     const model::Accounting a = account_plan(plan);
-    fmt::print("{:<20} {:<10} {:>8.3f}B {:>8.3f}B  {}\n", p.name, p.arch, a.total_params / 1e9,
-               a.active_params / 1e9, p.description);
+    fmt::print("{:<20} {:<10} {:>11} {:>11}  {}\n", p.name, p.arch, count_str(static_cast<double>(a.total_params)),
+               count_str(a.active_params), p.description);
   }
 }
 
@@ -93,9 +94,9 @@ void run_gen_model(const GenModelOptions& opt) {
   auto meta = value_or_throw(modelgen::preset_metadata(*preset, overrides, opt.vocab));
   const modelgen::PlannedModel plan = value_or_throw(modelgen::plan_model(std::move(meta), scheme));
   const model::Accounting a = account_plan(plan);
-  fmt::print(stderr, "{} ({}), {}: {} tensors, {:.3f} B parameters ({:.3f} B active), {:.2f} GB\n", preset->name,
-             preset->arch, scheme.name, plan.table.size(), a.total_params / 1e9, a.active_params / 1e9,
-             plan.tensor_bytes() / 1e9);
+  fmt::print(stderr, "{} ({}), {}: {} tensors, {} parameters ({} active per token), {}\n", preset->name,
+             preset->arch, scheme.name, plan.table.size(), count_str(static_cast<double>(a.total_params)),
+             count_str(a.active_params), bytes_str(static_cast<double>(plan.tensor_bytes())));
   if (opt.dry_run) return;
   if (opt.output.empty()) throw Exception(Error{ErrorCode::kInvalidInput, "missing -o/--output FILE"});
 
@@ -115,8 +116,8 @@ void run_gen_model(const GenModelOptions& opt) {
   value_or_throw(modelgen::generate_model(opt.output, plan, gen));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!opt.quiet) fmt::print(stderr, "\n");
-  fmt::print(stderr, "wrote {} ({:.2f} GB) in {:.1f} s, {:.0f} MB/s, {} threads, seed {}\n", opt.output,
-             plan.tensor_bytes() / 1e9, secs, secs > 0 ? plan.tensor_bytes() / 1e6 / secs : 0.0, gen.n_threads, opt.seed);
+  fmt::print(stderr, "wrote {} ({}) in {:.1f} s, {:.0f} MB/s, {} threads, seed {}\n", opt.output,
+             bytes_str(static_cast<double>(plan.tensor_bytes())), secs, secs > 0 ? plan.tensor_bytes() / 1e6 / secs : 0.0, gen.n_threads, opt.seed);
 }
 
 void register_gen_model(CLI::App& app) {

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/inspect_report.h"
+#include "cli/units.h"
 #include "core/error.h"
 #include "format/gguf_reader.h"
 
@@ -22,20 +23,6 @@ struct InspectOptions {
   bool brief = false;
   int64_t context = 4096;
 };
-
-std::string count_str(double n) {
-  if (n >= 1e9) return fmt::format("{:.3f} B", n / 1e9);
-  if (n >= 1e6) return fmt::format("{:.3f} M", n / 1e6);
-  if (n >= 1e3) return fmt::format("{:.3f} K", n / 1e3);
-  return fmt::format("{:.0f}", n);
-}
-
-std::string bytes_str(double n) {
-  if (n >= 1024.0 * 1024 * 1024) return fmt::format("{:.2f} GiB", n / (1024.0 * 1024 * 1024));
-  if (n >= 1024.0 * 1024) return fmt::format("{:.2f} MiB", n / (1024.0 * 1024));
-  if (n >= 1024.0) return fmt::format("{:.2f} KiB", n / 1024.0);
-  return fmt::format("{:.0f} B", n);
-}
 
 std::string or_dash(const json& v) {
   if (v.is_null()) return "-";
@@ -132,18 +119,34 @@ void print_sizes(const json& r) {
                bytes_str(b["shared_experts"].get<double>()), pct(b["shared_experts"]),
                bytes_str(b["non_expert"].get<double>()), pct(b["non_expert"]));
     fmt::print("  read per token in decode: {}\n", bytes_str(b["active_per_token"].get<double>()));
-    // Consecutive layers with the same per-expert size print as one range.
+    // One line per distinct per-expert size (K-quant mixes give some layers Q6_K down projections), with the
+    // layers that have it as ranges.
     const json& layers = b["per_expert_per_layer"];
-    for (size_t i = 0; i < layers.size();) {
-      size_t j = i;
-      while (j + 1 < layers.size() && layers[j + 1]["bytes"] == layers[i]["bytes"] &&
-             layers[j + 1]["layer"].get<int64_t>() == layers[j]["layer"].get<int64_t>() + 1)
-        ++j;
-      const std::string range = i == j ? fmt::format("layer {}", or_dash(layers[i]["layer"]))
-                                       : fmt::format("layers {}-{}", or_dash(layers[i]["layer"]), or_dash(layers[j]["layer"]));
-      fmt::print("  per expert, {}: {} ({} parameters)\n", range, bytes_str(layers[i]["bytes"].get<double>()),
-                 count_str(layers[i]["params"].get<double>()));
-      i = j + 1;
+    std::vector<bool> done(layers.size(), false);
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (done[i]) continue;
+      std::string ranges;
+      int64_t start = -1, prev = -2;
+      auto flush = [&] {
+        if (start < 0) return;
+        ranges += fmt::format("{}{}", ranges.empty() ? "" : ",", start == prev ? fmt::format("{}", start)
+                                                                              : fmt::format("{}-{}", start, prev));
+      };
+      size_t count = 0;
+      for (size_t j = i; j < layers.size(); ++j) {
+        if (layers[j]["bytes"] != layers[i]["bytes"]) continue;
+        done[j] = true;
+        ++count;
+        const int64_t l = layers[j]["layer"].get<int64_t>();
+        if (l != prev + 1) {
+          flush();
+          start = l;
+        }
+        prev = l;
+      }
+      flush();
+      fmt::print("  per expert: {} ({} parameters) in {} layer{} ({})\n", bytes_str(layers[i]["bytes"].get<double>()),
+                 count_str(layers[i]["params"].get<double>()), count, count == 1 ? "" : "s", ranges);
     }
   } else {
     fmt::print("\n");

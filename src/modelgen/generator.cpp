@@ -21,12 +21,32 @@ uint64_t splitmix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-// Approximately N(0,1): four 16-bit uniforms, centred and scaled to unit variance.
+// xoshiro256**: a fast generator for the values of one row, seeded through splitmix64.
+struct Xoshiro256 {
+  uint64_t s[4];
+  explicit Xoshiro256(uint64_t seed) {
+    for (uint64_t& x : s) x = splitmix64(seed);
+  }
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t next() {
+    const uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+  }
+};
+
+// Approximately N(0,1): four 16-bit uniforms (k + 0.5) / 65536, centred and scaled to unit variance. Integer
+// sum, one conversion: sampling must not be the bottleneck next to quantisation.
 float approx_normal(uint64_t bits) {
-  const double sum = static_cast<double>((bits & 0xFFFF) + ((bits >> 16) & 0xFFFF) + ((bits >> 32) & 0xFFFF) +
-                                         (bits >> 48)) +
-                     2.0;  // + 4 · 0.5: each uniform is (k + 0.5) / 65536
-  return static_cast<float>((sum / 65536.0 - 2.0) * 1.7320508075688772);
+  const auto sum = static_cast<int32_t>((bits & 0xFFFF) + ((bits >> 16) & 0xFFFF) + ((bits >> 32) & 0xFFFF) + (bits >> 48));
+  constexpr float kScale = 1.7320508075688772f / 65536.0f;  // sqrt(3): the sum of 4 U(0,1) has variance 1/3
+  return static_cast<float>(sum - 131070) * kScale;          // 131070 = 4 · 65536/2 - 4 · 0.5
 }
 
 enum class Init { kMatrix, kRouter, kEmbedding, kNorm, kBias, kSelectionBias, kSinks };
@@ -78,7 +98,7 @@ void fill_row(const model::TensorSpec& spec, size_t tensor_index, int64_t row, u
   // One independent stream per (seed, tensor, row): decorrelated by hashing the key before use.
   uint64_t key = seed * 0xD1B54A32D192ED03ULL ^ (static_cast<uint64_t>(tensor_index) + 1) * 0x9E3779B97F4A7C15ULL ^
                  (static_cast<uint64_t>(row) + 1) * 0xC2B2AE3D27D4EB4FULL;
-  uint64_t state = splitmix64(key);
+  Xoshiro256 rng(splitmix64(key));
   const Init init = init_of(spec);
   const int64_t fan_in = spec.role == Role::kAttnKB ? spec.shape[1] : spec.shape[0];
   float scale = 1.0f, offset = 0.0f;
@@ -91,7 +111,7 @@ void fill_row(const model::TensorSpec& spec, size_t tensor_index, int64_t row, u
     case Init::kSelectionBias: scale = 0.1f; break;
     case Init::kSinks: scale = 0.5f; break;
   }
-  for (float& v : out) v = offset + scale * approx_normal(splitmix64(state));
+  for (float& v : out) v = offset + scale * approx_normal(rng.next());
 }
 
 Status generate_model(const std::filesystem::path& out, const PlannedModel& model, const GenerateOptions& options) {

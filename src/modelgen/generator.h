@@ -1,7 +1,7 @@
 // Writes a random-weight GGUF: the metadata of a preset (or any MetadataMap), the tensor table the
-// architecture spec derives from it, and for each tensor values drawn per row from a counter-based generator
-// keyed by (seed, tensor index, row), so the bytes depend on the seed alone — not on the thread count or the
-// chunking. Tensors stream to disk chunk by chunk: memory stays bounded whatever the model's size.
+// architecture spec derives from it, and for each tensor values drawn per row from a generator seeded by
+// (seed, tensor index, row), so the bytes depend on the seed alone — not on the thread count or the chunking.
+// Tensors stream to disk chunk by chunk: memory stays bounded whatever the model's size.
 //
 // Scales keep activations finite and routing non-degenerate (as the conformance generator does):
 //   matrices N(0,1)/sqrt(fan_in), routers 2·N(0,1)/sqrt(fan_in), token embeddings N(0,1), norm weights
