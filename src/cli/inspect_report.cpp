@@ -273,6 +273,18 @@ json inspect_report(const gguf::File& file, const InspectSettings& settings) {
                      .rows = t.ne[1] * t.ne[2] * t.ne[3]});
   }
   report["tensors"] = tensors;
+  if (file.tensors().empty()) notes.push_back("no tensors: a vocabulary-only or metadata-only file");
+  if (config && !file.tensors().empty()) {
+    size_t missing = 0;
+    std::string first;
+    for (const model::TensorSpec& s : table) {
+      if (!s.required || file.find_tensor(s.name) != nullptr) continue;
+      if (missing++ == 0) first = s.name;
+    }
+    if (missing > 0)
+      notes.push_back(fmt::format("{} tensors the {} spec requires are missing (first: {}): switchyard cannot run "
+                                  "this file", missing, *arch, first));
+  }
   if (config && n_unplaced > 0)
     notes.push_back(fmt::format("{} tensors are not in the {} tensor table; counted as always active", n_unplaced,
                                 *arch));

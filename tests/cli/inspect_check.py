@@ -97,13 +97,17 @@ def check(report_path, gguf_path):
     h, rt = r['hparams'], r['routing']
     expect(h['n_layer'] == meta[arch + '.block_count'], 'n_layer')
     expect(h['n_embd'] == meta[arch + '.embedding_length'], 'n_embd')
+    b = r['bytes']
+    if rt is None:  # dense: no experts anywhere
+        expect(meta.get(arch + '.expert_count', 0) == 0, 'a file with experts reported as dense')
+        expect(b['routed_experts'] == 0 and b['per_expert_per_layer'] == [], 'dense has no expert bytes')
+        return
     expect(rt['n_expert'] == meta[arch + '.expert_count'], 'n_expert %r' % rt['n_expert'])
     expect(rt['n_expert_used'] == meta[arch + '.expert_used_count'], 'n_expert_used')
     if arch + '.expert_shared_count' in meta:
         expect(rt['n_shared_experts'] == meta[arch + '.expert_shared_count'], 'shared experts')
     if arch + '.leading_dense_block_count' in meta:
         expect(rt['leading_dense_layers'] == meta[arch + '.leading_dense_block_count'], 'leading dense layers')
-    b = r['bytes']
     expect(b['routed_experts'] + b['shared_experts'] + b['non_expert'] == b['total'], 'byte split adds up')
     expect(0 < r['params']['active_per_token'] < r['params']['total'], 'active < total')
     expect(len(b['per_expert_per_layer']) == rt['n_moe_layers'], 'one per-expert entry per MoE layer')

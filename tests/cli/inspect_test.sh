@@ -17,6 +17,14 @@ for f in "$shared"/conformance/models/*.gguf; do
   python3 "$here/inspect_check.py" check "$tmp/out.json" "$f" || { echo "inspect --json $f" >&2; exit 1; }
 done
 
+# Vocabulary-only files (no tensors; one of an architecture switchyard does not run).
+for f in "$shared"/conformance/tokenizer/*.gguf; do
+  "$bin" inspect "$f" > "$tmp/out.txt"
+  grep -q "no tensors" "$tmp/out.txt" || { echo "inspect $f: no note about the missing tensors" >&2; exit 1; }
+  "$bin" inspect --json "$f" > "$tmp/out.json"
+  python3 "$here/inspect_check.py" check "$tmp/out.json" "$f" || { echo "inspect --json $f" >&2; exit 1; }
+done
+
 # Unknown architecture: metadata and tensors with a note, exit status 0.
 python3 "$here/inspect_check.py" write-unknown "$tmp/mystery.gguf"
 "$bin" inspect "$tmp/mystery.gguf" > "$tmp/out.txt"
