@@ -7,27 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "kernels/ops/rope.h"
 #include "moe/routing_config.h"
 
 namespace sy::model {
 
-// Which dimensions a RoPE rotation pairs: adjacent (x[2i], x[2i+1]) or halves (x[i], x[i + n_rot/2]).
-enum class RopeLayout { kNorm, kNeox };
-
-// ggml's parameterisation of RoPE with optional YaRN, so results follow the reference's rounding.
-struct RopeConfig {
-  RopeLayout layout = RopeLayout::kNeox;
-  int32_t n_rot = 0;         // rotated dimensions at the start of each head (the rest pass through)
-  float freq_base = 10000.0f;
-  float freq_scale = 1.0f;   // 1 / scaling factor
-  // YaRN: ext_factor 0 disables it. attn_factor multiplies cos/sin (ggml further multiplies by
-  // 1 + 0.1·ln(1/freq_scale) when ext_factor != 0).
-  float ext_factor = 0.0f;
-  float attn_factor = 1.0f;
-  int32_t n_ctx_orig = 0;
-  float beta_fast = 32.0f;
-  float beta_slow = 1.0f;
-};
+// RoPE parameters live with the kernel that applies them.
+using RopeLayout = kernels::RopeLayout;
+using RopeConfig = kernels::RopeParams;
 
 enum class AttentionKind { kGqa, kMla };
 // q/k RMSNorm: none, per head (weight [head_dim], Qwen3) or over the whole projected vector (OLMoE).

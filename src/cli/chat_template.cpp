@@ -1,0 +1,120 @@
+// `switchyard chat-template`: renders a chat template with a conversation, for debugging prompts and for
+// the byte-for-byte comparison against @huggingface/jinja (tests/cli/chat_templates.sh).
+//   switchyard chat-template (-m MODEL.gguf | --template FILE) (--input CASE.json | --messages JSON)
+// CASE.json: {"messages": [...], "tools": [...]?, "add_generation_prompt": bool?, "bos_token": "..."?,
+//             "eos_token": "..."?, "extra": {...}?, "now": unix_seconds?}
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "format/gguf_reader.h"
+#include "tokenizer/chat/chat_template.h"
+
+namespace sy::cli {
+namespace {
+
+struct ChatTemplateOptions {
+  std::string model;
+  std::string template_path;
+  std::string input_path;
+  std::string messages;
+  bool add_generation_prompt = false;
+};
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::kIo, "cannot open '{}'", path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<nlohmann::ordered_json> parse_json(const std::string& text, const std::string& what) {
+  auto json = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return fail(ErrorCode::kInvalidInput, "{} is not valid JSON", what);
+  return json;
+}
+
+// The template and the special tokens a GGUF model carries.
+void load_from_model(const std::string& path, std::string& source, chat::ChatInput& input) {
+  auto file = value_or_throw(gguf::File::open(path));
+  const auto* tmpl = file.find("tokenizer.chat_template");
+  if (!tmpl || !tmpl->as_string())
+    throw Exception(Error{ErrorCode::kNotFound, fmt::format("'{}' has no tokenizer.chat_template", path)});
+  source = *tmpl->as_string();
+  const auto* tokens = file.find("tokenizer.ggml.tokens");
+  const auto* list = tokens ? tokens->as_array() : nullptr;
+  auto token_text = [&](const char* key) -> std::optional<std::string> {
+    const auto* id = file.find(key);
+    if (!id || !list || !id->as_int()) return std::nullopt;
+    const int64_t i = *id->as_int();
+    if (i < 0 || static_cast<size_t>(i) >= list->items.size() || !list->items[static_cast<size_t>(i)].as_string())
+      return std::nullopt;
+    return *list->items[static_cast<size_t>(i)].as_string();
+  };
+  input.bos_token = token_text("tokenizer.ggml.bos_token_id");
+  input.eos_token = token_text("tokenizer.ggml.eos_token_id");
+}
+
+void apply_case(const nlohmann::ordered_json& c, chat::ChatInput& input) {
+  if (!c.is_object()) throw Exception(Error{ErrorCode::kInvalidInput, "the input must be a JSON object"});
+  for (const auto& [key, value] : c.items()) {
+    if (key == "messages") {
+      input.messages = value;
+    } else if (key == "tools") {
+      input.tools = value;
+    } else if (key == "add_generation_prompt" && value.is_boolean()) {
+      input.add_generation_prompt = value.get<bool>();
+    } else if ((key == "bos_token" || key == "eos_token") && value.is_string()) {
+      (key == "bos_token" ? input.bos_token : input.eos_token) = value.get<std::string>();
+    } else if (key == "extra" && value.is_object()) {
+      input.extra = value;
+    } else if (key == "now" && value.is_number_integer()) {
+      input.now = static_cast<std::time_t>(value.get<int64_t>());
+    } else if (key != "name" && key != "template") {
+      throw Exception(Error{ErrorCode::kInvalidInput, fmt::format("unknown or mistyped input field '{}'", key)});
+    }
+  }
+}
+
+void run_chat_template(const ChatTemplateOptions& opt) {
+  std::string source;
+  chat::ChatInput input;
+  if (!opt.model.empty()) load_from_model(opt.model, source, input);
+  if (!opt.template_path.empty()) source = value_or_throw(read_file(opt.template_path));
+  if (opt.model.empty() && opt.template_path.empty())
+    throw Exception(Error{ErrorCode::kInvalidInput, "give a model (-m) or a template file (--template)"});
+  if (!opt.input_path.empty()) {
+    const std::string text = value_or_throw(read_file(opt.input_path));
+    apply_case(value_or_throw(parse_json(text, opt.input_path)), input);
+  }
+  if (!opt.messages.empty()) input.messages = value_or_throw(parse_json(opt.messages, "--messages"));
+  if (opt.add_generation_prompt) input.add_generation_prompt = true;
+  const std::string prompt = value_or_throw(chat::render_chat(source, input));
+  std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+}
+
+void register_chat_template(CLI::App& app) {
+  auto opt = std::make_shared<ChatTemplateOptions>();
+  auto* cmd = app.add_subcommand("chat-template", "Render a model's chat template with a conversation (debugging)");
+  cmd->add_option("-m,--model", opt->model, "GGUF model whose tokenizer.chat_template and BOS/EOS tokens to use");
+  cmd->add_option("--template", opt->template_path, "Jinja template file (overrides the model's)");
+  cmd->add_option("--input", opt->input_path, "JSON file: messages, tools, add_generation_prompt, bos/eos_token, extra, now");
+  cmd->add_option("--messages", opt->messages, "Messages as a JSON array (overrides --input's)");
+  cmd->add_flag("--add-generation-prompt", opt->add_generation_prompt, "End with the assistant turn's opening");
+  cmd->callback([opt] { run_chat_template(*opt); });
+}
+
+}  // namespace
+
+SY_COMMAND(chat_template, register_chat_template);
+
+}  // namespace sy::cli

@@ -1,0 +1,54 @@
+// `switchyard convert-tokenizer DIR -o vocab.gguf [--pre NAME]`: a Hugging Face tokenizer (tokenizer.json,
+// tokenizer_config.json) as a vocabulary-only GGUF with the keys model GGUFs carry.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "format/gguf_reader.h"
+#include "tokenizer/hf_import.h"
+#include "tokenizer/tokenizer.h"
+
+namespace sy::cli {
+namespace {
+
+struct ConvertTokenizerOptions {
+  std::string dir;
+  std::string output;
+  std::string pre;
+};
+
+void run_convert_tokenizer(const ConvertTokenizerOptions& opt) {
+  tok::HfImportOptions import_options;
+  if (!opt.pre.empty()) import_options.pre = opt.pre;
+  auto imported = value_or_throw(tok::import_hf_tokenizer(opt.dir, import_options));
+  for (const auto& w : imported.warnings) fmt::print(stderr, "switchyard: warning: {}\n", w);
+  const std::string name = std::filesystem::path(opt.dir).lexically_normal().filename().string();
+  value_or_throw(tok::write_vocab_gguf(imported.vocab, opt.output, name.empty() ? "vocab" : name));
+  // Read back what was written: the file must load as a tokenizer.
+  auto file = value_or_throw(gguf::File::open(opt.output));
+  auto tokenizer = value_or_throw(tok::Tokenizer::from_gguf(file));
+  const auto& v = tokenizer.vocab();
+  fmt::print("{}: {} tokens, {} merges, pre-tokenizer {}, BOS {}, EOS {}, add_bos {}, chat template {}\n", opt.output,
+             v.size(), v.merges.size(), v.pre, v.special.bos ? fmt::to_string(*v.special.bos) : "none",
+             v.special.eos ? fmt::to_string(*v.special.eos) : "none", v.add_bos, v.chat_template ? "yes" : "no");
+}
+
+void register_convert_tokenizer(CLI::App& app) {
+  auto opt = std::make_shared<ConvertTokenizerOptions>();
+  auto* cmd = app.add_subcommand("convert-tokenizer",
+                                 "Convert a Hugging Face tokenizer.json (+ tokenizer_config.json) to a GGUF vocabulary");
+  cmd->add_option("dir", opt->dir, "Directory holding tokenizer.json")->required();
+  cmd->add_option("-o,--output", opt->output, "GGUF file to write")->required();
+  cmd->add_option("--pre", opt->pre, "Pre-tokenizer name (tokenizer.ggml.pre) instead of recognising it");
+  cmd->callback([opt] { run_convert_tokenizer(*opt); });
+}
+
+}  // namespace
+
+SY_COMMAND(convert_tokenizer, register_convert_tokenizer);
+
+}  // namespace sy::cli

@@ -1,0 +1,74 @@
+// FFN blocks: the dense SwiGLU FFN (leading dense layers, shared experts) and the MoE block, which runs the
+// routed experts through moe::moe_ffn and adds the shared expert (optionally sigmoid-gated).
+#include <vector>
+
+#include "kernels/matmul/matmul.h"
+#include "kernels/ops/elementwise.h"
+#include "model/forward.h"
+#include "moe/moe_ffn.h"
+
+namespace sy::model {
+namespace {
+
+// out [n][d] = down · swiglu(gate · x, up · x)
+Status swiglu_ffn(const ModelWeights& w, int il, Role gate, Role up, Role down, const float* x, int64_t n, float* out,
+                  ThreadPool& pool) {
+  const kernels::MatrixView g = w.matrix(il, gate), u = w.matrix(il, up);
+  std::vector<float> gv(static_cast<size_t>(n * g.n_rows)), uv(gv.size());
+  if (auto s = kernels::matmul(g, x, n, gv.data(), pool); !s) return s;
+  if (auto s = kernels::matmul(u, x, n, uv.data(), pool); !s) return s;
+  kernels::swiglu(gv.data(), uv.data(), n * g.n_rows, gv.data());
+  return kernels::matmul(w.matrix(il, down), gv.data(), n, out, pool);
+}
+
+}  // namespace
+
+Status dense_ffn(const BlockContext& ctx, const float* x, float* out) {
+  return swiglu_ffn(ctx.model.weights(), ctx.layer, Role::kFfnGate, Role::kFfnUp, Role::kFfnDown, x, ctx.n_tokens, out,
+                    *ctx.options.pool);
+}
+
+Status moe_ffn_block(const BlockContext& ctx, const float* x, float* out) {
+  const FfnRecipe& f = ctx.model.config().layers[static_cast<size_t>(ctx.layer)].ffn;
+  const MoeRecipe& m = f.moe;
+  const ModelWeights& w = ctx.model.weights();
+  const int il = ctx.layer;
+  const int64_t n = ctx.n_tokens, d = ctx.model.config().common.n_embd;
+  ThreadPool& pool = *ctx.options.pool;
+
+  const moe::MoeLayerArgs args{.layer = il,
+                               .routing = &m.routing,
+                               .act = f.act == Activation::kSwigluOai ? moe::ExpertActivation::kSwigluOai
+                                                                      : moe::ExpertActivation::kSilu,
+                               .router = w.matrix(il, Role::kRouter),
+                               .router_bias = w.f32(il, Role::kRouterBias),
+                               .selection_bias = w.f32(il, Role::kSelectionBias),
+                               .x = x,
+                               .n_tokens = n,
+                               .n_embd = d,
+                               .n_ff = m.n_ff_exp,
+                               .pos0 = ctx.pos0,
+                               .out = out};
+  const moe::MoeContext mctx{.policy = ctx.options.policy,
+                             .store = ctx.options.experts,
+                             .observers = ctx.options.observers,
+                             .pool = &pool};
+  if (auto s = moe::moe_ffn(args, mctx); !s) return s;
+  if (m.n_ff_shared == 0) return {};
+
+  std::vector<float> shared(static_cast<size_t>(n * d));
+  if (auto s = swiglu_ffn(w, il, Role::kShGate, Role::kShUp, Role::kShDown, x, n, shared.data(), pool); !s) return s;
+  const float* gate = m.shared_gate ? w.f32(il, Role::kShGateInp) : nullptr;
+  for (int64_t t = 0; t < n; ++t) {
+    float scale = 1.0f;
+    if (gate != nullptr) {
+      float dot = 0.0f;
+      for (int64_t i = 0; i < d; ++i) dot += gate[i] * x[t * d + i];
+      scale = kernels::sigmoid(dot);
+    }
+    for (int64_t i = 0; i < d; ++i) out[t * d + i] += scale * shared[static_cast<size_t>(t * d + i)];
+  }
+  return {};
+}
+
+}  // namespace sy::model

@@ -1,0 +1,44 @@
+// The generic forward pass: embedding → for each layer (attention block, FFN block, both pre-norm with
+// residuals) → final norm → output head. Which blocks run is read from the layer recipes; nothing here
+// names an architecture.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+#include "moe/observer.h"
+#include "moe/routing.h"
+
+namespace sy::model {
+
+struct ForwardOptions {
+  moe::RoutingPolicy* policy = nullptr;       // required
+  moe::ExpertStore* experts = nullptr;        // required (e.g. model.resident_experts())
+  const moe::ObserverList* observers = nullptr;
+  ThreadPool* pool = nullptr;                 // required
+};
+
+// Runs tokens at positions pos0.. and writes logits [n_tokens][n_vocab] (every position) into `logits`.
+// Checks tokens and cache room before computing anything.
+Status forward(const Model& model, KvCache& cache, std::span<const int32_t> tokens, int64_t pos0,
+               const ForwardOptions& options, float* logits);
+
+// Blocks, one per recipe kind (attention_blocks.cpp, ffn_blocks.cpp). x: [n_tokens][n_embd] normed input,
+// out: [n_tokens][n_embd].
+struct BlockContext {
+  const Model& model;
+  int layer;
+  int64_t n_tokens;
+  int64_t pos0;
+  const ForwardOptions& options;
+};
+Status gqa_attention(const BlockContext& ctx, LayerCache& cache, const float* x, float* out);
+Status mla_attention(const BlockContext& ctx, LayerCache& cache, const float* x, float* out);
+Status dense_ffn(const BlockContext& ctx, const float* x, float* out);
+Status moe_ffn_block(const BlockContext& ctx, const float* x, float* out);
+
+}  // namespace sy::model

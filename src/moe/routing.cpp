@@ -1,0 +1,102 @@
+#include "moe/routing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace sy::moe {
+namespace {
+
+// llama.cpp's guard against dividing by a zero weight sum.
+constexpr float kMinWeightSum = 6.103515625e-5f;
+
+// Indices of the k largest values, largest first; equal values keep the lower index first.
+void top_k(const float* v, int32_t n, int32_t k, std::vector<int32_t>& order, int32_t* out) {
+  order.resize(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [v](int32_t a, int32_t b) {
+    return v[a] > v[b] || (v[a] == v[b] && a < b);
+  });
+  std::copy(order.begin(), order.begin() + k, out);
+}
+
+}  // namespace
+
+void NativeRoutingPolicy::route(const RoutingConfig& c, const RouterOutput& in, RoutingDecision& out) {
+  const int32_t E = c.n_expert, k = c.n_used;
+  out.n_tokens = in.n_tokens;
+  out.k = k;
+  out.ids.resize(static_cast<size_t>(in.n_tokens * k));
+  out.weights.resize(static_cast<size_t>(in.n_tokens * k));
+  probs_.resize(static_cast<size_t>(E));
+  scores_.resize(static_cast<size_t>(E));
+  for (int64_t t = 0; t < in.n_tokens; ++t) {
+    const float* z = in.logits + t * E;
+    // p: the values the weights come from.
+    switch (c.gating) {
+      case Gating::kSoftmax: {
+        float max = -INFINITY;
+        for (int32_t e = 0; e < E; ++e) max = std::max(max, z[e]);
+        double sum = 0.0;
+        for (int32_t e = 0; e < E; ++e) sum += (probs_[e] = std::exp(z[e] - max));
+        const float inv = static_cast<float>(1.0 / sum);
+        for (int32_t e = 0; e < E; ++e) probs_[e] *= inv;
+        break;
+      }
+      case Gating::kSigmoid:
+        for (int32_t e = 0; e < E; ++e) probs_[e] = 1.0f / (1.0f + std::exp(-z[e]));
+        break;
+      case Gating::kSoftmaxSelected:
+        std::copy(z, z + E, probs_.begin());
+        break;
+    }
+    // s: the values the choice is made on.
+    for (int32_t e = 0; e < E; ++e) scores_[e] = probs_[e] + (in.selection_bias ? in.selection_bias[e] : 0.0f);
+    if (c.n_group > 1) {
+      // Keep the n_group_used groups whose two best scores sum highest; the rest cannot be chosen.
+      const int32_t per = E / c.n_group;
+      group_scores_.resize(static_cast<size_t>(c.n_group));
+      for (int32_t g = 0; g < c.n_group; ++g) {
+        const float* s = scores_.data() + g * per;
+        float best = -INFINITY, second = -INFINITY;
+        for (int32_t i = 0; i < per; ++i) {
+          if (s[i] > best) {
+            second = best;
+            best = s[i];
+          } else if (s[i] > second) {
+            second = s[i];
+          }
+        }
+        group_scores_[g] = best + second;
+      }
+      std::vector<int32_t> kept(static_cast<size_t>(c.n_group_used));
+      top_k(group_scores_.data(), c.n_group, c.n_group_used, order_, kept.data());
+      std::vector<bool> keep(static_cast<size_t>(c.n_group), false);
+      for (int32_t g : kept) keep[static_cast<size_t>(g)] = true;
+      for (int32_t g = 0; g < c.n_group; ++g)
+        if (!keep[static_cast<size_t>(g)]) std::fill_n(scores_.begin() + g * per, per, -INFINITY);
+    }
+    int32_t* ids = out.ids.data() + t * k;
+    float* w = out.weights.data() + t * k;
+    top_k(scores_.data(), E, k, order_, ids);
+    for (int32_t j = 0; j < k; ++j) w[j] = probs_[ids[j]];
+    if (c.gating == Gating::kSoftmaxSelected) {
+      float max = -INFINITY;
+      for (int32_t j = 0; j < k; ++j) max = std::max(max, w[j]);
+      double sum = 0.0;
+      for (int32_t j = 0; j < k; ++j) sum += (w[j] = std::exp(w[j] - max));
+      const float inv = static_cast<float>(1.0 / sum);
+      for (int32_t j = 0; j < k; ++j) w[j] *= inv;
+    }
+    if (c.norm_weights) {
+      float sum = 0.0f;
+      for (int32_t j = 0; j < k; ++j) sum += w[j];
+      sum = std::max(sum, kMinWeightSum);
+      for (int32_t j = 0; j < k; ++j) w[j] /= sum;
+    }
+    if (c.weight_scale != 1.0f && c.weight_scale != 0.0f)
+      for (int32_t j = 0; j < k; ++j) w[j] *= c.weight_scale;
+  }
+}
+
+}  // namespace sy::moe

@@ -1,0 +1,37 @@
+// Choosing the next token from logits. Greedy (temperature 0) takes the largest logit, the lowest id on ties.
+// Otherwise: repetition penalty → top-k → temperature → softmax → top-p → min-p → a seeded draw.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+namespace sy::runtime {
+
+struct SamplingParams {
+  float temperature = 0.0f;     // 0: greedy
+  int32_t top_k = 0;            // 0: off
+  float top_p = 1.0f;           // 1: off
+  float min_p = 0.0f;           // 0: off
+  float repeat_penalty = 1.0f;  // 1: off; divides positive / multiplies negative logits of recent tokens
+  int32_t repeat_last_n = 64;   // how many recent tokens the penalty looks at
+  uint64_t seed = 0;
+};
+
+// The lowest index among the largest values.
+int32_t argmax(std::span<const float> logits);
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
+  // history: the tokens so far (for the repetition penalty).
+  int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
+
+ private:
+  SamplingParams params_;
+  std::mt19937_64 rng_;
+  std::vector<std::pair<float, int32_t>> candidates_;
+};
+
+}  // namespace sy::runtime

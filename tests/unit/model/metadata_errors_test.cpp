@@ -1,0 +1,103 @@
+// Every way a model's metadata can be wrong gives an error naming the key and the file.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "format/gguf_reader.h"
+#include "format/gguf_writer.h"
+#include "model/arch_spec.h"
+#include "support/test_support.h"
+
+namespace sy::model {
+namespace {
+
+// A tensor-less GGUF with the given metadata; returns the error of load_config (empty when it succeeds).
+std::string load_error(const std::vector<std::pair<std::string, gguf::Value>>& kv) {
+  const auto path = test::scratch_dir("metadata_errors") / "m.gguf";
+  gguf::Writer w;
+  for (const auto& [k, v] : kv) w.set(k, v);
+  EXPECT_TRUE(w.begin(path));
+  EXPECT_TRUE(w.finish());
+  auto file = gguf::File::open(path);
+  EXPECT_TRUE(file) << file.error().message;
+  auto config = load_config(*file);
+  return config ? std::string() : config.error().message;
+}
+
+std::vector<std::pair<std::string, gguf::Value>> qwen3moe_keys() {
+  return {{"general.architecture", "qwen3moe"},
+          {"qwen3moe.embedding_length", uint32_t{64}},
+          {"qwen3moe.block_count", uint32_t{2}},
+          {"qwen3moe.attention.head_count", uint32_t{4}},
+          {"qwen3moe.attention.head_count_kv", uint32_t{2}},
+          {"qwen3moe.expert_count", uint32_t{8}},
+          {"qwen3moe.expert_used_count", uint32_t{2}},
+          {"qwen3moe.expert_feed_forward_length", uint32_t{32}},
+          {"qwen3moe.vocab_size", uint32_t{100}}};
+}
+
+TEST(ModelMetadata, CompleteKeysLoad) { EXPECT_EQ(load_error(qwen3moe_keys()), ""); }
+
+TEST(ModelMetadata, MissingRequiredKeyIsNamed) {
+  auto kv = qwen3moe_keys();
+  std::erase_if(kv, [](const auto& p) { return p.first == "qwen3moe.expert_count"; });
+  EXPECT_NE(load_error(kv).find("missing required metadata key qwen3moe.expert_count"), std::string::npos);
+}
+
+TEST(ModelMetadata, WrongValueTypeIsNamed) {
+  auto kv = qwen3moe_keys();
+  kv.push_back({"qwen3moe.attention.key_length", "wide"});
+  EXPECT_NE(load_error(kv).find("qwen3moe.attention.key_length must be an unsigned integer"), std::string::npos);
+}
+
+TEST(ModelMetadata, MoreUsedExpertsThanExpertsIsRejected) {
+  auto kv = qwen3moe_keys();
+  kv.push_back({"qwen3moe.expert_used_count", uint32_t{9}});
+  EXPECT_NE(load_error(kv).find("expert_used_count = 9 is out of range"), std::string::npos);
+}
+
+TEST(ModelMetadata, HeadsMustDivide) {
+  auto kv = qwen3moe_keys();
+  kv.push_back({"qwen3moe.attention.head_count_kv", uint32_t{3}});
+  EXPECT_NE(load_error(kv).find("head_count_kv = 3"), std::string::npos);
+}
+
+TEST(ModelMetadata, UnknownArchitectureListsTheSupportedOnes) {
+  const std::string err = load_error({{"general.architecture", "mamba"}});
+  EXPECT_NE(err.find("architecture 'mamba' is not supported"), std::string::npos) << err;
+  EXPECT_NE(err.find("deepseek2"), std::string::npos) << err;
+}
+
+TEST(ModelMetadata, MissingArchitecture) {
+  EXPECT_NE(load_error({{"general.name", "x"}}).find("general.architecture"), std::string::npos);
+}
+
+TEST(ModelMetadata, UnsupportedGatingFunction) {
+  const std::string err = load_error({{"general.architecture", "deepseek2"},
+                                      {"deepseek2.embedding_length", uint32_t{64}},
+                                      {"deepseek2.block_count", uint32_t{2}},
+                                      {"deepseek2.vocab_size", uint32_t{100}},
+                                      {"deepseek2.attention.head_count", uint32_t{4}},
+                                      {"deepseek2.attention.kv_lora_rank", uint32_t{32}},
+                                      {"deepseek2.rope.dimension_count", uint32_t{16}},
+                                      {"deepseek2.attention.key_length_mla", uint32_t{32}},
+                                      {"deepseek2.attention.value_length_mla", uint32_t{16}},
+                                      {"deepseek2.expert_count", uint32_t{8}},
+                                      {"deepseek2.expert_used_count", uint32_t{2}},
+                                      {"deepseek2.expert_gating_func", uint32_t{4}}});
+  EXPECT_NE(err.find("deepseek2.expert_gating_func = 4 is not supported"), std::string::npos) << err;
+}
+
+TEST(ModelMetadata, LegacyDeepseekLayoutIsExplained) {
+  const std::string err = load_error({{"general.architecture", "deepseek2"},
+                                      {"deepseek2.embedding_length", uint32_t{64}},
+                                      {"deepseek2.block_count", uint32_t{2}},
+                                      {"deepseek2.vocab_size", uint32_t{100}},
+                                      {"deepseek2.attention.head_count", uint32_t{4}},
+                                      {"deepseek2.attention.kv_lora_rank", uint32_t{32}},
+                                      {"deepseek2.rope.dimension_count", uint32_t{16}}});
+  EXPECT_NE(err.find("legacy fused attn_kv_b"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace sy::model

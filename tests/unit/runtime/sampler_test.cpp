@@ -1,0 +1,47 @@
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "runtime/sampler.h"
+
+namespace sy::runtime {
+namespace {
+
+TEST(Sampler, GreedyTakesLowestIdOnTies) {
+  Sampler s(SamplingParams{});
+  const std::vector<float> logits = {0.5f, 2.0f, 2.0f, -1.0f};
+  EXPECT_EQ(s.sample(logits, {}), 1);
+  EXPECT_EQ(argmax(logits), 1);
+}
+
+TEST(Sampler, RepetitionPenaltyChangesTheGreedyChoice) {
+  Sampler s(SamplingParams{.repeat_penalty = 2.0f});
+  const std::vector<float> logits = {1.0f, 1.5f};
+  const std::vector<int32_t> history = {1};
+  EXPECT_EQ(s.sample(logits, history), 0);  // 1.5 / 2 < 1.0
+}
+
+TEST(Sampler, TopKOneIsGreedyAtAnyTemperature) {
+  Sampler s(SamplingParams{.temperature = 5.0f, .top_k = 1, .seed = 3});
+  const std::vector<float> logits = {0.0f, 0.1f, 3.0f, 0.2f};
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(s.sample(logits, {}), 2);
+}
+
+TEST(Sampler, MinPDropsUnlikelyTokens) {
+  Sampler s(SamplingParams{.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .min_p = 0.5f, .seed = 1});
+  const std::vector<float> logits = {5.0f, 0.0f, 0.0f, 4.9f};
+  for (int i = 0; i < 50; ++i) {
+    const int32_t t = s.sample(logits, {});
+    EXPECT_TRUE(t == 0 || t == 3) << t;
+  }
+}
+
+TEST(Sampler, SameSeedSameDraws) {
+  const SamplingParams p{.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .min_p = 0.0f, .seed = 42};
+  Sampler a(p), b(p);
+  const std::vector<float> logits = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f};
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(a.sample(logits, {}), b.sample(logits, {}));
+}
+
+}  // namespace
+}  // namespace sy::runtime
