@@ -1,8 +1,8 @@
 // `switchyard gen-model`: writes a random-weight GGUF of a named architecture, from a preset with the shapes
 // of a public model or from an architecture's tiny shape with --set overrides. See modelgen/ for the how.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -76,7 +76,8 @@ void run_gen_model(const GenModelOptions& opt) {
     if (preset == nullptr) {
       std::string names;
       for (const auto& p : modelgen::all_presets()) names += (names.empty() ? "" : ", ") + std::string(p.name);
-      throw Exception(Error{ErrorCode::kInvalidInput, fmt::format("unknown preset '{}' (presets: {})", opt.preset, names)});
+      throw Exception(
+          Error{ErrorCode::kInvalidInput, fmt::format("unknown preset '{}' (presets: {})", opt.preset, names)});
     }
   } else {
     preset = base_for_arch(opt.arch);
@@ -85,7 +86,8 @@ void run_gen_model(const GenModelOptions& opt) {
       for (const auto& p : modelgen::all_presets())
         if (p.name.ends_with("-tiny") && archs.find(p.arch) == std::string::npos)
           archs += (archs.empty() ? "" : ", ") + std::string(p.arch);
-      throw Exception(Error{ErrorCode::kInvalidInput, fmt::format("unknown architecture '{}' (known: {})", opt.arch, archs)});
+      throw Exception(
+          Error{ErrorCode::kInvalidInput, fmt::format("unknown architecture '{}' (known: {})", opt.arch, archs)});
     }
   }
   std::vector<modelgen::Override> overrides;
@@ -94,9 +96,9 @@ void run_gen_model(const GenModelOptions& opt) {
   auto meta = value_or_throw(modelgen::preset_metadata(*preset, overrides, opt.vocab));
   const modelgen::PlannedModel plan = value_or_throw(modelgen::plan_model(std::move(meta), scheme));
   const model::Accounting a = account_plan(plan);
-  fmt::print(stderr, "{} ({}), {}: {} tensors, {} parameters ({} active per token), {}\n", preset->name,
-             preset->arch, scheme.name, plan.table.size(), count_str(static_cast<double>(a.total_params)),
-             count_str(a.active_params), bytes_str(static_cast<double>(plan.tensor_bytes())));
+  fmt::print(stderr, "{} ({}), {}: {} tensors, {} parameters ({} active per token), {}\n", preset->name, preset->arch,
+             scheme.name, plan.table.size(), count_str(static_cast<double>(a.total_params)), count_str(a.active_params),
+             bytes_str(static_cast<double>(plan.tensor_bytes())));
   if (opt.dry_run) return;
   if (opt.output.empty()) throw Exception(Error{ErrorCode::kInvalidInput, "missing -o/--output FILE"});
 
@@ -107,9 +109,9 @@ void run_gen_model(const GenModelOptions& opt) {
   gen.on_progress = [&](const modelgen::Progress& p) {
     if (opt.quiet || (p.seconds - last_report < 1.0 && p.bytes_done != p.bytes_total)) return;
     last_report = p.seconds;
-    fmt::print(stderr, "\r  {:5.1f}%  {:.2f} / {:.2f} GB  tensor {}/{}  {:.0f} MB/s   ", 100.0 * p.bytes_done / std::max<uint64_t>(1, p.bytes_total),
-               p.bytes_done / 1e9, p.bytes_total / 1e9, p.tensor + 1, p.n_tensors,
-               p.seconds > 0 ? p.bytes_done / 1e6 / p.seconds : 0.0);
+    fmt::print(stderr, "\r  {:5.1f}%  {:.2f} / {:.2f} GB  tensor {}/{}  {:.0f} MB/s   ",
+               100.0 * p.bytes_done / std::max<uint64_t>(1, p.bytes_total), p.bytes_done / 1e9, p.bytes_total / 1e9,
+               p.tensor + 1, p.n_tensors, p.seconds > 0 ? p.bytes_done / 1e6 / p.seconds : 0.0);
     std::fflush(stderr);
   };
   const auto start = std::chrono::steady_clock::now();
@@ -117,19 +119,22 @@ void run_gen_model(const GenModelOptions& opt) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!opt.quiet) fmt::print(stderr, "\n");
   fmt::print(stderr, "wrote {} ({}) in {:.1f} s, {:.0f} MB/s, {} threads, seed {}\n", opt.output,
-             bytes_str(static_cast<double>(plan.tensor_bytes())), secs, secs > 0 ? plan.tensor_bytes() / 1e6 / secs : 0.0, gen.n_threads, opt.seed);
+             bytes_str(static_cast<double>(plan.tensor_bytes())), secs,
+             secs > 0 ? plan.tensor_bytes() / 1e6 / secs : 0.0, gen.n_threads, opt.seed);
 }
 
 void register_gen_model(CLI::App& app) {
   auto opt = std::make_shared<GenModelOptions>();
-  auto* cmd = app.add_subcommand("gen-model", "Write a random-weight GGUF from a preset or an architecture's dimensions");
+  auto* cmd =
+      app.add_subcommand("gen-model", "Write a random-weight GGUF from a preset or an architecture's dimensions");
   cmd->add_option("-p,--preset", opt->preset, "Preset name (see --list)");
   cmd->add_option("-a,--arch", opt->arch, "Architecture, starting from its tiny shape; change dimensions with --set");
   cmd->add_option("-o,--output", opt->output, "Output GGUF file");
   cmd->add_option("-t,--type", opt->type, "Tensor types: " + modelgen::scheme_names())->capture_default_str();
   cmd->add_option("-s,--seed", opt->seed, "Random seed (same seed, same bytes)")->capture_default_str();
   cmd->add_option("--set", opt->sets, "Override a metadata key, KEY=VALUE (e.g. block_count=4); repeatable");
-  cmd->add_option("--vocab", opt->vocab, "Vocabulary size (default: the preset's)")->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+  cmd->add_option("--vocab", opt->vocab, "Vocabulary size (default: the preset's)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_option("-j,--threads", opt->threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--list", opt->list, "List presets with their parameter counts");
   cmd->add_flag("-n,--dry-run", opt->dry_run, "Plan only: print sizes, write nothing");

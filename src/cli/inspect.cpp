@@ -1,8 +1,8 @@
 // `switchyard inspect FILE [--json]`: what a user deciding whether a model fits wants to know. The JSON
 // document (inspect_report.h, schema in docs/inspect-json.md) is the one source; the text is a view of it.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 
@@ -76,9 +76,11 @@ void print_routing(const json& r) {
              r["shared_expert_gate"].get<bool>() ? ", sigmoid-gated" : "");
   fmt::print("  gating {}, renormalise top-k {}, weight scale {:g}\n", or_dash(r["gating"]), yes_no(r["norm_weights"]),
              r["weight_scale"].get<double>());
-  fmt::print("  expert groups {} (keep {}), selection bias {}, router bias {}, expert biases {}\n", or_dash(r["n_group"]),
-             or_dash(r["n_group_used"]), yes_no(r["selection_bias"]), yes_no(r["router_bias"]), yes_no(r["expert_bias"]));
-  fmt::print("  MoE layers {}, leading dense layers {}\n", or_dash(r["n_moe_layers"]), or_dash(r["leading_dense_layers"]));
+  fmt::print("  expert groups {} (keep {}), selection bias {}, router bias {}, expert biases {}\n",
+             or_dash(r["n_group"]), or_dash(r["n_group_used"]), yes_no(r["selection_bias"]), yes_no(r["router_bias"]),
+             yes_no(r["expert_bias"]));
+  fmt::print("  MoE layers {}, leading dense layers {}\n", or_dash(r["n_moe_layers"]),
+             or_dash(r["leading_dense_layers"]));
 }
 
 void print_tokenizer(const json& t) {
@@ -87,8 +89,8 @@ void print_tokenizer(const json& t) {
     fmt::print("  none (no tokenizer.ggml.model)\n");
     return;
   }
-  fmt::print("  model {}, pre {}, {} tokens, {} merges\n", or_dash(t["model"]), or_dash(t["pre"]), or_dash(t["n_vocab"]),
-             or_dash(t["n_merges"]));
+  fmt::print("  model {}, pre {}, {} tokens, {} merges\n", or_dash(t["model"]), or_dash(t["pre"]),
+             or_dash(t["n_vocab"]), or_dash(t["n_merges"]));
   fmt::print("  bos {}, eos {}, eot {}, unk {}, pad {}, add_bos {}\n", or_dash(t["bos_id"]), or_dash(t["eos_id"]),
              or_dash(t["eot_id"]), or_dash(t["unknown_id"]), or_dash(t["padding_id"]), or_dash(t["add_bos"]));
   fmt::print("  chat template: {}\n",
@@ -129,8 +131,8 @@ void print_sizes(const json& r) {
       int64_t start = -1, prev = -2;
       auto flush = [&] {
         if (start < 0) return;
-        ranges += fmt::format("{}{}", ranges.empty() ? "" : ",", start == prev ? fmt::format("{}", start)
-                                                                              : fmt::format("{}-{}", start, prev));
+        ranges += fmt::format("{}{}", ranges.empty() ? "" : ",",
+                              start == prev ? fmt::format("{}", start) : fmt::format("{}-{}", start, prev));
       };
       size_t count = 0;
       for (size_t j = i; j < layers.size(); ++j) {
@@ -152,8 +154,8 @@ void print_sizes(const json& r) {
     fmt::print("\n");
   }
   if (!m["kv_bytes_per_token"].is_null())
-    fmt::print("\nmemory (context {}, {} KV cache)\n  weights {} + KV cache {} ({} per token) = {}\n", or_dash(m["context"]),
-               or_dash(m["kv_cache_type"]), bytes_str(m["weights_bytes"].get<double>()),
+    fmt::print("\nmemory (context {}, {} KV cache)\n  weights {} + KV cache {} ({} per token) = {}\n",
+               or_dash(m["context"]), or_dash(m["kv_cache_type"]), bytes_str(m["weights_bytes"].get<double>()),
                bytes_str(m["kv_cache_bytes"].get<double>()), bytes_str(m["kv_bytes_per_token"].get<double>()),
                bytes_str(m["total_bytes"].get<double>()));
   else
@@ -165,7 +167,8 @@ void print_text(const json& r, bool brief) {
   fmt::print("file   {} ({}, GGUF v{}, {} tensors, {} metadata keys)\n", or_dash(f["path"]),
              bytes_str(f["size_bytes"].get<double>()), or_dash(f["gguf_version"]), or_dash(f["n_tensors"]),
              or_dash(f["n_metadata"]));
-  fmt::print("model  {} {}{}\n", or_dash(r["architecture"]), r["name"].is_null() ? "" : "\"" + or_dash(r["name"]) + "\"",
+  fmt::print("model  {} {}{}\n", or_dash(r["architecture"]),
+             r["name"].is_null() ? "" : "\"" + or_dash(r["name"]) + "\"",
              r["supported"].get<bool>() ? "" : "  [not supported]");
   if (!r["hparams"].is_null()) print_hparams(r["hparams"]);
   if (r["supported"].get<bool>()) print_routing(r["routing"]);
@@ -192,8 +195,8 @@ void print_text(const json& r, bool brief) {
     }
     fmt::print("  {} ({}) = {}\n", or_dash(m["key"]), or_dash(m["type"]), shown);
   }
-  fmt::print("\ntensors ({})\n  {:<36} {:<6} {:<22} {:>12}  {}\n", r["tensors"].size(), "name", "type", "shape", "bytes",
-             "placement");
+  fmt::print("\ntensors ({})\n  {:<36} {:<6} {:<22} {:>12}  {}\n", r["tensors"].size(), "name", "type", "shape",
+             "bytes", "placement");
   for (const auto& t : r["tensors"])
     fmt::print("  {:<36} {:<6} {:<22} {:>12}  {}\n", or_dash(t["name"]), or_dash(t["type"]), t["shape"].dump(),
                or_dash(t["bytes"]), or_dash(t["placement"]));

@@ -22,8 +22,10 @@ json value_json(const gguf::Value& v, size_t max_items) {
   return std::visit(
       [](const auto& x) -> json {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, gguf::Array>) return nullptr;
-        else return x;
+        if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, gguf::Array>)
+          return nullptr;
+        else
+          return x;
       },
       v.data);
 }
@@ -68,9 +70,12 @@ json tokenizer_json(const gguf::File& file) {
 
 const char* gating_name(moe::Gating g) {
   switch (g) {
-    case moe::Gating::kSoftmax: return "softmax";
-    case moe::Gating::kSigmoid: return "sigmoid";
-    case moe::Gating::kSoftmaxSelected: return "softmax_over_selected";
+    case moe::Gating::kSoftmax:
+      return "softmax";
+    case moe::Gating::kSigmoid:
+      return "sigmoid";
+    case moe::Gating::kSoftmaxSelected:
+      return "softmax_over_selected";
   }
   return "?";
 }
@@ -171,7 +176,7 @@ json routing_json(const gguf::File& file, const model::ModelConfig& c) {
 // KV-cache bytes one token adds in each layer, with an F16 cache; sliding-window layers stop growing at
 // their window.
 struct KvCost {
-  int64_t full_layers_bytes = 0;     // per token, layers that keep every token
+  int64_t full_layers_bytes = 0;                      // per token, layers that keep every token
   std::vector<std::pair<int64_t, int64_t>> windowed;  // (bytes per token, window)
 };
 
@@ -203,12 +208,9 @@ json inspect_report(const gguf::File& file, const InspectSettings& settings) {
   json report;
   json notes = json::array();
   report["schema_version"] = kInspectSchemaVersion;
-  report["file"] = {{"path", file.source()},
-                    {"size_bytes", file.file_size()},
-                    {"gguf_version", file.version()},
-                    {"alignment", file.alignment()},
-                    {"n_metadata", file.metadata().size()},
-                    {"n_tensors", file.tensors().size()}};
+  report["file"] = {
+      {"path", file.source()},         {"size_bytes", file.file_size()},       {"gguf_version", file.version()},
+      {"alignment", file.alignment()}, {"n_metadata", file.metadata().size()}, {"n_tensors", file.tensors().size()}};
   auto arch = model::architecture_of(file);
   report["architecture"] = arch ? json(*arch) : json(nullptr);
   const gguf::Value* name = file.find("general.name");
@@ -282,32 +284,37 @@ json inspect_report(const gguf::File& file, const InspectSettings& settings) {
       if (missing++ == 0) first = s.name;
     }
     if (missing > 0)
-      notes.push_back(fmt::format("{} tensors the {} spec requires are missing (first: {}): switchyard cannot run "
-                                  "this file", missing, *arch, first));
+      notes.push_back(
+          fmt::format("{} tensors the {} spec requires are missing (first: {}): switchyard cannot run "
+                      "this file",
+                      missing, *arch, first));
   }
   if (config && n_unplaced > 0)
-    notes.push_back(fmt::format("{} tensors are not in the {} tensor table; counted as always active", n_unplaced,
-                                *arch));
+    notes.push_back(
+        fmt::format("{} tensors are not in the {} tensor table; counted as always active", n_unplaced, *arch));
 
   if (!config) {
-    report["params"] = {{"total", total_params}, {"active_per_token", nullptr},
-                        {"active_per_token_excl_embedding", nullptr}, {"by_placement", nullptr}};
-    report["bytes"] = {{"total", total_bytes}, {"routed_experts", nullptr}, {"shared_experts", nullptr},
-                       {"non_expert", nullptr}, {"active_per_token", nullptr}, {"by_placement", nullptr},
+    report["params"] = {{"total", total_params},
+                        {"active_per_token", nullptr},
+                        {"active_per_token_excl_embedding", nullptr},
+                        {"by_placement", nullptr}};
+    report["bytes"] = {{"total", total_bytes},           {"routed_experts", nullptr},   {"shared_experts", nullptr},
+                       {"non_expert", nullptr},          {"active_per_token", nullptr}, {"by_placement", nullptr},
                        {"per_expert_per_layer", nullptr}};
-    report["memory"] = {{"weights_bytes", total_bytes}, {"kv_cache_type", nullptr}, {"kv_bytes_per_token", nullptr},
-                        {"context", nullptr}, {"kv_cache_bytes", nullptr}, {"total_bytes", nullptr}};
+    report["memory"] = {{"weights_bytes", total_bytes}, {"kv_cache_type", nullptr},  {"kv_bytes_per_token", nullptr},
+                        {"context", nullptr},           {"kv_cache_bytes", nullptr}, {"total_bytes", nullptr}};
     report["notes"] = notes;
     return report;
   }
 
   const model::Accounting a = model::account(*config, costs);
   const double active = a.active_params + static_cast<double>(unplaced_params);
-  report["params"] = {{"total", total_params},
-                      {"active_per_token", static_cast<int64_t>(active + 0.5)},
-                      {"active_per_token_excl_embedding",
-                       static_cast<int64_t>(active - static_cast<double>(a.params_of(model::Placement::kEmbedding)) + 0.5)},
-                      {"by_placement", by_placement(a.params)}};
+  report["params"] = {
+      {"total", total_params},
+      {"active_per_token", static_cast<int64_t>(active + 0.5)},
+      {"active_per_token_excl_embedding",
+       static_cast<int64_t>(active - static_cast<double>(a.params_of(model::Placement::kEmbedding)) + 0.5)},
+      {"by_placement", by_placement(a.params)}};
   json per_expert = json::array();
   for (const model::ExpertLayerCost& e : a.expert_layers)
     per_expert.push_back({{"layer", e.layer},
@@ -315,14 +322,16 @@ json inspect_report(const gguf::File& file, const InspectSettings& settings) {
                           {"n_used", e.n_used},
                           {"params", e.params_per_expert},
                           {"bytes", e.bytes_per_expert}});
-  const uint64_t routed = a.bytes_of(model::Placement::kRoutedExpert), shared = a.bytes_of(model::Placement::kSharedExpert);
-  report["bytes"] = {{"total", total_bytes},
-                     {"routed_experts", routed},
-                     {"shared_experts", shared},
-                     {"non_expert", total_bytes - routed - shared},
-                     {"active_per_token", static_cast<uint64_t>(a.active_bytes + static_cast<double>(unplaced_bytes) + 0.5)},
-                     {"by_placement", by_placement(a.bytes)},
-                     {"per_expert_per_layer", per_expert}};
+  const uint64_t routed = a.bytes_of(model::Placement::kRoutedExpert),
+                 shared = a.bytes_of(model::Placement::kSharedExpert);
+  report["bytes"] = {
+      {"total", total_bytes},
+      {"routed_experts", routed},
+      {"shared_experts", shared},
+      {"non_expert", total_bytes - routed - shared},
+      {"active_per_token", static_cast<uint64_t>(a.active_bytes + static_cast<double>(unplaced_bytes) + 0.5)},
+      {"by_placement", by_placement(a.bytes)},
+      {"per_expert_per_layer", per_expert}};
 
   const KvCost kv = kv_cost(*config);
   const int64_t ctx = std::max<int64_t>(1, settings.context);
@@ -332,12 +341,10 @@ json inspect_report(const gguf::File& file, const InspectSettings& settings) {
     kv_bytes += bytes * std::min(ctx, window);
     kv_per_token += bytes;
   }
-  report["memory"] = {{"weights_bytes", total_bytes},
-                      {"kv_cache_type", "f16"},
-                      {"kv_bytes_per_token", kv_per_token},
-                      {"context", ctx},
-                      {"kv_cache_bytes", kv_bytes},
-                      {"total_bytes", total_bytes + static_cast<uint64_t>(kv_bytes)}};
+  report["memory"] = {
+      {"weights_bytes", total_bytes},       {"kv_cache_type", "f16"},
+      {"kv_bytes_per_token", kv_per_token}, {"context", ctx},
+      {"kv_cache_bytes", kv_bytes},         {"total_bytes", total_bytes + static_cast<uint64_t>(kv_bytes)}};
   notes.push_back("memory excludes activations and scratch buffers (small next to the weights)");
   report["notes"] = notes;
   return report;

@@ -2,9 +2,8 @@
 // renders this same document, so the two cannot disagree.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 
 #include "format/gguf_reader.h"
 

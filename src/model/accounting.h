@@ -21,10 +21,10 @@ inline constexpr size_t kPlacementCount = static_cast<size_t>(Placement::kOutput
 // One tensor as held (in a file, or planned by a generator).
 struct TensorCost {
   Placement placement;
-  int32_t layer = -1;      // -1: not per layer
+  int32_t layer = -1;  // -1: not per layer
   int64_t n_elements = 0;
   uint64_t n_bytes = 0;
-  int64_t rows = 0;        // ne1 · ne2: used for the one-row cost of the embedding
+  int64_t rows = 0;  // ne1 · ne2: used for the one-row cost of the embedding
 };
 
 // Per MoE layer: what one routed expert costs (summed over its gate/up/down slabs and biases).
@@ -37,12 +37,12 @@ struct ExpertLayerCost {
 };
 
 struct Accounting {
-  std::array<int64_t, kPlacementCount> params{};   // by placement
+  std::array<int64_t, kPlacementCount> params{};  // by placement
   std::array<uint64_t, kPlacementCount> bytes{};
   int64_t total_params = 0;
-  double active_params = 0;   // per token; fractional because of k/E
+  double active_params = 0;  // per token; fractional because of k/E
   uint64_t total_bytes = 0;
-  double active_bytes = 0;    // weight bytes read per token in decode
+  double active_bytes = 0;  // weight bytes read per token in decode
   std::vector<ExpertLayerCost> expert_layers;
 
   int64_t params_of(Placement p) const { return params[static_cast<size_t>(p)]; }

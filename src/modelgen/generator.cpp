@@ -44,20 +44,25 @@ struct Xoshiro256 {
 // Approximately N(0,1): four 16-bit uniforms (k + 0.5) / 65536, centred and scaled to unit variance. Integer
 // sum, one conversion: sampling must not be the bottleneck next to quantisation.
 float approx_normal(uint64_t bits) {
-  const auto sum = static_cast<int32_t>((bits & 0xFFFF) + ((bits >> 16) & 0xFFFF) + ((bits >> 32) & 0xFFFF) + (bits >> 48));
+  const auto sum =
+      static_cast<int32_t>((bits & 0xFFFF) + ((bits >> 16) & 0xFFFF) + ((bits >> 32) & 0xFFFF) + (bits >> 48));
   constexpr float kScale = 1.7320508075688772f / 65536.0f;  // sqrt(3): the sum of 4 U(0,1) has variance 1/3
-  return static_cast<float>(sum - 131070) * kScale;          // 131070 = 4 · 65536/2 - 4 · 0.5
+  return static_cast<float>(sum - 131070) * kScale;         // 131070 = 4 · 65536/2 - 4 · 0.5
 }
 
 enum class Init { kMatrix, kRouter, kEmbedding, kNorm, kBias, kSelectionBias, kSinks };
 
 Init init_of(const model::TensorSpec& s) {
   switch (s.role) {
-    case Role::kTokenEmbd: return Init::kEmbedding;
+    case Role::kTokenEmbd:
+      return Init::kEmbedding;
     case Role::kRouter:
-    case Role::kShGateInp: return Init::kRouter;
-    case Role::kSelectionBias: return Init::kSelectionBias;
-    case Role::kAttnSinks: return Init::kSinks;
+    case Role::kShGateInp:
+      return Init::kRouter;
+    case Role::kSelectionBias:
+      return Init::kSelectionBias;
+    case Role::kAttnSinks:
+      return Init::kSinks;
     case Role::kAttnQBias:
     case Role::kAttnKBias:
     case Role::kAttnVBias:
@@ -65,8 +70,10 @@ Init init_of(const model::TensorSpec& s) {
     case Role::kRouterBias:
     case Role::kExpGateBias:
     case Role::kExpUpBias:
-    case Role::kExpDownBias: return Init::kBias;
-    default: break;
+    case Role::kExpDownBias:
+      return Init::kBias;
+    default:
+      break;
   }
   return s.placement == model::Placement::kNorm ? Init::kNorm : Init::kMatrix;
 }
@@ -103,13 +110,27 @@ void fill_row(const model::TensorSpec& spec, size_t tensor_index, int64_t row, u
   const int64_t fan_in = spec.role == Role::kAttnKB ? spec.shape[1] : spec.shape[0];
   float scale = 1.0f, offset = 0.0f;
   switch (init) {
-    case Init::kMatrix: scale = 1.0f / std::sqrt(static_cast<float>(fan_in)); break;
-    case Init::kRouter: scale = 2.0f / std::sqrt(static_cast<float>(fan_in)); break;
-    case Init::kEmbedding: scale = 1.0f; break;
-    case Init::kNorm: scale = 0.1f, offset = 1.0f; break;
-    case Init::kBias: scale = 0.05f; break;
-    case Init::kSelectionBias: scale = 0.1f; break;
-    case Init::kSinks: scale = 0.5f; break;
+    case Init::kMatrix:
+      scale = 1.0f / std::sqrt(static_cast<float>(fan_in));
+      break;
+    case Init::kRouter:
+      scale = 2.0f / std::sqrt(static_cast<float>(fan_in));
+      break;
+    case Init::kEmbedding:
+      scale = 1.0f;
+      break;
+    case Init::kNorm:
+      scale = 0.1f, offset = 1.0f;
+      break;
+    case Init::kBias:
+      scale = 0.05f;
+      break;
+    case Init::kSelectionBias:
+      scale = 0.1f;
+      break;
+    case Init::kSinks:
+      scale = 0.5f;
+      break;
   }
   for (float& v : out) v = offset + scale * approx_normal(rng.next());
 }
@@ -119,8 +140,8 @@ Status generate_model(const std::filesystem::path& out, const PlannedModel& mode
   gguf::Writer writer;
   for (const auto& [key, value] : model.metadata.entries) writer.set(key, value);
   writer.set("general.file_type", model.file_type);
-  const bool quantized = std::any_of(model.types.begin(), model.types.end(),
-                                     [](TensorType t) { return traits(t).quantized; });
+  const bool quantized =
+      std::any_of(model.types.begin(), model.types.end(), [](TensorType t) { return traits(t).quantized; });
   if (quantized) writer.set("general.quantization_version", uint32_t{2});
 
   std::vector<const kernels::QuantKernels*> kernels(model.table.size());

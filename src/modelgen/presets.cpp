@@ -1,8 +1,9 @@
 #include "modelgen/presets.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "modelgen/synthetic_vocab.h"
 
@@ -16,9 +17,7 @@ struct Keys {
   void u32(std::string_view key, uint32_t v) const { map.set(fmt::format("{}.{}", arch, key), v); }
   void f32(std::string_view key, float v) const { map.set(fmt::format("{}.{}", arch, key), v); }
   void flag(std::string_view key, bool v) const { map.set(fmt::format("{}.{}", arch, key), v); }
-  void str(std::string_view key, std::string_view v) const {
-    map.set(fmt::format("{}.{}", arch, key), std::string(v));
-  }
+  void str(std::string_view key, std::string_view v) const { map.set(fmt::format("{}.{}", arch, key), std::string(v)); }
   // The keys every GQA family shares.
   void gqa(uint32_t ctx, uint32_t embd, uint32_t blocks, uint32_t ff, uint32_t heads, uint32_t heads_kv,
            float rope_base, float eps) const {
@@ -193,9 +192,10 @@ const Preset kPresets[] = {
     {"olmoe-1b-7b", "olmoe", "allenai/OLMoE-1B-7B-0924 (6.9 B total, 1.3 B active)", 50304, olmoe_1b_7b},
     {"qwen3-30b-a3b", "qwen3moe", "Qwen/Qwen3-30B-A3B (30.5 B total, 3.3 B active)", 151936, qwen3_30b_a3b},
     {"mixtral-8x7b", "llama", "mistralai/Mixtral-8x7B-v0.1 (46.7 B total, 12.9 B active)", 32000, mixtral_8x7b},
-    {"deepseek-v2-lite", "deepseek2", "deepseek-ai/DeepSeek-V2-Lite (15.7 B total; 2.4 B active without the embedding)", 102400,
-     deepseek_v2_lite},
-    {"gpt-oss-20b", "gpt-oss", "openai/gpt-oss-20b (20.9 B total; 3.6 B active without the embedding)", 201088, gpt_oss_20b},
+    {"deepseek-v2-lite", "deepseek2", "deepseek-ai/DeepSeek-V2-Lite (15.7 B total; 2.4 B active without the embedding)",
+     102400, deepseek_v2_lite},
+    {"gpt-oss-20b", "gpt-oss", "openai/gpt-oss-20b (20.9 B total; 3.6 B active without the embedding)", 201088,
+     gpt_oss_20b},
     {"qwen3moe-tiny", "qwen3moe", "conformance qwen3moe-tiny shapes (d 64, 3 layers, 16 experts)", 512, qwen3moe_tiny},
     {"olmoe-tiny", "olmoe", "conformance olmoe-tiny shapes", 512, olmoe_tiny},
     {"mixtral-tiny", "llama", "conformance mixtral-tiny shapes", 512, mixtral_tiny},
@@ -227,9 +227,9 @@ Result<gguf::Value> typed_value(const std::string& key, const std::string& text,
       return std::nullopt;
     }
   };
-  const gguf::ValueType type = existing != nullptr ? existing->type()
-                               : as_int()         ? gguf::ValueType::kU32
-                               : as_float()       ? gguf::ValueType::kF32
+  const gguf::ValueType type = existing != nullptr                   ? existing->type()
+                               : as_int()                            ? gguf::ValueType::kU32
+                               : as_float()                          ? gguf::ValueType::kF32
                                : (text == "true" || text == "false") ? gguf::ValueType::kBool
                                                                      : gguf::ValueType::kString;
   switch (type) {
@@ -246,9 +246,10 @@ Result<gguf::Value> typed_value(const std::string& key, const std::string& text,
     case gguf::ValueType::kBool:
       if (text != "true" && text != "false") return bad("true or false");
       return gguf::Value(text == "true");
-    case gguf::ValueType::kString: return gguf::Value(text);
-    default: return bad(fmt::format("a value of the key's type ({}), which --set cannot write",
-                                     gguf::value_type_name(type)));
+    case gguf::ValueType::kString:
+      return gguf::Value(text);
+    default:
+      return bad(fmt::format("a value of the key's type ({}), which --set cannot write", gguf::value_type_name(type)));
   }
 }
 
@@ -269,8 +270,7 @@ Result<Override> parse_override(std::string_view text) {
   return Override{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
 }
 
-Result<model::MetadataMap> preset_metadata(const Preset& preset, std::span<const Override> overrides,
-                                           int64_t n_vocab) {
+Result<model::MetadataMap> preset_metadata(const Preset& preset, std::span<const Override> overrides, int64_t n_vocab) {
   model::MetadataMap m;
   m.source = fmt::format("preset {}", preset.name);
   m.set("general.architecture", std::string(preset.arch));
@@ -278,8 +278,10 @@ Result<model::MetadataMap> preset_metadata(const Preset& preset, std::span<const
   preset.fill(m, preset.arch);
   for (const Override& o : overrides) {
     if (o.key.starts_with("general.") || o.key.starts_with("tokenizer."))
-      return fail(ErrorCode::kInvalidInput, "--set {}: only architecture keys can be set (use --vocab for the "
-                  "vocabulary size)", o.key);
+      return fail(ErrorCode::kInvalidInput,
+                  "--set {}: only architecture keys can be set (use --vocab for the "
+                  "vocabulary size)",
+                  o.key);
     const std::string key =
         o.key.starts_with(std::string(preset.arch) + ".") ? o.key : fmt::format("{}.{}", preset.arch, o.key);
     auto value = typed_value(key, o.value, m.find(key));

@@ -23,7 +23,7 @@ struct Preset {
   int64_t n_vocab;
   // Architecture keys without the "<arch>." prefix, in file order.
   void (*fill)(model::MetadataMap& map, std::string_view arch);
-  bool selection_bias = false;   // holds exp_probs_b (DeepSeek-V3 style), which the spec detects by presence
+  bool selection_bias = false;  // holds exp_probs_b (DeepSeek-V3 style), which the spec detects by presence
 };
 
 std::span<const Preset> all_presets();

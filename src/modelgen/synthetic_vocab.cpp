@@ -28,10 +28,10 @@ std::array<std::string, 256> byte_spellings() {
 }
 
 // Pieces whose merges make the vocabulary tokenise English text into more than bytes. "Ġ" is a space.
-constexpr const char* kPieces[] = {
-    "Ġthe", "Ġand", "Ġof", "Ġto", "Ġin", "Ġis", "Ġthat", "Ġit", "Ġfor", "Ġwith", "Ġas", "Ġon", "Ġwas",
-    "Ġbe", "Ġthis", "Ġare", "ing", "ed", "er", "es", "en", "al", "re", "on", "an", "ou", "at", "Ġa",
-    "Ġexpert", "Ġmodel", "Ġtoken", "Ġrouter", "ĊĊ", "ĠĠ", "ĠĠĠĠ"};
+constexpr const char* kPieces[] = {"Ġthe",  "Ġand",    "Ġof",    "Ġto",    "Ġin",     "Ġis",   "Ġthat", "Ġit", "Ġfor",
+                                   "Ġwith", "Ġas",     "Ġon",    "Ġwas",   "Ġbe",     "Ġthis", "Ġare",  "ing", "ed",
+                                   "er",    "es",      "en",     "al",     "re",      "on",    "an",    "ou",  "at",
+                                   "Ġa",    "Ġexpert", "Ġmodel", "Ġtoken", "Ġrouter", "ĊĊ",    "ĠĠ",    "ĠĠĠĠ"};
 
 }  // namespace
 
@@ -74,7 +74,7 @@ Status add_synthetic_vocab(model::MetadataMap& map, int64_t n_vocab) {
   const std::vector<std::string> specials = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
   tokens.insert(tokens.end(), specials.begin(), specials.end());
 
-  std::vector<int32_t> types(tokens.size(), 1);  // NORMAL
+  std::vector<int32_t> types(tokens.size(), 1);                                           // NORMAL
   for (size_t i = tokens.size() - specials.size(); i < tokens.size(); ++i) types[i] = 3;  // CONTROL
   const auto eot = static_cast<uint32_t>(n_vocab - 3);
 

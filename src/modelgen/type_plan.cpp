@@ -17,13 +17,13 @@ struct SchemeEntry {
 
 // llama_ftype values: MOSTLY_* as llama.h numbers them.
 constexpr SchemeEntry kSchemes[] = {
-    {"f32", SchemeKind::kUniform, TensorType::kF32, 0},     {"f16", SchemeKind::kUniform, TensorType::kF16, 1},
-    {"bf16", SchemeKind::kUniform, TensorType::kBF16, 32},  {"q8_0", SchemeKind::kUniform, TensorType::kQ8_0, 7},
-    {"q4_0", SchemeKind::kUniform, TensorType::kQ4_0, 2},   {"q4_1", SchemeKind::kUniform, TensorType::kQ4_1, 3},
-    {"q5_0", SchemeKind::kUniform, TensorType::kQ5_0, 8},   {"q5_1", SchemeKind::kUniform, TensorType::kQ5_1, 9},
-    {"q2_k", SchemeKind::kUniform, TensorType::kQ2_K, 10},  {"q3_k", SchemeKind::kUniform, TensorType::kQ3_K, 11},
-    {"q4_k", SchemeKind::kUniform, TensorType::kQ4_K, 14},  {"q5_k", SchemeKind::kUniform, TensorType::kQ5_K, 16},
-    {"q6_k", SchemeKind::kUniform, TensorType::kQ6_K, 18},  {"q4_k_m", SchemeKind::kQ4KM, TensorType::kQ4_K, 15},
+    {"f32", SchemeKind::kUniform, TensorType::kF32, 0},          {"f16", SchemeKind::kUniform, TensorType::kF16, 1},
+    {"bf16", SchemeKind::kUniform, TensorType::kBF16, 32},       {"q8_0", SchemeKind::kUniform, TensorType::kQ8_0, 7},
+    {"q4_0", SchemeKind::kUniform, TensorType::kQ4_0, 2},        {"q4_1", SchemeKind::kUniform, TensorType::kQ4_1, 3},
+    {"q5_0", SchemeKind::kUniform, TensorType::kQ5_0, 8},        {"q5_1", SchemeKind::kUniform, TensorType::kQ5_1, 9},
+    {"q2_k", SchemeKind::kUniform, TensorType::kQ2_K, 10},       {"q3_k", SchemeKind::kUniform, TensorType::kQ3_K, 11},
+    {"q4_k", SchemeKind::kUniform, TensorType::kQ4_K, 14},       {"q5_k", SchemeKind::kUniform, TensorType::kQ5_K, 16},
+    {"q6_k", SchemeKind::kUniform, TensorType::kQ6_K, 18},       {"q4_k_m", SchemeKind::kQ4KM, TensorType::kQ4_K, 15},
     {"mxfp4_moe", SchemeKind::kMxfp4Moe, TensorType::kQ8_0, 38},
 };
 
@@ -38,10 +38,18 @@ bool is_k_quant(TensorType t) {
 TensorType with_fallback(TensorType t, int64_t ne0) {
   if (is_k_quant(t) && ne0 % 256 != 0) {
     switch (t) {
-      case TensorType::kQ4_K: t = TensorType::kQ5_0; break;
-      case TensorType::kQ5_K: t = TensorType::kQ5_1; break;
-      case TensorType::kQ6_K: t = TensorType::kQ8_0; break;
-      default: t = TensorType::kQ4_0; break;
+      case TensorType::kQ4_K:
+        t = TensorType::kQ5_0;
+        break;
+      case TensorType::kQ5_K:
+        t = TensorType::kQ5_1;
+        break;
+      case TensorType::kQ6_K:
+        t = TensorType::kQ8_0;
+        break;
+      default:
+        t = TensorType::kQ4_0;
+        break;
     }
   }
   if (ne0 % traits(t).block_elems != 0) t = TensorType::kF16;
@@ -87,8 +95,7 @@ std::vector<TensorType> plan_types(const QuantScheme& scheme, const model::Model
       continue;
     }
     TensorType t = scheme.base;
-    if (scheme.kind == SchemeKind::kMxfp4Moe && s.placement == model::Placement::kRoutedExpert)
-      t = TensorType::kMXFP4;
+    if (scheme.kind == SchemeKind::kMxfp4Moe && s.placement == model::Placement::kRoutedExpert) t = TensorType::kMXFP4;
     if (scheme.kind == SchemeKind::kQ4KM) {
       if (s.role == Role::kOutput) {
         t = TensorType::kQ6_K;

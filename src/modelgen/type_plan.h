@@ -27,7 +27,7 @@ namespace sy::modelgen {
 enum class SchemeKind { kUniform, kQ4KM, kMxfp4Moe };
 
 struct QuantScheme {
-  std::string name;       // as given on the command line, lower-case
+  std::string name;  // as given on the command line, lower-case
   SchemeKind kind = SchemeKind::kUniform;
   TensorType base = TensorType::kF32;
   uint32_t file_type = 0;  // general.file_type (llama_ftype)
