@@ -21,6 +21,8 @@ corpus=corpus/$target
 artifacts=build-fuzz/artifacts/$target
 mkdir -p "$seeds" "$corpus" "$artifacts"
 for b in "${builders[@]}"; do "build-fuzz/fuzz/$b" "$seeds" "$shared"; done
+# The chat_template target starts from the real templates the conformance test renders.
+[ "$target" = chat_template ] && cp tests/data/chat_templates/*.jinja "$seeds/"
 dict=()
 [ -f "tests/fuzz/$target.dict" ] && dict=(-dict="tests/fuzz/$target.dict")
 

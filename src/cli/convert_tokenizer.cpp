@@ -39,8 +39,8 @@ void run_convert_tokenizer(const ConvertTokenizerOptions& opt) {
 
 void register_convert_tokenizer(CLI::App& app) {
   auto opt = std::make_shared<ConvertTokenizerOptions>();
-  auto* cmd = app.add_subcommand("convert-tokenizer",
-                                 "Convert a Hugging Face tokenizer.json (+ tokenizer_config.json) to a GGUF vocabulary");
+  auto* cmd = app.add_subcommand(
+      "convert-tokenizer", "Convert a Hugging Face tokenizer.json (+ tokenizer_config.json) to a GGUF vocabulary");
   cmd->add_option("dir", opt->dir, "Directory holding tokenizer.json")->required();
   cmd->add_option("-o,--output", opt->output, "GGUF file to write")->required();
   cmd->add_option("--pre", opt->pre, "Pre-tokenizer name (tokenizer.ggml.pre) instead of recognising it");

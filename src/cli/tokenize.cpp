@@ -2,8 +2,9 @@
 //
 // Output (stable; scripts parse it):
 //   --ids:   the ids on one line, separated by commas ("9707,1879"); an empty line for no tokens.
-//   default: the same line, then one line per token: the id, a tab, and its piece as a JSON string (bytes that
-//            are not valid UTF-8 written as \u00XX of the raw byte value).
+//   default: the same line, then one line per token: the id, a tab, and its piece as a JSON-style string
+//            (quotes, backslashes and control characters escaped as in JSON; a byte that is not part of a
+//            valid UTF-8 character, such as a fragment of one split over tokens, as \xNN).
 //   --bench: one line "bytes=N tokens=M runs=R seconds=S MB/s=X tokens/s=Y" instead (timing the encode only).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -38,7 +39,7 @@ std::string json_piece(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const tok::DecodedChar c = tok::decode_utf8(s, i);
     if (!c.valid) {
-      out += fmt::format("\\u00{:02x}", static_cast<uint8_t>(s[i]));
+      out += fmt::format("\\x{:02x}", static_cast<uint8_t>(s[i]));
     } else if (c.cp == '"' || c.cp == '\\') {
       out += '\\';
       out += static_cast<char>(c.cp);

@@ -69,15 +69,12 @@ uint64_t min_encoded_size(ValueType type) {
   switch (type) {
     case ValueType::kU8:
     case ValueType::kI8:
-    case ValueType::kBool:
-      return 1;
+    case ValueType::kBool: return 1;
     case ValueType::kU16:
-    case ValueType::kI16:
-      return 2;
+    case ValueType::kI16: return 2;
     case ValueType::kU32:
     case ValueType::kI32:
-    case ValueType::kF32:
-      return 4;
+    case ValueType::kF32: return 4;
     case ValueType::kU64:
     case ValueType::kI64:
     case ValueType::kF64:
@@ -122,12 +119,10 @@ Result<Value> Parser::read_value(ValueType type, std::string_view field, int dep
 
 Result<Array> Parser::read_array(std::string_view field, int depth) {
   const uint64_t at = pos_;
-  if (depth >= kMaxArrayDepth)
-    return error_at(at, "{}: arrays nested deeper than {} levels", field, kMaxArrayDepth);
+  if (depth >= kMaxArrayDepth) return error_at(at, "{}: arrays nested deeper than {} levels", field, kMaxArrayDepth);
   auto elem_type = read<uint32_t>(field);
   if (!elem_type) return tl::unexpected(elem_type.error());
-  if (*elem_type >= kValueTypeCount)
-    return error_at(at, "{}: unknown array element type {}", field, *elem_type);
+  if (*elem_type >= kValueTypeCount) return error_at(at, "{}: unknown array element type {}", field, *elem_type);
   const uint64_t count_at = pos_;
   auto count = read<uint64_t>(field);
   if (!count) return tl::unexpected(count.error());
@@ -163,8 +158,8 @@ Status Parser::read_tensor_info(File& file, uint64_t index) {
   const uint64_t dims_at = pos_;
   auto n_dims = read<uint32_t>(field + " n_dims");
   if (!n_dims) return tl::unexpected(n_dims.error());
-  if (*n_dims == 0 || *n_dims > kMaxDims)
-    return error_at(dims_at, "{}: n_dims {} is outside 1..{}", field, *n_dims, kMaxDims);
+  // n_dims 0 is a scalar (one element), as llama.cpp reads it; gguf-py writes one for a 0-d array.
+  if (*n_dims > kMaxDims) return error_at(dims_at, "{}: n_dims {} is more than {}", field, *n_dims, kMaxDims);
   info.n_dims = *n_dims;
   // Zero-sized dimensions count as 1 in the overflow check: a [0, 2^40, 2^40] tensor is empty, but code that
   // multiplies its other dimensions (row counts, strides) must still not overflow.
@@ -190,8 +185,8 @@ Status Parser::read_tensor_info(File& file, uint64_t index) {
   if (type == nullptr) return error_at(type_at, "{}: unknown tensor type {}", field, *type_id);
   info.type = type->type;
   if (info.ne[0] % type->block_elems != 0)
-    return error_at(dims_at, "{}: ne[0] = {} is not a multiple of the {} block size {}", field, info.ne[0],
-                    type->name, type->block_elems);
+    return error_at(dims_at, "{}: ne[0] = {} is not a multiple of the {} block size {}", field, info.ne[0], type->name,
+                    type->block_elems);
   if (!checked_mul(n_elements / type->block_elems, type->block_bytes, &info.n_bytes))
     return error_at(dims_at, "{}: byte size of {} {} elements overflows", field, n_elements, type->name);
   auto offset = read<uint64_t>(field + " offset");
@@ -258,8 +253,8 @@ Status Parser::parse(File& file) {
   if (!n_tensors) return tl::unexpected(n_tensors.error());
   auto n_kv = read<int64_t>("metadata count");
   if (!n_kv) return tl::unexpected(n_kv.error());
-  // Each tensor info takes at least 8+1+4+8+4+8 bytes, each key/value at least 8+1+4+1.
-  if (*n_tensors < 0 || static_cast<uint64_t>(*n_tensors) > remaining() / 33)
+  // Each tensor info takes at least 8+1+4+4+8 bytes (a scalar), each key/value at least 8+1+4+1.
+  if (*n_tensors < 0 || static_cast<uint64_t>(*n_tensors) > remaining() / 25)
     return error_at(8, "tensor count: {} tensors cannot fit in a file of {} bytes", *n_tensors, bytes_.size());
   if (*n_kv < 0 || static_cast<uint64_t>(*n_kv) > remaining() / 14)
     return error_at(16, "metadata count: {} entries cannot fit in a file of {} bytes", *n_kv, bytes_.size());
@@ -306,8 +301,7 @@ Status Parser::parse(File& file) {
     file.data_offset_ = std::min<uint64_t>(pos_ + pad, bytes_.size());
     return {};
   }
-  if (pad > remaining())
-    return error_at(pos_, "data section: file ends inside the padding before the tensor data");
+  if (pad > remaining()) return error_at(pos_, "data section: file ends inside the padding before the tensor data");
   file.data_offset_ = pos_ + pad;
   return validate_tensors(file);
 }

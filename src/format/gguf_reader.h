@@ -1,5 +1,13 @@
-// Reads a GGUF file (versions 2 and 3) through a memory mapping and exposes zero-copy tensor views.
-// Everything is validated before use: a malformed file gives an Error naming the field and byte offset.
+// Reads a GGUF file (versions 2 and 3, little-endian) through a memory mapping and exposes zero-copy tensor views.
+// Everything is validated before use, and a malformed file gives an Error "<source>: offset <N>: <field>: ...":
+//  - every count, length and offset is checked against the bytes left, with overflow-safe arithmetic;
+//  - metadata keys are non-empty and unique; arrays (of any type, arrays included) nest at most kMaxArrayDepth;
+//    a bool is 0 or 1; general.alignment, when present, is a u32 power of two;
+//  - tensor names are 1..63 bytes and unique; 0..4 dimensions (0: a scalar), none negative, and every partial
+//    product of them fits an int64; the type is known and ne[0] a multiple of its block; the data lies inside
+//    the data section, starts at a multiple of the alignment, and overlaps no other tensor's data.
+// Stricter than the format where llama.cpp is; looser where llama.cpp is stricter than it needs to be (tensors
+// need not be contiguous or in file order) and where the format allows more than llama.cpp reads (arrays of arrays).
 #pragma once
 
 #include <array>
@@ -34,11 +42,11 @@ struct TensorInfo {
   std::array<int64_t, kMaxDims> ne{1, 1, 1, 1};  // ggml order: ne[0] is the contiguous dimension
   uint64_t offset = 0;                           // relative to the data section
   uint64_t n_bytes = 0;
-  uint64_t info_offset = 0;  // where this tensor's info starts in the file (for error messages)
+  uint64_t info_offset = 0;       // where this tensor's info starts in the file (for error messages)
   std::span<const uint8_t> data;  // view into the mapping
 
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
-  std::string shape_string() const;  // "[64, 512]"
+  std::string shape_string() const;                    // "[64, 512]"
   std::string shape_string_upto(uint32_t dims) const;  // the first `dims` dimensions only
 };
 

@@ -18,15 +18,13 @@ std::optional<int64_t> Value::as_int() const {
   return std::visit(
       [](const auto& v) -> std::optional<int64_t> {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) {
-          return std::nullopt;
-        } else if constexpr (std::is_same_v<T, uint64_t>) {
+        if constexpr (std::is_same_v<T, uint64_t>) {
           if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
           return static_cast<int64_t>(v);
-        } else if constexpr (std::is_integral_v<T>) {
+        } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
           return static_cast<int64_t>(v);
         } else {
-          return std::nullopt;
+          return std::nullopt;  // bool, floats, strings and arrays are not integers
         }
       },
       data);

@@ -42,17 +42,21 @@ struct Value {
   Data data;
 
   Value() = default;
+  // Implicit on purpose: values read like literals (w.set("n", 8), Value("text")). The constraint keeps the
+  // forwarding constructor away from copies and moves of Value itself.
+  // clang-format off
   template <typename T>
     requires std::is_constructible_v<Data, T&&>
-  Value(T&& v) : data(std::forward<T>(v)) {}  // NOLINT(google-explicit-constructor): values read like literals
-  Value(const char* s) : data(std::string(s)) {}
+  Value(T&& v) : data(std::forward<T>(v)) {}  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
+  Value(const char* s) : data(std::string(s)) {}  // NOLINT(google-explicit-constructor)
+  // clang-format on
 
   ValueType type() const { return static_cast<ValueType>(data.index()); }
 
   // Conversions that succeed only when the stored value fits the asked-for kind exactly.
-  std::optional<int64_t> as_int() const;    // any integer type (u64 above INT64_MAX fails)
-  std::optional<double> as_float() const;   // f32, f64, or any integer
-  std::optional<bool> as_bool() const;      // bool, or an integer 0/1
+  std::optional<int64_t> as_int() const;   // any integer type (u64 above INT64_MAX fails)
+  std::optional<double> as_float() const;  // f32, f64, or any integer
+  std::optional<bool> as_bool() const;     // bool, or an integer 0/1
   const std::string* as_string() const;
   const Array* as_array() const;
 

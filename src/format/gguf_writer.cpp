@@ -59,8 +59,8 @@ Status Writer::add_tensor(TensorDecl decl) {
   if (decl.name.empty() || decl.name.size() > kMaxTensorNameLength)
     return fail(ErrorCode::kInvalidInput, "gguf writer: tensor name '{}' must be 1..{} bytes", decl.name,
                 kMaxTensorNameLength);
-  if (decl.ne.empty() || decl.ne.size() > kMaxDims)
-    return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}' has {} dimensions (1..{} allowed)", decl.name,
+  if (decl.ne.size() > kMaxDims)
+    return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}' has {} dimensions (at most {})", decl.name,
                 decl.ne.size(), kMaxDims);
   for (const auto& t : tensors_)
     if (t.decl.name == decl.name)
@@ -80,9 +80,10 @@ Status Writer::add_tensor(TensorDecl decl) {
       return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}' element count overflows", decl.name);
     n *= dim;
   }
-  if (decl.ne[0] % tt->block_elems != 0)
+  const int64_t ne0 = decl.ne.empty() ? 1 : decl.ne[0];  // no dimensions: a scalar
+  if (ne0 % tt->block_elems != 0)
     return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}': ne[0] = {} is not a multiple of {} ({})",
-                decl.name, decl.ne[0], tt->block_elems, tt->name);
+                decl.name, ne0, tt->block_elems, tt->name);
   Declared d;
   if (__builtin_mul_overflow(n / tt->block_elems, uint64_t{tt->block_bytes}, &d.n_bytes))
     return fail(ErrorCode::kInvalidInput, "gguf writer: tensor '{}' byte size overflows", decl.name);
@@ -194,8 +195,7 @@ Status Writer::begin(const std::filesystem::path& path) {
   partial_path_ = path;
   partial_path_ += ".partial";
   FILE* f = std::fopen(partial_path_.c_str(), "wb");
-  if (f == nullptr)
-    return fail(ErrorCode::kIo, "{}: cannot create: {}", partial_path_.string(), std::strerror(errno));
+  if (f == nullptr) return fail(ErrorCode::kIo, "{}: cannot create: {}", partial_path_.string(), std::strerror(errno));
   out_.reset(f);
   buffer_.resize(1 << 20);
   std::setvbuf(out_.get(), buffer_.data(), _IOFBF, buffer_.size());
@@ -204,8 +204,7 @@ Status Writer::begin(const std::filesystem::path& path) {
   const uint32_t version = 3;
   const int64_t n_tensors = static_cast<int64_t>(tensors_.size());
   const int64_t n_kv = static_cast<int64_t>(metadata_.size());
-  for (auto st : {write_bytes(&magic, 4), write_bytes(&version, 4), write_bytes(&n_tensors, 8),
-                  write_bytes(&n_kv, 8)})
+  for (auto st : {write_bytes(&magic, 4), write_bytes(&version, 4), write_bytes(&n_tensors, 8), write_bytes(&n_kv, 8)})
     if (!st) return st;
   for (const auto& [key, value] : metadata_) {
     const auto type = static_cast<uint32_t>(value.type());

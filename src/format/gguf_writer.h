@@ -21,7 +21,7 @@ namespace sy::gguf {
 struct TensorDecl {
   std::string name;
   TensorType type = TensorType::kF32;
-  std::vector<int64_t> ne;  // ggml order, 1..4 dimensions
+  std::vector<int64_t> ne;  // ggml order, up to 4 dimensions (none: a scalar)
 };
 
 class Writer {

@@ -7,7 +7,7 @@
 #include "kernels/ops/attention.h"
 #include "kernels/ops/elementwise.h"
 #include "kernels/ops/rope.h"
-#include "model/forward.h"
+#include "model/blocks.h"
 
 namespace sy::model {
 namespace {

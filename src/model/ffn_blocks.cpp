@@ -4,7 +4,7 @@
 
 #include "kernels/matmul/matmul.h"
 #include "kernels/ops/elementwise.h"
-#include "model/forward.h"
+#include "model/blocks.h"
 #include "moe/moe_ffn.h"
 
 namespace sy::model {

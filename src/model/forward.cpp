@@ -4,6 +4,7 @@
 
 #include "kernels/matmul/matmul.h"
 #include "kernels/ops/elementwise.h"
+#include "model/blocks.h"
 
 namespace sy::model {
 

@@ -27,18 +27,4 @@ struct ForwardOptions {
 Status forward(const Model& model, KvCache& cache, std::span<const int32_t> tokens, int64_t pos0,
                const ForwardOptions& options, float* logits);
 
-// Blocks, one per recipe kind (attention_blocks.cpp, ffn_blocks.cpp). x: [n_tokens][n_embd] normed input,
-// out: [n_tokens][n_embd].
-struct BlockContext {
-  const Model& model;
-  int layer;
-  int64_t n_tokens;
-  int64_t pos0;
-  const ForwardOptions& options;
-};
-Status gqa_attention(const BlockContext& ctx, LayerCache& cache, const float* x, float* out);
-Status mla_attention(const BlockContext& ctx, LayerCache& cache, const float* x, float* out);
-Status dense_ffn(const BlockContext& ctx, const float* x, float* out);
-Status moe_ffn_block(const BlockContext& ctx, const float* x, float* out);
-
 }  // namespace sy::model

@@ -1,6 +1,5 @@
 #include "model/tensor_table.h"
 
-#include <fmt/format.h>
 
 #include "core/error.h"
 

@@ -51,32 +51,52 @@ Status moe_ffn(const MoeLayerArgs& a, const MoeContext& ctx) {
 
   // Stage 4: per active expert, gather its tokens and run gate/up → activation → down once on the group.
   // Results land per record, [n_tokens·k][d], so the scatter below can sum slots in a fixed order.
+  // Every row of every product is computed the same way however the work is split, so the split below
+  // never changes the numbers.
   std::vector<float> expert_out(static_cast<size_t>(a.n_tokens * k * d));
-  std::vector<float> xg, g, u, y;
-  Status status;
-  for (size_t i = 0; i < active.size() && status; ++i) {
+  struct Scratch {
+    std::vector<float> xg, g, u, y;
+  };
+  auto run_expert = [&](size_t i, ThreadPool& p, Scratch& s) -> Status {
     const int64_t e = active[i], n = counts[static_cast<size_t>(e)], off = offsets[static_cast<size_t>(e)];
     const ExpertWeights& w = weights[i];
-    xg.resize(static_cast<size_t>(n * d));
-    g.resize(static_cast<size_t>(n * ff));
-    u.resize(static_cast<size_t>(n * ff));
-    y.resize(static_cast<size_t>(n * d));
+    s.xg.resize(static_cast<size_t>(n * d));
+    s.g.resize(static_cast<size_t>(n * ff));
+    s.u.resize(static_cast<size_t>(n * ff));
+    s.y.resize(static_cast<size_t>(n * d));
     for (int64_t r = 0; r < n; ++r) {
       const int64_t t = records[static_cast<size_t>(off + r)] / k;
-      std::copy_n(a.x + t * d, d, xg.data() + r * d);
+      std::copy_n(a.x + t * d, d, s.xg.data() + r * d);
     }
-    if (status = kernels::matmul(w.gate, xg.data(), n, g.data(), pool); !status) break;
-    if (status = kernels::matmul(w.up, xg.data(), n, u.data(), pool); !status) break;
-    add_bias_rows(g.data(), w.gate_bias, n, ff);
-    add_bias_rows(u.data(), w.up_bias, n, ff);
+    if (auto st = kernels::matmul(w.gate, s.xg.data(), n, s.g.data(), p); !st) return st;
+    if (auto st = kernels::matmul(w.up, s.xg.data(), n, s.u.data(), p); !st) return st;
+    add_bias_rows(s.g.data(), w.gate_bias, n, ff);
+    add_bias_rows(s.u.data(), w.up_bias, n, ff);
     if (a.act == ExpertActivation::kSwigluOai)
-      kernels::swiglu_oai(g.data(), u.data(), n * ff, g.data());
+      kernels::swiglu_oai(s.g.data(), s.u.data(), n * ff, s.g.data());
     else
-      kernels::swiglu(g.data(), u.data(), n * ff, g.data());
-    if (status = kernels::matmul(w.down, g.data(), n, y.data(), pool); !status) break;
-    add_bias_rows(y.data(), w.down_bias, n, d);
+      kernels::swiglu(s.g.data(), s.u.data(), n * ff, s.g.data());
+    if (auto st = kernels::matmul(w.down, s.g.data(), n, s.y.data(), p); !st) return st;
+    add_bias_rows(s.y.data(), w.down_bias, n, d);
     for (int64_t r = 0; r < n; ++r)
-      std::copy_n(y.data() + r * d, d, expert_out.data() + records[static_cast<size_t>(off + r)] * d);
+      std::copy_n(s.y.data() + r * d, d, expert_out.data() + records[static_cast<size_t>(off + r)] * d);
+    return {};
+  };
+  Status status;
+  if (pool.size() > 1 && active.size() >= 2 * static_cast<size_t>(pool.size())) {
+    // Many active experts: one expert per task, each product on its own thread.
+    std::vector<Scratch> scratch(static_cast<size_t>(pool.size()));
+    std::vector<Status> results(active.size());
+    pool.parallel_for(static_cast<int64_t>(active.size()), [&](int64_t i, int thread) {
+      ThreadPool serial(1);  // no worker threads: runs inline on this one
+      results[static_cast<size_t>(i)] = run_expert(static_cast<size_t>(i), serial, scratch[static_cast<size_t>(thread)]);
+    });
+    for (const Status& r : results)
+      if (!r) status = r;
+  } else {
+    // Few active experts: one after another, each product split over the pool.
+    Scratch scratch;
+    for (size_t i = 0; i < active.size() && status; ++i) status = run_expert(i, pool, scratch);
   }
   ctx.store->release(a.layer, active);
   if (!status) return status;

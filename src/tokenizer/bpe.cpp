@@ -22,9 +22,9 @@ void BpeWordEncoder::try_add(int left, int right) {
   const Symbol& l = symbols_[left];
   const Symbol& r = symbols_[right];
   if (l.id < 0 || r.id < 0) return;
-  auto it = vocab_.merge_table.find(Vocab::pair_key(l.id, r.id));
-  if (it == vocab_.merge_table.end()) return;
-  heap_.push_back({it->second.rank, left, right, it->second.result, l.len + r.len});
+  const MergeTable::Merge* m = vocab_.merge_table.find(l.id, r.id);
+  if (!m) return;
+  heap_.push_back({m->rank, left, right, m->result, l.len + r.len});
   std::push_heap(heap_.begin(), heap_.end(), [](const Bigram& a, const Bigram& b) { return heap_after(a, b); });
 }
 

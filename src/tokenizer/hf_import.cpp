@@ -54,7 +54,9 @@ Result<std::vector<std::string>> pre_tokenizer_patterns(const json& pre, const s
   for (const json* s : steps) {
     const std::string type = s->is_object() ? s->value("type", "") : "";
     if (type == "Split") {
-      const json& pat = (*s)["pattern"];
+      if (!s->contains("pattern"))
+        return fail(ErrorCode::kInvalidInput, "{}: a Split pre-tokenizer without a pattern", source);
+      const json& pat = s->at("pattern");
       if (!pat.is_object() || !pat.contains("Regex") || !pat["Regex"].is_string() ||
           s->value("behavior", "") != "Isolated" || s->value("invert", false))
         return fail(ErrorCode::kUnsupported, "{}: a Split pre-tokenizer other than an isolated regex split",
@@ -64,7 +66,8 @@ Result<std::vector<std::string>> pre_tokenizer_patterns(const json& pre, const s
       byte_level = true;
       if (s->value("add_prefix_space", false))
         return fail(ErrorCode::kUnsupported, "{}: ByteLevel with add_prefix_space is not supported", source);
-      if (s->value("use_regex", true)) patterns.push_back(std::string(pre_tokenizer_specs()[1].hf_patterns[0]));
+      // use_regex: ByteLevel splits with GPT-2's regex itself.
+      if (s->value("use_regex", true)) patterns.push_back(std::string(find_pre_tokenizer("gpt-2")->hf_patterns[0]));
     } else {
       return fail(ErrorCode::kUnsupported, "{}: pre-tokenizer step '{}' is not supported (byte-level BPE only)",
                   source, type);
@@ -84,9 +87,24 @@ std::optional<std::string> config_token(const json& config, const char* key) {
   return std::nullopt;
 }
 
+Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImportOptions& options);
+
 }  // namespace
 
 Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfImportOptions& options) {
+  // Shapes are checked where it matters for the message; a value of an unexpected JSON type elsewhere makes
+  // nlohmann::json throw, which becomes an error naming the file here.
+  try {
+    return import_checked(dir, options);
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::kInvalidInput, "{}: unexpected JSON value: {}", (dir / "tokenizer.json").string(),
+                e.what());
+  }
+}
+
+namespace {
+
+Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImportOptions& options) {
   const auto tj_path = dir / "tokenizer.json";
   const std::string source = tj_path.string();
   auto tj = read_json(tj_path);
@@ -125,7 +143,8 @@ Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfI
     return {};
   };
   for (const auto& [text, id] : model["vocab"].items()) {
-    if (!id.is_number_integer()) return fail(ErrorCode::kInvalidInput, "{}: vocab id of '{}' is not an integer", source, text);
+    if (!id.is_number_integer())
+      return fail(ErrorCode::kInvalidInput, "{}: vocab id of '{}' is not an integer", source, text);
     if (auto st = place(id.get<int64_t>(), text, TokenType::kNormal, "vocab"); !st) return tl::unexpected(st.error());
   }
   if (tj->contains("added_tokens") && (*tj)["added_tokens"].is_array()) {
@@ -214,7 +233,7 @@ Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfI
     if (!c) return tl::unexpected(c.error());
     if (c->is_object()) config = std::move(*c);
   }
-  v.token_ids.clear();
+  v.token_ids.clear();  // finish() rebuilds it; the config's token names are looked up before that
   for (size_t i = 0; i < v.tokens.size(); ++i) v.token_ids[v.tokens[i]] = static_cast<TokenId>(i);
   const auto id_of = [&](const char* key) -> Result<std::optional<TokenId>> {
     auto text = config_token(config, key);
@@ -284,6 +303,8 @@ Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfI
   if (auto st = v.finish(source); !st) return tl::unexpected(st.error());
   return result;
 }
+
+}  // namespace
 
 Status write_vocab_gguf(const Vocab& vocab, const std::filesystem::path& path, const std::string& name) {
   gguf::Writer w;

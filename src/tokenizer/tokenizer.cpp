@@ -36,7 +36,8 @@ class SpecialMatcher {
       by_first_[static_cast<uint8_t>(vocab.tokens[id][0])].push_back({vocab.tokens[id], static_cast<TokenId>(id)});
     }
     for (auto& list : by_first_)
-      std::stable_sort(list.begin(), list.end(), [](const Entry& a, const Entry& b) { return a.text.size() > b.text.size(); });
+      std::stable_sort(list.begin(), list.end(),
+                       [](const Entry& a, const Entry& b) { return a.text.size() > b.text.size(); });
   }
 
   void split(std::string_view text, std::vector<Fragment>& out) const {
@@ -63,6 +64,19 @@ class SpecialMatcher {
   };
   std::array<std::vector<Entry>, 256> by_first_;
 };
+
+std::optional<uint8_t> parse_byte_token(std::string_view text) {
+  if (text.size() != 6 || !text.starts_with("<0x") || text.back() != '>') return std::nullopt;
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  const int hi = hex(text[3]), lo = hex(text[4]);
+  if (hi < 0 || lo < 0) return std::nullopt;
+  return static_cast<uint8_t>(hi * 16 + lo);
+}
 
 }  // namespace
 
@@ -102,9 +116,9 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
     std::string& piece = impl->pieces[id];
     switch (vocab.types[id]) {
       case TokenType::kByte:
-        // "<0xAB>" stands for the byte 0xAB.
-        if (text.size() == 6 && text.starts_with("<0x") && text.back() == '>') {
-          piece += static_cast<char>(std::stoi(text.substr(3, 2), nullptr, 16));
+        // "<0xAB>" stands for the byte 0xAB; a byte token spelled otherwise stands for its text.
+        if (auto byte = parse_byte_token(text)) {
+          piece += static_cast<char>(*byte);
         } else {
           piece = text;
         }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "format/gguf_reader.h"
 
 namespace sy::tok {
@@ -90,6 +92,9 @@ Status Vocab::finish(std::string_view source) {
     return fail(ErrorCode::kInvalidInput, "{}: {} scores for {} tokens", source, scores.size(), tokens.size());
   if (!scores.empty() && scores.size() != tokens.size())
     return fail(ErrorCode::kInvalidInput, "{}: {} scores for {} tokens", source, scores.size(), tokens.size());
+  for (size_t i = 0; i < scores.size(); ++i)
+    if (std::isnan(scores[i]))  // NaN has no order: merge priority would be undefined
+      return fail(ErrorCode::kInvalidInput, "{}: the score of token {} is NaN", source, i);
   if (merges.size() > kMaxMerges)
     return fail(ErrorCode::kOutOfRange, "{}: {} merges, more than the {} allowed", source, merges.size(), kMaxMerges);
 
@@ -122,8 +127,7 @@ Status Vocab::finish(std::string_view source) {
     merged.assign(left);
     merged += right;
     const TokenId result = find(merged).value_or(-1);
-    // A repeated merge keeps its first (best) rank.
-    merge_table.try_emplace(pair_key(*left_id, *right_id), Merge{static_cast<int32_t>(r), result});
+    merge_table.insert(*left_id, *right_id, {static_cast<int32_t>(r), result});
   }
 
   const auto check_id = [&](const std::optional<TokenId>& id, std::string_view what) -> Status {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "tokenizer/merge_table.h"
 
 namespace sy::gguf {
 class File;
@@ -65,18 +66,19 @@ struct Vocab {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  struct Merge {
-    int32_t rank;
-    TokenId result;  // the token the pair merges into, or -1 when the merged text is no token
-  };
-  std::unordered_map<std::string, TokenId, TextHash, std::equal_to<>> token_ids;  // a repeated text keeps its last id
-  std::unordered_map<uint64_t, Merge> merge_table;  // (left id << 32 | right id) -> merge; parts are tokens
+  // Views into `tokens` (whose strings stay put when the Vocab moves; a Vocab is therefore not copyable).
+  // A repeated text keeps its last id, as in llama.cpp.
+  std::unordered_map<std::string_view, TokenId, TextHash, std::equal_to<>> token_ids;
+  MergeTable merge_table;  // (left id, right id) -> rank and result; merge parts are always tokens
 
   size_t size() const { return tokens.size(); }
+  Vocab() = default;
+  Vocab(Vocab&&) noexcept = default;
+  Vocab& operator=(Vocab&&) noexcept = default;
+  Vocab(const Vocab&) = delete;
+  Vocab& operator=(const Vocab&) = delete;
+
   std::optional<TokenId> find(std::string_view text) const;
-  static uint64_t pair_key(TokenId left, TokenId right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-  }
   TokenType type(TokenId id) const { return types[static_cast<size_t>(id)]; }
 
   // Builds the lookups and checks everything that refers to something else: types and scores match the

@@ -1,6 +1,6 @@
 // Conformance against llama.cpp's reference outputs (../shared/conformance/refs, never regenerated here).
 // For every model and sequence: prompt logits at every position, the experts chosen per layer and token,
-// and 16 greedy steps (fed the reference's greedy tokens, so every gen row stays comparable).
+// and 16 greedy steps (fed the reference's greedy tokens, so every gen row stays comparable) with their experts.
 // Tolerances follow conformance/README.md: F32 1e-4 abs with identical experts; F16 1e-2 with identical
 // experts; quantised files >= 95% of positions within 1e-2 and with the same top-1.
 #include <gtest/gtest.h>
@@ -32,6 +32,9 @@ struct Case {
   std::string model;  // e.g. "qwen3moe-tiny.f32"
   std::string seq;    // s8, s32, s100
 };
+
+// Readable test names in ctest instead of the bytes of the struct.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << "/" << c.seq; }
 
 Tier tier_of(const std::string& model) {
   if (model.ends_with(".f32")) return Tier::kF32;
@@ -163,6 +166,19 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
     ASSERT_TRUE(session.eval(std::span<const int32_t>(&greedy[j], 1), logits));
     gen.insert(gen.end(), logits.begin(), logits.end());
   }
+  // Experts of the decode steps: the recorder appended one row per step after the prompt's rows.
+  const json& experts_gen = ref.at("experts_gen");
+  for (size_t j = 0; j < experts_gen.size(); ++j) {
+    for (size_t il = 0; il < experts_gen[j].size(); ++il) {
+      if (experts_gen[j][il].is_null()) continue;
+      ++expert_rows;
+      if (recorder.by_layer[il][static_cast<size_t>(n) + j] == experts_gen[j][il][0].get<std::vector<int32_t>>())
+        ++expert_same;
+      else if (tier != Tier::kQuantized)
+        ADD_FAILURE() << "layer " << il << " decode step " << j << ": experts differ";
+    }
+  }
+
   RowStats gen_stats;
   compare_rows(gen.data(), want_gen.data(), static_cast<int>(greedy.size()), n_vocab, bound, gen_stats);
 

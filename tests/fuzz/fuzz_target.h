@@ -7,17 +7,15 @@
 #include <cstdint>
 
 #ifdef SY_LIBFUZZER
-#define SY_FUZZ_ENTRY_POINT(name)                                                \
-  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {     \
-    return ::sy::fuzz::name(data, size);                                          \
-  }
+#define SY_FUZZ_ENTRY_POINT(name) \
+  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { return ::sy::fuzz::name(data, size); }
 #else
 #define SY_FUZZ_ENTRY_POINT(name)
 #endif
 
-#define SY_FUZZ_TARGET(name)                                  \
-  namespace sy::fuzz {                                        \
-  int name(const uint8_t* data, size_t size);                 \
-  }                                                           \
-  SY_FUZZ_ENTRY_POINT(name)                                   \
+#define SY_FUZZ_TARGET(name)                  \
+  namespace sy::fuzz {                        \
+  int name(const uint8_t* data, size_t size); \
+  }                                           \
+  SY_FUZZ_ENTRY_POINT(name)                   \
   int sy::fuzz::name(const uint8_t* data, size_t size)

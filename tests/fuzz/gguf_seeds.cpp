@@ -26,7 +26,7 @@ Result<std::vector<uint8_t>> write_out(gguf::Writer& writer, const std::vector<g
     if (auto st = writer.add_tensor(t); !st) return tl::unexpected(st.error());
   if (auto st = writer.begin(path); !st) return tl::unexpected(st.error());
   for (const auto& t : tensors) {
-    std::vector<uint8_t> bytes(row_bytes(t.type, t.ne[0]));
+    std::vector<uint8_t> bytes(row_bytes(t.type, t.ne.empty() ? 1 : t.ne[0]));  // no dimensions: a scalar
     for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7 + 1);
     uint64_t rows = 1;
     for (size_t d = 1; d < t.ne.size(); ++d) rows *= static_cast<uint64_t>(t.ne[d]);
@@ -89,7 +89,8 @@ Result<SeedInput> shrink_model(const std::filesystem::path& model, const std::fi
   std::vector<gguf::TensorDecl> tensors;
   for (const auto& t : file->tensors()) {
     gguf::TensorDecl d{t.name, t.type, {}};
-    for (uint32_t i = 0; i < t.n_dims; ++i) d.ne.push_back(i == 0 ? traits(t.type).block_elems : std::min<int64_t>(t.ne[i], 2));
+    for (uint32_t i = 0; i < t.n_dims; ++i)
+      d.ne.push_back(i == 0 ? traits(t.type).block_elems : std::min<int64_t>(t.ne[i], 2));
     tensors.push_back(std::move(d));
   }
   const std::string name = "shrunk-" + model.filename().string();
@@ -115,6 +116,7 @@ Result<std::vector<SeedInput>> gguf_seed_inputs(const std::filesystem::path& scr
       {"q4k.weight", TensorType::kQ4_K, {256}},
       {"empty.weight", TensorType::kF16, {0, 4}},
       {"mxfp4.weight", TensorType::kMXFP4, {32, 1, 1, 2}},
+      {"scalar", TensorType::kF32, {}},
   };
   for (uint32_t alignment : {32u, 64u, 8u}) {
     gguf::Writer w(alignment);

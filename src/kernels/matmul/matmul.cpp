@@ -6,6 +6,16 @@
 #include "kernels/quant/quant.h"
 
 namespace sy::kernels {
+namespace {
+
+// Rows per task: each task streams a contiguous slice of the weights (16 rows of a 4096-wide Q4_K matrix are
+// 37 KiB), small enough that the slice stays in L2 while every token tile passes over it.
+constexpr int64_t kRowsPerTask = 16;
+// Tokens per tile in prefill: the tile's converted activations (32 × 4.3 KiB for 4096-wide Q8_0) stay in L2
+// next to the weight slice, so each weight block is loaded from memory once and used for every token.
+constexpr int64_t kTokensPerTile = 32;
+
+}  // namespace
 
 Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
   const QuantKernels* k = find_kernels(w.type);
@@ -13,21 +23,45 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
     return fail(ErrorCode::kUnsupported, "matmul: no kernels for tensor type {}", type_name(w.type));
   const QuantKernels* act = find_kernels(k->vec_dot_type);
   SY_ASSERT(act != nullptr && act->quantize_row != nullptr, "every vec_dot_type has a quantiser");
-  // Convert every activation row once: [n_tokens][row_bytes(vec_dot_type, n_cols)].
+  if (n_tokens <= 0 || w.n_rows <= 0) return {};
+
+  // Convert every activation row once: [n_tokens][row_bytes(vec_dot_type, n_cols)]. The buffer is per calling
+  // thread and kept, so decoding (many small matmuls per token) does not allocate.
   const size_t act_row_bytes = row_bytes(k->vec_dot_type, static_cast<uint64_t>(w.n_cols));
-  std::vector<uint8_t> xq(act_row_bytes * static_cast<size_t>(n_tokens));
-  for (int64_t t = 0; t < n_tokens; ++t)
-    act->quantize_row(x + t * w.n_cols, xq.data() + t * act_row_bytes, w.n_cols);
+  thread_local std::vector<uint8_t> xq;
+  if (xq.size() < act_row_bytes * static_cast<size_t>(n_tokens)) xq.resize(act_row_bytes * static_cast<size_t>(n_tokens));
+  uint8_t* const xq_data = xq.data();
+  const QuantizeRowFn quantize = best_quantize_row(*act);
+  auto quantize_token = [&](int64_t t, int) {
+    quantize(x + t * w.n_cols, xq_data + static_cast<size_t>(t) * act_row_bytes, w.n_cols);
+  };
+  if (n_tokens >= 8)
+    pool.parallel_for(n_tokens, quantize_token);
+  else
+    for (int64_t t = 0; t < n_tokens; ++t) quantize_token(t, 0);
+
   const VecDotFn dot = best_vec_dot(*k);
-  // Tasks are blocks of rows so each thread streams a contiguous slice of the weights.
-  constexpr int64_t kRowsPerTask = 16;
+  const VecDotMultiFn dot_multi = n_tokens > 1 ? best_vec_dot_multi(*k) : nullptr;
   const int64_t n_tasks = (w.n_rows + kRowsPerTask - 1) / kRowsPerTask;
   pool.parallel_for(n_tasks, [&](int64_t task, int) {
     const int64_t r0 = task * kRowsPerTask;
     const int64_t r1 = std::min(w.n_rows, r0 + kRowsPerTask);
-    for (int64_t r = r0; r < r1; ++r) {
-      const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_stride;
-      for (int64_t t = 0; t < n_tokens; ++t) y[t * w.n_rows + r] = dot(w.n_cols, row, xq.data() + t * act_row_bytes);
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokensPerTile) {
+      const int64_t t1 = std::min(n_tokens, t0 + kTokensPerTile);
+      for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_stride;
+        int64_t t = t0;
+        if (dot_multi != nullptr) {
+          // Several tokens per call: the kernel decodes each weight block once for all of them.
+          for (; t + 1 < t1; t += kMaxDotRows) {
+            const int n_act = static_cast<int>(std::min<int64_t>(kMaxDotRows, t1 - t));
+            float out[kMaxDotRows];
+            dot_multi(w.n_cols, row, xq_data + static_cast<size_t>(t) * act_row_bytes, act_row_bytes, n_act, out);
+            for (int j = 0; j < n_act; ++j) y[(t + j) * w.n_rows + r] = out[j];
+          }
+        }
+        for (; t < t1; ++t) y[t * w.n_rows + r] = dot(w.n_cols, row, xq_data + static_cast<size_t>(t) * act_row_bytes);
+      }
     }
   });
   return {};

@@ -136,6 +136,18 @@ inline void scale_min_k4(int j, const uint8_t* s, uint8_t& scale, uint8_t& min) 
   }
 }
 
+// All 8 (scale, min) pairs of a Q4_K/Q5_K block at once, as bytes: scales in out[0..1], mins in out[2..3]
+// (byte j of the pair of words is sub-block j). Word-wide bit operations instead of 8 scale_min_k4 calls.
+inline void scale_min_k4_all(const uint8_t* s, uint32_t out[4]) {
+  uint32_t w[3];
+  std::memcpy(w, s, 12);
+  constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
+  out[0] = w[0] & k6;
+  out[1] = (w[2] & k4) | (((w[0] >> 6) & k2) << 4);
+  out[2] = w[1] & k6;
+  out[3] = ((w[2] >> 4) & k4) | (((w[1] >> 6) & k2) << 4);
+}
+
 // The 16 signed scales of a Q3_K block (each already minus its offset 32).
 inline void q3_k_scales(const uint8_t* packed, int8_t out[16]) {
   for (int j = 0; j < 16; ++j) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "kernels/quant/blocks.h"
+#include "kernels/quant/quant.h"
 #include "kernels/simd/x86.h"
 
 namespace sy::kernels {
@@ -37,15 +38,14 @@ float dot_q32_q8_0_avx2(int64_t n, const void* w, const void* a) {
 
 #if defined(__AVX512VNNI__)
 // Two blocks per 512-bit register. VNNI multiplies unsigned by signed bytes, so the decoder gives unsigned
-// codes u with w = u − kOffset; Σ w·a = Σ u·a − kOffset·Σ a, both exact in int32.
-// Decoder: static __m256i unsigned_codes(const Block&), static constexpr int kOffset, static float scale(...).
+// codes u with w = u − 2^kOffsetShift; Σ w·a = Σ u·a − (Σ a << kOffsetShift), both exact in int32.
+// Decoder: static __m256i unsigned_codes(const Block&), static constexpr int kOffsetShift, static float scale(...).
 template <typename Block, typename Decoder>
 float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const Block*>(w);
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const int64_t nb = n / kQK;
   const __m512i ones = _mm512_set1_epi8(1);
-  const __m512i offset = _mm512_set1_epi32(Decoder::kOffset);
   __m512 acc = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 1 < nb; i += 2) {
@@ -54,7 +54,7 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
     const __m512i q = load_2x256(y[i].qs, y[i + 1].qs);
     const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
     const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
-    const __m512i isum = _mm512_sub_epi32(dot, _mm512_mullo_epi32(sum_q, offset));
+    const __m512i isum = _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, Decoder::kOffsetShift));
     const __m512 d = set_2x8(Decoder::scale(x[i]) * f16_scalar(y[i].d), Decoder::scale(x[i + 1]) * f16_scalar(y[i + 1].d));
     acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum), acc);
   }
@@ -64,10 +64,57 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
     const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
     const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, q);
     const __m256i sum_q = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
-    const int isum = hsum_i32(dot) - Decoder::kOffset * hsum_i32(sum_q);
+    const int isum = hsum_i32(dot) - hsum_i32(sum_q) * (1 << Decoder::kOffsetShift);
     sum += Decoder::scale(x[i]) * f16_scalar(y[i].d) * static_cast<float>(isum);
   }
   return sum;
+}
+
+// The same for up to kMaxDotRows activation rows: each pair of weight blocks is decoded once.
+template <typename Block, typename Decoder, int kRows>
+void dot_q32_q8_0_rows_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
+  const auto* x = static_cast<const Block*>(w);
+  const BlockQ8_0* y[kRows];
+  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  const int64_t nb = n / kQK;
+  const __m512i ones = _mm512_set1_epi8(1);
+  __m512 acc[kRows];
+  for (int j = 0; j < kRows; ++j) acc[j] = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 1 < nb; i += 2) {
+    const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[i])),
+                                         Decoder::unsigned_codes(x[i + 1]), 1);
+    const float d0 = Decoder::scale(x[i]), d1 = Decoder::scale(x[i + 1]);
+    for (int j = 0; j < kRows; ++j) {
+      const __m512i q = load_2x256(y[j][i].qs, y[j][i + 1].qs);
+      const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
+      const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
+      const __m512i isum = _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, Decoder::kOffsetShift));
+      const __m512 d = set_2x8(d0 * f16_scalar(y[j][i].d), d1 * f16_scalar(y[j][i + 1].d));
+      acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum), acc[j]);
+    }
+  }
+  for (int j = 0; j < kRows; ++j) {
+    out[j] = _mm512_reduce_add_ps(acc[j]);
+    if (i < nb) {
+      const __m256i u = Decoder::unsigned_codes(x[i]);
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[j][i].qs));
+      const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, q);
+      const __m256i sum_q = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
+      const int isum = hsum_i32(dot) - hsum_i32(sum_q) * (1 << Decoder::kOffsetShift);
+      out[j] += Decoder::scale(x[i]) * f16_scalar(y[j][i].d) * static_cast<float>(isum);
+    }
+  }
+}
+
+template <typename Block, typename Decoder>
+void dot_q32_q8_0_multi_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  switch (n_act) {
+    case 1: return dot_q32_q8_0_rows_avx512vnni<Block, Decoder, 1>(n, w, a, a_stride, out);
+    case 2: return dot_q32_q8_0_rows_avx512vnni<Block, Decoder, 2>(n, w, a, a_stride, out);
+    case 3: return dot_q32_q8_0_rows_avx512vnni<Block, Decoder, 3>(n, w, a, a_stride, out);
+    default: return dot_q32_q8_0_rows_avx512vnni<Block, Decoder, 4>(n, w, a, a_stride, out);
+  }
 }
 #endif
 

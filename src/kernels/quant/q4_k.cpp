@@ -62,11 +62,12 @@ float dot_q4_k_q8_k_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
+constexpr VecDotMultiVariant kMulti[] = {{"avx512", dot_q4_k_q8_k_multi_avx512}};
 constexpr VecDotVariant kSimd[] = {{"avx512", dot_q4_k_q8_k_avx512}, {"avx2", dot_q4_k_q8_k_avx2}};
 
 }  // namespace
 
 extern const QuantKernels kQ4_KKernels = {TensorType::kQ4_K, TensorType::kQ8_K, dequantize_q4_k, quantize_q4_k,
-                                          dot_q4_k_q8_k_ref, kSimd};
+                                          dot_q4_k_q8_k_ref, kSimd, {}, kMulti};
 
 }  // namespace sy::kernels

@@ -14,15 +14,14 @@ float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps();
   float mins = 0.f;
   for (int64_t i = 0; i < n / kQKK; ++i) {
-    alignas(32) int16_t sc[8], m16[16];
-    for (int j = 0; j < 8; ++j) {
-      uint8_t s, m;
-      scale_min_k4(j, x[i].scales, s, m);
-      sc[j] = s;
-      m16[2 * j] = m16[2 * j + 1] = m;  // bsums are per 16 elements: two per sub-block
-    }
+    uint32_t packed[4];
+    scale_min_k4_all(x[i].scales, packed);
+    const auto* sc = reinterpret_cast<const uint8_t*>(packed);  // sc[j]: scale of sub-block j
+    // bsums are per 16 elements: each sub-block's min multiplies two of them.
+    const __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
+    const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
     const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
-    const int min_sum = hsum_i32(_mm256_madd_epi16(bsums, _mm256_load_si256(reinterpret_cast<const __m256i*>(m16))));
+    const int min_sum = hsum_i32(_mm256_madd_epi16(bsums, mins16));
     __m256i sumi = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * c));

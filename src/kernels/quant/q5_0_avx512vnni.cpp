@@ -5,7 +5,7 @@
 namespace sy::kernels {
 namespace {
 struct DecodeQ5_0 {
-  static constexpr int kOffset = 16;
+  static constexpr int kOffsetShift = 4;  // codes 0..31 for −16..15
   static __m256i unsigned_codes(const BlockQ5_0& b) {
     uint32_t qh;
     std::memcpy(&qh, b.qh, 4);
@@ -19,6 +19,10 @@ struct DecodeQ5_0 {
 
 float dot_q5_0_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
   return dot_q32_q8_0_avx512vnni<BlockQ5_0, DecodeQ5_0>(n, w, a);
+}
+
+void dot_q5_0_q8_0_multi_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  dot_q32_q8_0_multi_avx512vnni<BlockQ5_0, DecodeQ5_0>(n, w, a, a_stride, n_act, out);
 }
 
 }  // namespace sy::kernels

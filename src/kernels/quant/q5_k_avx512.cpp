@@ -21,16 +21,14 @@ float dot_q5_k_q8_k_avx512(int64_t n, const void* w, const void* a) {
   __m512 acc = _mm512_setzero_ps();
   float mins = 0.f;
   for (int64_t i = 0; i < n / kQKK; ++i) {
-    alignas(32) int16_t m16[16];
-    int sc[8];
-    for (int j = 0; j < 8; ++j) {
-      uint8_t s, m;
-      scale_min_k4(j, x[i].scales, s, m);
-      sc[j] = s;
-      m16[2 * j] = m16[2 * j + 1] = m;
-    }
+    uint32_t packed[4];
+    scale_min_k4_all(x[i].scales, packed);
+    const auto* sc = reinterpret_cast<const uint8_t*>(packed);  // sc[j]: scale of sub-block j
+    // bsums are per 16 elements: each sub-block's min multiplies two of them.
+    const __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
+    const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
     const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
-    const int min_sum = hsum_i32(_mm256_madd_epi16(bsums, _mm256_load_si256(reinterpret_cast<const __m256i*>(m16))));
+    const int min_sum = hsum_i32(_mm256_madd_epi16(bsums, mins16));
     const __m512i qh = load_2x256(x[i].qh, x[i].qh);
     __m512i sumi = _mm512_setzero_si512();
     for (int p = 0; p < 2; ++p) {  // chunks c = 2p (low 256 bits) and 2p+1 (high 256 bits)

@@ -5,7 +5,7 @@
 namespace sy::kernels {
 namespace {
 struct DecodeQ8_0 {
-  static constexpr int kOffset = 128;
+  static constexpr int kOffsetShift = 7;  // w + 128
   static __m256i unsigned_codes(const BlockQ8_0& b) {
     return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), _mm256_set1_epi8(-128));
   }
@@ -15,6 +15,10 @@ struct DecodeQ8_0 {
 
 float dot_q8_0_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
   return dot_q32_q8_0_avx512vnni<BlockQ8_0, DecodeQ8_0>(n, w, a);
+}
+
+void dot_q8_0_q8_0_multi_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  dot_q32_q8_0_multi_avx512vnni<BlockQ8_0, DecodeQ8_0>(n, w, a, a_stride, n_act, out);
 }
 
 }  // namespace sy::kernels

@@ -4,6 +4,7 @@
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
+#include "kernels/quant/simd_decls.h"
 
 namespace sy::kernels {
 namespace {
@@ -34,9 +35,11 @@ void quantize_q8_1(const float* src, void* dst, int64_t n) {
   }
 }
 
+constexpr QuantizeVariant kQuantize[] = {{"avx512", quantize_q8_1_avx512}, {"avx2", quantize_q8_1_avx2}};
+
 }  // namespace
 
 extern const QuantKernels kQ8_1Kernels = {TensorType::kQ8_1, TensorType::kQ8_1, dequantize_q8_1, quantize_q8_1,
-                                          nullptr, {}};
+                                          nullptr, {}, kQuantize};
 
 }  // namespace sy::kernels

@@ -5,6 +5,7 @@
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
+#include "kernels/quant/simd_decls.h"
 
 namespace sy::kernels {
 namespace {
@@ -41,9 +42,11 @@ void quantize_q8_k(const float* src, void* dst, int64_t n) {
   }
 }
 
+constexpr QuantizeVariant kQuantize[] = {{"avx512", quantize_q8_k_avx512}, {"avx2", quantize_q8_k_avx2}};
+
 }  // namespace
 
 extern const QuantKernels kQ8_KKernels = {TensorType::kQ8_K, TensorType::kQ8_K, dequantize_q8_k, quantize_q8_k,
-                                          nullptr, {}};
+                                          nullptr, {}, kQuantize};
 
 }  // namespace sy::kernels

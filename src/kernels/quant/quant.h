@@ -17,9 +17,25 @@ using VecDotFn = float (*)(int64_t n, const void* weights, const void* activatio
 using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
 using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 
+// Several dot products of one weight row: out[j] = Σ w · a_j for the n_act ≤ kMaxDotRows activation rows
+// a_j = a + j·a_stride bytes. Prefill uses it to decode each weight block once for several tokens.
+using VecDotMultiFn = void (*)(int64_t n, const void* weights, const void* activations, size_t a_stride, int n_act,
+                               float* out);
+inline constexpr int kMaxDotRows = 4;
+
 struct VecDotVariant {
-  const char* isa;  // "scalar", "avx2", "avx512", "avx512vnni"
+  const char* isa;  // as CpuFeatures::supports spells it: "avx2", "avx512", "avx512vnni", "avx512bf16"
   VecDotFn fn;
+};
+
+struct VecDotMultiVariant {
+  const char* isa;
+  VecDotMultiFn fn;
+};
+
+struct QuantizeVariant {
+  const char* isa;
+  QuantizeRowFn fn;
 };
 
 struct QuantKernels {
@@ -29,6 +45,10 @@ struct QuantKernels {
   QuantizeRowFn quantize_row;      // reference quantiser; nullptr if the type has none
   VecDotFn vec_dot_ref;            // scalar reference, the ground truth for every SIMD variant
   std::span<const VecDotVariant> simd_variants;  // fastest first; each checked against vec_dot_ref in tests
+  // Faster converters for activation types, fastest first; each must be bit-exact with quantize_row (tested).
+  std::span<const QuantizeVariant> quantize_variants = {};
+  // Multi-row dot products, fastest first; each checked against vec_dot_ref per row in tests.
+  std::span<const VecDotMultiVariant> multi_variants = {};
 };
 
 // nullptr when switchyard has no kernels for the type (e.g. the IQ formats).
@@ -36,6 +56,13 @@ const QuantKernels* find_kernels(TensorType type);
 
 // The fastest dot product this CPU supports for the type (falls back to the scalar reference).
 VecDotFn best_vec_dot(const QuantKernels& kernels);
+
+// The fastest multi-row dot product this CPU supports for the type; nullptr when there is none (callers then
+// loop over best_vec_dot).
+VecDotMultiFn best_vec_dot_multi(const QuantKernels& kernels);
+
+// The fastest converter this CPU supports for the type (falls back to quantize_row, possibly nullptr).
+QuantizeRowFn best_quantize_row(const QuantKernels& kernels);
 
 // Every registered type's kernels (for tests and benchmarks).
 std::span<const QuantKernels* const> all_kernels();

@@ -43,6 +43,20 @@ VecDotFn best_vec_dot(const QuantKernels& kernels) {
   return kernels.vec_dot_ref;
 }
 
+VecDotMultiFn best_vec_dot_multi(const QuantKernels& kernels) {
+  const CpuFeatures& cpu = cpu_features();
+  for (const auto& v : kernels.multi_variants)
+    if (cpu.supports(v.isa)) return v.fn;
+  return nullptr;
+}
+
+QuantizeRowFn best_quantize_row(const QuantKernels& kernels) {
+  const CpuFeatures& cpu = cpu_features();
+  for (const auto& v : kernels.quantize_variants)
+    if (cpu.supports(v.isa)) return v.fn;
+  return kernels.quantize_row;
+}
+
 std::span<const QuantKernels* const> all_kernels() { return kAll; }
 
 }  // namespace sy::kernels

@@ -24,8 +24,11 @@ bool is_array_index(const std::string& key, uint64_t& index) {
 
 }  // namespace
 
-Value json_to_value(const nlohmann::ordered_json& json) {
+namespace {
+
+Value convert_json(const nlohmann::ordered_json& json, int depth) {
   using J = nlohmann::ordered_json;
+  if (depth > kMaxJsonDepth) throw TemplateError{fmt::format("input JSON nested deeper than {} levels", kMaxJsonDepth)};
   switch (json.type()) {
     case J::value_t::null: return Value::null();
     case J::value_t::boolean: return Value::from_bool(json.get<bool>());
@@ -39,7 +42,7 @@ Value json_to_value(const nlohmann::ordered_json& json) {
     case J::value_t::array: {
       ArrayData items;
       items.reserve(json.size());
-      for (const auto& item : json) items.push_back(json_to_value(item));
+      for (const auto& item : json) items.push_back(convert_json(item, depth + 1));
       return Value::make_array(std::move(items));
     }
     case J::value_t::object: {
@@ -50,14 +53,24 @@ Value json_to_value(const nlohmann::ordered_json& json) {
         if (is_array_index(key, index)) indices.emplace_back(index, &key);
       }
       std::sort(indices.begin(), indices.end());
-      for (const auto& [index, key] : indices) obj.object->set(*key, json_to_value(json.at(*key)));
+      for (const auto& [index, key] : indices) obj.object->set(*key, convert_json(json.at(*key), depth + 1));
       for (const auto& [key, item] : json.items()) {
         uint64_t index = 0;
-        if (!is_array_index(key, index)) obj.object->set(key, json_to_value(item));
+        if (!is_array_index(key, index)) obj.object->set(key, convert_json(item, depth + 1));
       }
       return obj;
     }
     default: return Value::undefined();  // binary / discarded: not produced by JSON text
+  }
+}
+
+}  // namespace
+
+Result<Value> json_to_value(const nlohmann::ordered_json& json) {
+  try {
+    return convert_json(json, 0);
+  } catch (const TemplateError& e) {
+    return fail(ErrorCode::kInvalidInput, "chat template input: {}", e.message);
   }
 }
 
@@ -76,10 +89,11 @@ Result<std::string> ChatTemplate::render(const ChatInput& input, RenderLimits li
   auto globals = std::make_shared<Environment>();
   add_builtin_globals(*globals, input.now.value_or(std::time(nullptr)));
   // Like the reference's Environment.set, a variable may not shadow a builtin global.
-  auto declare = [&](const std::string& name, Value value) -> Status {
+  auto declare = [&](const std::string& name, Result<Value> value) -> Status {
+    if (!value) return tl::unexpected(value.error());
     if (globals->variables.count(name))
       return fail(ErrorCode::kInvalidInput, "chat template variable '{}' is already declared (a builtin)", name);
-    globals->variables.emplace(name, std::move(value));
+    globals->variables.emplace(name, std::move(*value));
     return {};
   };
   if (!input.extra.is_object()) return fail(ErrorCode::kInvalidInput, "chat template extra variables must be a JSON object");

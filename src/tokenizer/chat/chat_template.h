@@ -48,6 +48,7 @@ Result<std::string> render_chat(std::string_view template_source, const ChatInpu
 
 // The JS view of JSON data: integral numbers are integers (JSON.parse cannot tell 1.0 from 1) and object
 // keys that are array indices come first in ascending order, as Object.entries lists them.
-Value json_to_value(const nlohmann::ordered_json& json);
+// Nesting deeper than kMaxJsonDepth is an error (the conversion recurses).
+Result<Value> json_to_value(const nlohmann::ordered_json& json);
 
 }  // namespace sy::chat

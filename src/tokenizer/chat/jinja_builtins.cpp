@@ -123,12 +123,14 @@ bool bool_argument(const CallArgs& args, size_t i, std::string_view name, bool f
   return v->boolean;
 }
 
-std::string join_raw(const ArrayData& items, std::string_view separator) {
+std::string join_raw(Interpreter& in, const ArrayData& items, std::string_view separator) {
+  const size_t max_bytes = in.limits().max_output_bytes;
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out += separator;
     // Array.prototype.join writes null and undefined as nothing.
-    if (!items[i].is(ValueKind::kNull) && !items[i].is(ValueKind::kUndefined)) out += raw_to_string(items[i]);
+    if (!items[i].is(ValueKind::kNull) && !items[i].is(ValueKind::kUndefined)) out += raw_to_string(items[i], max_bytes);
+    in.check_string_size(out.size());
   }
   return out;
 }
@@ -236,6 +238,13 @@ Value string_split(Interpreter& in, const std::string& s, const CallArgs& args) 
   return Value::make_array(std::move(parts));
 }
 
+// The reference passes keyword arguments as a trailing mapping that these methods then reject as a bad
+// positional argument; an error here keeps us from silently doing something else.
+const CallArgs& no_keywords(const CallArgs& args, const char* method) {
+  if (!args.keywords.empty()) raise(fmt::format("{}() does not take keyword arguments", method));
+  return args;
+}
+
 Value prefix_test(const std::string& s, const CallArgs& args, bool at_start, const char* name) {
   if (args.positional.empty()) raise(fmt::format("{}() needs an argument", name));
   auto matches = [&](const std::string& p) {
@@ -268,9 +277,9 @@ Value string_member(Interpreter&, const Value& self, const std::string& name) {
   else if (name == "rstrip") fn = [str](Interpreter&, CallArgs&) { return Value::string(std::string(js_trim_end(*str))); };
   else if (name == "title") fn = [str](Interpreter&, CallArgs&) { return Value::string(title_case(*str)); };
   else if (name == "capitalize") fn = [str](Interpreter&, CallArgs&) { return Value::string(capitalize(*str)); };
-  else if (name == "startswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, a, true, "startswith"); };
-  else if (name == "endswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, a, false, "endswith"); };
-  else if (name == "split") fn = [str](Interpreter& in, CallArgs& a) { return string_split(in, *str, a); };
+  else if (name == "startswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, no_keywords(a, "startswith"), true, "startswith"); };
+  else if (name == "endswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, no_keywords(a, "endswith"), false, "endswith"); };
+  else if (name == "split") fn = [str](Interpreter& in, CallArgs& a) { return string_split(in, *str, no_keywords(a, "split")); };
   else if (name == "replace")
     fn = [str](Interpreter& in, CallArgs& a) {
       if (a.positional.size() < 2) raise("replace() needs two arguments");
@@ -313,6 +322,7 @@ Value mapping_member(const Value& self, const std::string& name) {
   const Value obj = self;
   if (name == "get")
     return make_function("get", [obj](Interpreter&, CallArgs& a, const EnvPtr&) {
+      no_keywords(a, "get");
       if (a.positional.empty() || !a.positional[0].is(ValueKind::kString)) raise("get(): the key must be a string");
       if (const Value* v = obj.object->find(*a.positional[0].str)) return *v;
       return a.positional.size() > 1 ? a.positional[1] : Value::null();
@@ -361,7 +371,8 @@ JsonOptions json_options(const CallArgs& args) {
   return o;
 }
 
-Value to_json(Interpreter& in, const Value& v, const JsonOptions& o) {
+Value to_json(Interpreter& in, const Value& v, JsonOptions o) {
+  o.max_bytes = in.limits().max_output_bytes;
   std::string out;
   append_json(out, v, o);
   return string_value(in, std::move(out));
@@ -399,7 +410,7 @@ Value plain_filter(Interpreter& in, const Value& v, const std::string& name) {
       std::stable_sort(sorted.begin(), sorted.end(), [](const Value& a, const Value& b) { return compare_values(a, b, false) < 0; });
       return Value::make_array(std::move(sorted));
     }
-    if (name == "join") return string_value(in, join_raw(items, ""));
+    if (name == "join") return string_value(in, join_raw(in, items, ""));
     if (name == "string") {
       JsonOptions o;
       o.undefined_as_null = false;
@@ -441,7 +452,7 @@ Value plain_filter(Interpreter& in, const Value& v, const std::string& name) {
     if (name == "abs") return v.is(ValueKind::kInteger) ? Value::integer(std::fabs(v.number)) : Value::floating(std::fabs(v.number));
     if (name == "int") return Value::integer(std::floor(v.number));
     if (name == "float") return Value::floating(v.number);
-    if (name == "string") return Value::string(to_output_string(v));
+    if (name == "string") return Value::string(to_output_string(v, in.limits().max_output_bytes));
   } else if (v.is_mapping()) {
     if (name == "items") return items_of(v);
     if (name == "length") return Value::integer(static_cast<double>(v.object->entries.size()));
@@ -511,7 +522,7 @@ Value call_filter(Interpreter& in, const Value& v, const std::string& name, cons
       }
       return string_value(in, std::move(out));
     }
-    if (v.is_array()) return string_value(in, join_raw(*v.array, separator));
+    if (v.is_array()) return string_value(in, join_raw(in, *v.array, separator));
     raise(fmt::format("join cannot apply to a {}", kind_name(v.kind)));
   }
   if (name == "int" || name == "float") {
@@ -666,9 +677,10 @@ Value apply_filter(Interpreter& in, const Value& operand, const Node& filter, co
 }
 
 void add_builtin_globals(Environment& env, std::time_t now) {
-  env.variables["namespace"] = make_function("namespace", [](Interpreter&, CallArgs& a, const EnvPtr&) {
+  env.variables["namespace"] = make_function("namespace", [](Interpreter& in, CallArgs& a, const EnvPtr&) {
     if (a.positional.size() > 1) raise(fmt::format("namespace() takes at most 1 positional argument, {} given", a.positional.size()));
     Value ns = Value::make_object(ValueKind::kNamespace);
+    in.track_namespace(ns.object);
     if (a.positional.size() == 1) {
       const Value& source = a.positional[0];
       if (source.is_mapping()) {

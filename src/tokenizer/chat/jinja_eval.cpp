@@ -44,6 +44,15 @@ bool body_reads(const NodeList& body, std::string_view name) {
 
 const std::string& param_name(const Node& param) { return param.text; }
 
+// Array.prototype.at: NaN counts as 0, fractions truncate, negatives count from the end.
+std::optional<size_t> at_index(double index, size_t size) {
+  double rel = std::isnan(index) ? 0 : std::trunc(index);
+  const auto n = static_cast<double>(size);
+  if (rel < 0) rel += n;
+  if (!(rel >= 0 && rel < n)) return std::nullopt;
+  return static_cast<size_t>(rel);
+}
+
 }  // namespace
 
 void Interpreter::charge(uint64_t units) {
@@ -60,6 +69,14 @@ void Interpreter::check_string_size(size_t bytes) const {
 void Interpreter::check_items(size_t items) const {
   if (items > limits_.max_items)
     raise(fmt::format("template built a list of {} items, more than the limit of {}", items, limits_.max_items));
+}
+
+void Interpreter::track_namespace(const std::shared_ptr<ObjectData>& ns) { namespaces_.push_back(ns); }
+
+Interpreter::~Interpreter() {
+  // A namespace can hold itself (`set ns.me = ns`); emptying the survivors breaks such reference cycles.
+  for (const auto& weak : namespaces_)
+    if (auto ns = weak.lock()) ns->clear();
 }
 
 Result<std::string> Interpreter::render(const NodeList& program, const EnvPtr& globals) {
@@ -84,7 +101,7 @@ std::string Interpreter::render_block(const NodeList& statements, const EnvPtr& 
       if (v.is(ValueKind::kString)) {
         out += *v.str;
       } else {
-        out += to_output_string(v);
+        out += to_output_string(v, limits_.max_output_bytes);
       }
       check_string_size(out.size());
     }
@@ -96,6 +113,12 @@ std::string Interpreter::render_block(const NodeList& statements, const EnvPtr& 
 
 Value Interpreter::evaluate(const Node& node, const EnvPtr& env) {
   charge(1);
+  // Macro recursion multiplies the syntax tree's depth; this bounds the C++ stack whatever the template.
+  if (eval_depth_ >= kMaxEvalDepth) raise(fmt::format("evaluation nested deeper than {} levels", kMaxEvalDepth));
+  struct Unwind {
+    int& depth;
+    ~Unwind() { --depth; }
+  } unwind{++eval_depth_};
   try {
     return evaluate_node(node, env);
   } catch (TemplateError& e) {
@@ -255,7 +278,7 @@ Value Interpreter::evaluate_binary(const Node& node, const EnvPtr& env) {
   };
   if (op == "~") {
     if (left.is(ValueKind::kFunction) || right.is(ValueKind::kFunction)) raise("cannot concatenate a function");
-    return make_string(raw_to_string(left) + raw_to_string(right));
+    return make_string(raw_to_string(left, limits_.max_output_bytes) + raw_to_string(right, limits_.max_output_bytes));
   }
   auto numeric_like = [](const Value& v) { return v.is_number() || v.is(ValueKind::kBool); };
   auto numeric = [](const Value& v) { return v.is(ValueKind::kBool) ? (v.boolean ? 1.0 : 0.0) : v.number; };
@@ -302,7 +325,7 @@ Value Interpreter::evaluate_binary(const Node& node, const EnvPtr& env) {
   }
   if ((left.is(ValueKind::kString) || right.is(ValueKind::kString)) && op == "+") {
     if (left.is(ValueKind::kFunction) || right.is(ValueKind::kFunction)) raise("cannot concatenate a function");
-    return make_string(raw_to_string(left) + raw_to_string(right));
+    return make_string(raw_to_string(left, limits_.max_output_bytes) + raw_to_string(right, limits_.max_output_bytes));
   }
   if (left.is(ValueKind::kString) && right.is(ValueKind::kString) && (op == "in" || op == "not in")) {
     const bool found = right.str->find(*left.str) != std::string::npos;
@@ -339,6 +362,7 @@ Value Interpreter::evaluate_slice(const Value& object, const Node& slice, const 
   const double n = object.is(ValueKind::kString) ? static_cast<double>(chars.size()) : static_cast<double>(object.array->size());
   const double step = step_v.value_or(1);
   if (step == 0) raise("slice step cannot be zero");
+  if (std::isnan(step)) return object.is(ValueKind::kString) ? Value::string("") : Value::make_array({});
   double start, stop;
   if (step > 0) {
     start = start_v.value_or(0);
@@ -384,10 +408,8 @@ Value Interpreter::evaluate_member(const Node& node, const EnvPtr& env) {
   if (object.is_array() || object.is(ValueKind::kString)) {
     if (property.is(ValueKind::kInteger)) {
       if (object.is_array()) {
-        const auto n = static_cast<double>(object.array->size());
-        const double i = property.number < 0 ? property.number + n : property.number;
-        if (i < 0 || i >= n) return Value::undefined();
-        return (*object.array)[static_cast<size_t>(i)];
+        const auto i = at_index(property.number, object.array->size());
+        return i ? (*object.array)[*i] : Value::undefined();
       }
       std::vector<std::string_view> chars;
       const std::string& s = *object.str;
@@ -397,10 +419,8 @@ Value Interpreter::evaluate_member(const Node& node, const EnvPtr& env) {
         chars.push_back(std::string_view(s).substr(i, len));
         i += len;
       }
-      const auto n = static_cast<double>(chars.size());
-      const double i = property.number < 0 ? property.number + n : property.number;
-      if (i < 0 || i >= n) return Value::undefined();
-      return Value::string(std::string(chars[static_cast<size_t>(i)]));
+      const auto i = at_index(property.number, chars.size());
+      return i ? Value::string(std::string(chars[*i])) : Value::undefined();
     }
     if (property.is(ValueKind::kString)) return builtin_member(*this, object, *property.str);
     raise(fmt::format("a {} index must be an integer, not {}", kind_name(object.kind), kind_name(property.kind)));

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/error.h"
 #include "tokenizer/chat/jinja_ast.h"
@@ -51,6 +52,12 @@ struct MacroSignature {
 class Interpreter {
  public:
   Interpreter(std::string_view source, RenderLimits limits) : source_(source), limits_(limits) {}
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  // namespace() objects are the only mutable values; the interpreter empties them when done.
+  void track_namespace(const std::shared_ptr<ObjectData>& ns);
 
   // Renders `program` with `globals` (which must already hold the builtins: see add_builtin_globals).
   Result<std::string> render(const NodeList& program, const EnvPtr& globals);
@@ -72,6 +79,9 @@ class Interpreter {
   RenderLimits limits_;
   uint64_t work_ = 0;
   int call_depth_ = 0;
+  int eval_depth_ = 0;
+  static constexpr int kMaxEvalDepth = 1000;  // keeps the C++ stack well under 8 MiB, ASan included
+  std::vector<std::weak_ptr<ObjectData>> namespaces_;
   Flow flow_ = Flow::kNormal;  // set by {% break %} / {% continue %}, consumed by the innermost loop
 
   Value evaluate_node(const Node& node, const EnvPtr& env);

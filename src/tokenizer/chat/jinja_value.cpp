@@ -55,7 +55,15 @@ std::string float_to_string(double x) {
 
 }  // namespace
 
-std::string to_output_string(const Value& v) {
+namespace {
+
+void check_size(size_t size, size_t max_bytes) {
+  if (size > max_bytes) throw TemplateError{fmt::format("template built text of more than {} bytes, the limit", max_bytes)};
+}
+
+}  // namespace
+
+std::string to_output_string(const Value& v, size_t max_bytes) {
   switch (v.kind) {
     case ValueKind::kUndefined: return "undefined";
     case ValueKind::kNull: return "null";
@@ -68,13 +76,14 @@ std::string to_output_string(const Value& v) {
       std::string out;
       JsonOptions options;
       options.undefined_as_null = false;
+      options.max_bytes = max_bytes;
       append_json(out, v, options);
       return out;
     }
   }
 }
 
-std::string raw_to_string(const Value& v) {
+std::string raw_to_string(const Value& v, size_t max_bytes) {
   switch (v.kind) {
     case ValueKind::kInteger:
     case ValueKind::kFloat: return js_number_to_string(v.number);
@@ -84,18 +93,21 @@ std::string raw_to_string(const Value& v) {
       std::string out;
       for (size_t i = 0; i < v.array->size(); ++i) {
         if (i) out += ',';
-        out += to_output_string((*v.array)[i]);
+        out += to_output_string((*v.array)[i], max_bytes);
+        check_size(out.size(), max_bytes);
       }
       return out;
     }
     case ValueKind::kObject:
     case ValueKind::kKeywordArgs:
     case ValueKind::kNamespace: return "[object Map]";
-    default: return to_output_string(v);
+    default: return to_output_string(v, max_bytes);
   }
 }
 
 void append_json(std::string& out, const Value& v, const JsonOptions& o, int depth) {
+  if (depth > kMaxJsonDepth) throw TemplateError{fmt::format("value nested deeper than {} levels (does a namespace contain itself?)", kMaxJsonDepth)};
+  check_size(out.size(), o.max_bytes);
   std::string item_sep = o.custom_separators ? o.item_separator : (o.indent > 0 ? "," : ", ");
   std::string key_sep = o.custom_separators ? o.key_separator : ": ";
   const std::string indent(static_cast<size_t>(std::max(o.indent, 0)), ' ');
@@ -144,6 +156,7 @@ void append_json(std::string& out, const Value& v, const JsonOptions& o, int dep
         if (i) out += item_sep;
         if (pretty) out += padding(depth + 1);
         append_json(out, items[i], o, depth + 1);
+        check_size(out.size(), o.max_bytes);
       }
       if (pretty) out += padding(depth);
       out += ']';
@@ -165,6 +178,7 @@ void append_json(std::string& out, const Value& v, const JsonOptions& o, int dep
         string_out(entries[i]->first);
         out += key_sep;
         append_json(out, entries[i]->second, o, depth + 1);
+        check_size(out.size(), o.max_bytes);
       }
       if (pretty) out += padding(depth);
       out += '}';
@@ -208,7 +222,8 @@ bool loose_equal(const Value& a, const Value& b) {
     const Value& obj = is_object_like(a) ? a : b;
     const Value& prim = is_object_like(a) ? b : a;
     if (!obj.is_array()) return false;
-    return loose_equal(Value::string(raw_to_string(obj)), prim);
+    // Bounded: a list can reference one large string a million times.
+    return loose_equal(Value::string(raw_to_string(obj, size_t{1} << 26)), prim);
   }
   auto as_number = [](const Value& v) {
     if (v.is(ValueKind::kBool)) return v.boolean ? 1.0 : 0.0;

@@ -104,6 +104,11 @@ struct ObjectData {
     }
   }
 
+  void clear() {
+    entries.clear();
+    index_.clear();
+  }
+
  private:
   static constexpr size_t kLinearLimit = 16;
   std::unordered_map<std::string, size_t> index_;
@@ -147,11 +152,14 @@ const char* kind_name(ValueKind kind);
 // JS truthiness, with Python's rule that empty arrays and mappings are false.
 bool truthy(const Value& v);
 
-// What `{{ v }}` prints (RuntimeValue.toString()); throws TemplateError for a function.
-std::string to_output_string(const Value& v);
+inline constexpr size_t kNoSizeLimit = ~size_t{0};
+
+// What `{{ v }}` prints (RuntimeValue.toString()); throws TemplateError for a function, or when the text
+// would pass max_bytes (a list holding one large string many times would otherwise print terabytes).
+std::string to_output_string(const Value& v, size_t max_bytes = kNoSizeLimit);
 
 // `String(v.value)` as JS string concatenation (`~`, `+`) sees it: a float 1.0 is "1", not "1.0".
-std::string raw_to_string(const Value& v);
+std::string raw_to_string(const Value& v, size_t max_bytes = kNoSizeLimit);
 
 struct JsonOptions {
   int indent = 0;  // 0: one line
@@ -160,8 +168,11 @@ struct JsonOptions {
   bool custom_separators = false;
   std::string item_separator, key_separator;
   bool undefined_as_null = true;  // `tojson` writes null; printing an array shows "undefined"
+  size_t max_bytes = kNoSizeLimit;  // TemplateError past this
 };
-// The `tojson` filter (Python json.dumps spacing: ", " and ": "). Throws TemplateError for a function.
+// The `tojson` filter (Python json.dumps spacing: ", " and ": "). Throws TemplateError for a function, a
+// tuple (as the reference does), nesting past kMaxJsonDepth (a namespace can contain itself) or max_bytes.
+inline constexpr int kMaxJsonDepth = 512;
 void append_json(std::string& out, const Value& v, const JsonOptions& options, int depth = 0);
 
 // JS `==` on the underlying values (loose equality) and `===` (strict, used by `in`).

@@ -53,8 +53,8 @@ class GgufBytes {
     u32(8);
     return str(value);
   }
-  // A tensor info; returns the offset of its first byte through `at` when asked.
-  GgufBytes& tensor(std::string_view name, std::vector<int64_t> ne, uint32_t type, uint64_t offset) {
+  // A tensor info: name, n_dims, ne[], type id, offset in the data section.
+  GgufBytes& tensor(std::string_view name, const std::vector<int64_t>& ne, uint32_t type, uint64_t offset) {
     str(name);
     u32(static_cast<uint32_t>(ne.size()));
     for (int64_t d : ne) i64(d);

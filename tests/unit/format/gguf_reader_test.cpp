@@ -1,11 +1,12 @@
 // What the GGUF reader accepts: every value type, arrays of every type and of arrays, both versions, a custom
 // alignment, empty tensors, and tensor views that point straight into the bytes (no copies). The files are forged
 // byte by byte so the reader is checked independently of the writer.
+#include "format/gguf_reader.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "format/gguf_reader.h"
 #include "support/test_support.h"
 #include "unit/format/gguf_bytes.h"
 
@@ -49,7 +50,7 @@ GgufBytes every_value_type(uint32_t version) {
   b.u32(8).u64(1).str("x");
   b.u32(9).u64(1).u32(7).u64(1).u8(1);
   b.str("general.alignment").u32(4).u32(32);
-  b.tensor("a.weight", {2, 3}, 0, 0);      // f32, 24 bytes
+  b.tensor("a.weight", {2, 3}, 0, 0);       // f32, 24 bytes
   b.tensor("b.weight", {32, 1, 2}, 8, 32);  // q8_0, 2 blocks of 34 bytes
   b.pad_to(32);
   for (int i = 0; i < 24 + 8 + 68; ++i) b.u8(static_cast<uint8_t>(i));
@@ -141,8 +142,8 @@ TEST(GgufReader, TensorViewsPointIntoTheGivenBytes) {
 TEST(GgufReader, OpenMapsTheFileAndViewsSurviveAMove) {
   const GgufBytes b = every_value_type(3);
   const auto path = sy::test::scratch_dir("gguf_reader_open") / "file.gguf";
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.bytes().data()),
-                                               static_cast<std::streamsize>(b.bytes().size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.bytes().data()), static_cast<std::streamsize>(b.bytes().size()));
   std::span<const uint8_t> view;
   File moved;
   {
@@ -200,6 +201,19 @@ TEST(GgufReader, NoTensorsAndNoMetadata) {
   EXPECT_TRUE(f->tensors().empty());
   EXPECT_EQ(f->data_offset(), 24u);  // nothing after the header: the data section would start past the end
   EXPECT_EQ(f->alignment(), kDefaultAlignment);
+}
+
+// n_dims 0 is a scalar: one element, as llama.cpp reads it.
+TEST(GgufReader, ScalarTensor) {
+  GgufBytes b;
+  b.header(1, 0).tensor("scale", {}, 0, 0).pad_to(32).put<float>(2.5f);
+  auto f = File::parse(b.bytes(), "scalar");
+  ASSERT_TRUE(f) << f.error().message;
+  const TensorInfo& t = f->tensors()[0];
+  EXPECT_EQ(t.n_dims, 0u);
+  EXPECT_EQ(t.n_elements(), 1);
+  EXPECT_EQ(t.shape_string(), "[]");
+  EXPECT_EQ(t.n_bytes, 4u);
 }
 
 // Empty tensors may share an offset with anything: they own no bytes.

@@ -1,13 +1,14 @@
 // The streaming GGUF writer: what it writes reads back identically (every value type, nested arrays, custom
 // alignments, data fed in odd chunks), what it refuses it refuses before creating anything, and an abandoned
 // or failed write never leaves a file under the final name.
+#include "format/gguf_writer.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <numeric>
 
 #include "format/gguf_reader.h"
-#include "format/gguf_writer.h"
 #include "support/test_support.h"
 
 namespace sy::gguf {
@@ -16,7 +17,7 @@ namespace {
 // Deterministic bytes for a tensor: different in every tensor and every position.
 std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
   std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed * 31 + i * 7 + (i >> 8));
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed * size_t{31} + i * 7 + (i >> 8));
   return v;
 }
 
@@ -99,6 +100,7 @@ Written several_tensors() {
       {"blk.0.attn_q.weight", TensorType::kQ4_K, {256, 2}},
       {"blk.0.ffn_down_exps.weight", TensorType::kMXFP4, {32, 2, 1, 3}},
       {"output_norm.weight", TensorType::kBF16, {7}},
+      {"scalar", TensorType::kF32, {}},
       {"last.empty", TensorType::kF32, {4, 0}},
   };
   return w;
@@ -306,8 +308,8 @@ TEST(GgufWriterErrors, BadTensorDeclarations) {
   Writer w;
   EXPECT_TRUE(fails_with(w.add_tensor({"", TensorType::kF32, {1}}), "tensor name '' must be 1..63 bytes"));
   EXPECT_TRUE(fails_with(w.add_tensor({std::string(64, 'x'), TensorType::kF32, {1}}), "must be 1..63 bytes"));
-  EXPECT_TRUE(fails_with(w.add_tensor({"d0", TensorType::kF32, {}}), "tensor 'd0' has 0 dimensions (1..4 allowed)"));
-  EXPECT_TRUE(fails_with(w.add_tensor({"d5", TensorType::kF32, {1, 1, 1, 1, 1}}), "has 5 dimensions"));
+  EXPECT_TRUE(fails_with(w.add_tensor({"d5", TensorType::kF32, {1, 1, 1, 1, 1}}), "has 5 dimensions (at most 4)"));
+  EXPECT_TRUE(fails_with(w.add_tensor({"q0", TensorType::kQ8_0, {}}), "tensor 'q0': ne[0] = 1 is not a multiple"));
   EXPECT_TRUE(fails_with(w.add_tensor({"t", static_cast<TensorType>(4), {1}}), "tensor 't' has unknown type 4"));
   EXPECT_TRUE(fails_with(w.add_tensor({"neg", TensorType::kF32, {2, -1}}), "tensor 'neg' has a negative dimension"));
   EXPECT_TRUE(fails_with(w.add_tensor({"big", TensorType::kF32, {int64_t{1} << 32, int64_t{1} << 32}}),
@@ -315,8 +317,8 @@ TEST(GgufWriterErrors, BadTensorDeclarations) {
   EXPECT_TRUE(fails_with(w.add_tensor({"big0", TensorType::kF32, {0, int64_t{1} << 32, int64_t{1} << 32}}),
                          "tensor 'big0' element count overflows"));
   EXPECT_TRUE(fails_with(w.add_tensor({"q", TensorType::kQ4_K, {255}}), "ne[0] = 255 is not a multiple of 256"));
-  EXPECT_TRUE(fails_with(w.add_tensor({"bytes", TensorType::kF64, {int64_t{1} << 62}}),
-                         "tensor 'bytes' byte size overflows"));
+  EXPECT_TRUE(
+      fails_with(w.add_tensor({"bytes", TensorType::kF64, {int64_t{1} << 62}}), "tensor 'bytes' byte size overflows"));
   ASSERT_TRUE(w.add_tensor({"ok", TensorType::kF32, {1}}));
   EXPECT_TRUE(fails_with(w.add_tensor({"ok", TensorType::kF16, {2}}), "duplicate tensor 'ok'"));
   EXPECT_EQ(w.tensor_count(), 1u);

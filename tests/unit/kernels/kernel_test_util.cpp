@@ -1,5 +1,7 @@
 #include "kernel_test_util.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/fp16.h"
@@ -84,6 +86,17 @@ double dequantized_dot(const QuantKernels& w_kernels, const void* w, const Quant
   }
   if (abs_sum) *abs_sum = abs;
   return sum;
+}
+
+double reorder_tolerance(const QuantKernels& w_kernels, const QuantKernels& a_kernels, const void* w, const void* a,
+                         int64_t n) {
+  std::vector<float> wf(static_cast<size_t>(n)), af(static_cast<size_t>(n));
+  w_kernels.dequantize_row(w, wf.data(), n);
+  a_kernels.dequantize_row(a, af.data(), n);
+  double wmax = 0, s = 0;
+  for (float v : wf) wmax = std::max(wmax, static_cast<double>(std::fabs(v)));
+  for (int64_t i = 0; i < n; ++i) s += std::fabs(af[i]) * (std::fabs(wf[i]) + wmax);
+  return 2e-6 * s + 1e-30;
 }
 
 }  // namespace sy::kernels::test

@@ -21,4 +21,10 @@ std::vector<uint8_t> make_rows(TensorType type, int64_t n_rows, int64_t n, std::
 double dequantized_dot(const QuantKernels& w_kernels, const void* w, const QuantKernels& a_kernels, const void* a,
                        int64_t n, double* abs_sum = nullptr);
 
+// How far two correct dot products of the same rows may differ when they sum in different orders: a few ulps
+// of Σ|a_i|·(|w_i| + max|w|), which bounds every partial sum either side can form (the max term covers the K
+// formats' separately accumulated minimums). Integer block sums must be exact for this to hold.
+double reorder_tolerance(const QuantKernels& w_kernels, const QuantKernels& a_kernels, const void* w, const void* a,
+                         int64_t n);
+
 }  // namespace sy::kernels::test

@@ -13,18 +13,6 @@
 namespace sy::kernels {
 namespace {
 
-// Σ|a_i|·(|w_i| + max|w|) bounds every partial sum either side can form (the max term covers the K formats'
-// separately accumulated minimums), so float reordering moves the result by at most a few ulps of it.
-double reorder_tolerance(const QuantKernels& k, const QuantKernels& act, const void* w, const void* a, int64_t n) {
-  std::vector<float> wf(static_cast<size_t>(n)), af(static_cast<size_t>(n));
-  k.dequantize_row(w, wf.data(), n);
-  act.dequantize_row(a, af.data(), n);
-  double wmax = 0, s = 0;
-  for (float v : wf) wmax = std::max(wmax, static_cast<double>(std::fabs(v)));
-  for (int64_t i = 0; i < n; ++i) s += std::fabs(af[i]) * (std::fabs(wf[i]) + wmax);
-  return 2e-6 * s + 1e-30;
-}
-
 TEST(SimdVecDot, EverySupportedVariantMatchesTheReference) {
   const CpuFeatures& cpu = cpu_features();
   std::mt19937 rng(1234);
@@ -46,12 +34,44 @@ TEST(SimdVecDot, EverySupportedVariantMatchesTheReference) {
         act->quantize_row(x.data(), a.data(), n);
         const float ref = k->vec_dot_ref(n, w.data(), a.data());
         const float got = v.fn(n, w.data(), a.data());
-        ASSERT_NEAR(got, ref, reorder_tolerance(*k, *act, w.data(), a.data(), n))
+        ASSERT_NEAR(got, ref, test::reorder_tolerance(*k, *act, w.data(), a.data(), n))
             << type_name(k->type) << " " << v.isa << " n=" << n << " trial " << trial;
       }
     }
   }
-  if (cpu.avx2) EXPECT_GE(checked_variants, 10) << cpu.to_string();
+  if (cpu.avx2) {
+    EXPECT_GE(checked_variants, 10) << cpu.to_string();
+  }
+}
+
+// Each multi-row variant gives, for every activation row, what the scalar reference gives for that row.
+TEST(SimdVecDot, EveryMultiRowVariantMatchesTheReferencePerRow) {
+  const CpuFeatures& cpu = cpu_features();
+  std::mt19937 rng(4321);
+  for (const QuantKernels* k : all_kernels()) {
+    const QuantKernels* act = find_kernels(k->vec_dot_type);
+    for (const VecDotMultiVariant& v : k->multi_variants) {
+      if (!cpu.supports(v.isa)) continue;
+      const int64_t block = std::max(traits(k->type).block_elems, traits(act->type).block_elems);
+      for (int trial = 0; trial < 24; ++trial) {
+        const int64_t n = block * (1 + trial % 7);
+        const int n_act = 1 + trial % kMaxDotRows;
+        const auto w = test::make_rows(k->type, 1, n, rng, trial % 2 == 0);
+        const size_t stride = row_bytes(act->type, static_cast<uint64_t>(n)) + 8;  // stride need not be the row size
+        std::vector<uint8_t> a(stride * kMaxDotRows);
+        for (int j = 0; j < n_act; ++j) {
+          const auto x = test::gaussian(static_cast<size_t>(n), rng);
+          act->quantize_row(x.data(), a.data() + j * stride, n);
+        }
+        float out[kMaxDotRows];
+        v.fn(n, w.data(), a.data(), stride, n_act, out);
+        for (int j = 0; j < n_act; ++j)
+          ASSERT_NEAR(out[j], k->vec_dot_ref(n, w.data(), a.data() + j * stride),
+                      test::reorder_tolerance(*k, *act, w.data(), a.data() + j * stride, n))
+              << type_name(k->type) << " " << v.isa << " n=" << n << " row " << j << " of " << n_act;
+      }
+    }
+  }
 }
 
 TEST(SimdVecDot, BestVariantIsTheFirstSupported) {

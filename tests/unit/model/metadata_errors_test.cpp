@@ -13,7 +13,9 @@ namespace {
 
 // A tensor-less GGUF with the given metadata; returns the error of load_config (empty when it succeeds).
 std::string load_error(const std::vector<std::pair<std::string, gguf::Value>>& kv) {
-  const auto path = test::scratch_dir("metadata_errors") / "m.gguf";
+  // One directory per test: ctest runs tests of this file in parallel.
+  const auto path = test::scratch_dir(std::string("metadata_errors_") +
+                                      ::testing::UnitTest::GetInstance()->current_test_info()->name()) / "m.gguf";
   gguf::Writer w;
   for (const auto& [k, v] : kv) w.set(k, v);
   EXPECT_TRUE(w.begin(path));

@@ -77,6 +77,22 @@ TEST(ChatTemplateLimits, RunawayTemplatesStop) {
                "more than the limit");
 }
 
+TEST(ChatTemplateLimits, SelfReferenceAndHugeTextAreErrors) {
+  expect_error("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}", "nested deeper than");
+  const std::string big =
+      "{% set ns = namespace(s='x', a=[]) %}{% for i in range(20) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
+      "{% set ns.a = [ns.s] %}{% for i in range(12) %}{% set ns.a = ns.a + ns.a %}{% endfor %}";
+  expect_error(big + "{{ ns.a|tojson }}", "limit");
+  expect_error(big + "{{ ns.a }}", "limit");
+  expect_error(big + "{{ ns.a|join(',') }}", "limit");
+  expect_error(big + "{{ 'a' ~ ns.a }}", "limit");
+  ChatInput deep;
+  std::string nested = "1";
+  for (int i = 0; i < 1000; ++i) nested = "[" + nested + "]";
+  deep.extra = nlohmann::ordered_json::parse(R"({"x": )" + nested + "}");
+  EXPECT_NE(error_of("{{ x }}", deep).find("nested deeper than"), std::string::npos);
+}
+
 TEST(ChatTemplate, InputVariables) {
   ChatInput input;
   input.messages = nlohmann::ordered_json::parse(R"([{"role": "user", "content": "hi", "n": 2.0, "m": 2.5}])");

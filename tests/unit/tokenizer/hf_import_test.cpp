@@ -132,6 +132,14 @@ TEST(HfImport, Errors) {
   j["model"]["merges"].push_back(json::array({"a b", "c"}));
   expect_error(write_dir("hf_import_merge_space", j), ErrorCode::kUnsupported, "space");
 
+  j = tiny_tokenizer_json();
+  j["added_tokens"][0]["special"] = "yes";
+  expect_error(write_dir("hf_import_json_type", j), ErrorCode::kInvalidInput, "unexpected JSON value");
+
+  j = tiny_tokenizer_json();
+  j["pre_tokenizer"]["pretokenizers"][0].erase("pattern");
+  expect_error(write_dir("hf_import_no_pattern", j), ErrorCode::kInvalidInput, "without a pattern");
+
   const json config = {{"eos_token", "<nope>"}};
   expect_error(write_dir("hf_import_eos", tiny_tokenizer_json(), &config), ErrorCode::kInvalidInput, "'<nope>'");
 }

@@ -22,7 +22,9 @@ Tokenizer open_tokenizer(const std::filesystem::path& path) {
 }
 
 Tokenizer tiny_bpe() {
-  return open_tokenizer(test::write_gguf(sy::test::scratch_dir("tokenizer_tiny_bpe"), "v.gguf",
+  // Per test: tests run as parallel processes.
+  const std::string name = testing::UnitTest::GetInstance()->current_test_info()->name();
+  return open_tokenizer(test::write_gguf(sy::test::scratch_dir("tokenizer_tiny_bpe_" + name), "v.gguf",
                                          test::tiny_bpe_metadata()));
 }
 
@@ -105,6 +107,20 @@ TEST(Tokenizer, SentencePieceSpacePrefixAndBos) {
   // Byte fallback for a character the vocabulary lacks.
   const auto bytes = encode(t, "\xF0\x9F\xA6\x99", {.add_special = false});
   EXPECT_EQ(t.decode(bytes), "\xF0\x9F\xA6\x99");
+}
+
+TEST(Tokenizer, ByteTokensWithBadHexAreTheirText) {
+  // A SentencePiece vocabulary whose "byte" token is not "<0xAB>" must load; the token stands for its text.
+  test::Metadata md = {{"tokenizer.ggml.model", "llama"},
+                       {"tokenizer.ggml.tokens",
+                        gguf::make_string_array({"<unk>", "<0xZZ>", "<0x41>", "\xE2\x96\x81" "b"})},
+                       {"tokenizer.ggml.scores", gguf::make_array(std::vector<float>{0, 0, 0, -1})},
+                       {"tokenizer.ggml.token_type", gguf::make_array(std::vector<int32_t>{2, 6, 6, 1})}};
+  const Tokenizer t = open_tokenizer(test::write_gguf(sy::test::scratch_dir("tokenizer_bad_hex"), "v.gguf", md));
+  EXPECT_EQ(t.token_to_piece(1), "<0xZZ>");
+  EXPECT_EQ(t.token_to_piece(2), "A");
+  // "▁A▁b": "▁b" merges; the lone "▁" has no byte tokens, so each of its bytes is <unk>; "A" is <0x41>.
+  EXPECT_EQ(encode(t, "A b", {.add_special = false}), (std::vector<TokenId>{0, 0, 0, 2, 3}));
 }
 
 TEST(PreTokenizers, EveryTableEntryCompilesAndCoversItsInput) {

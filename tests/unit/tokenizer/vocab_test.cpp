@@ -1,6 +1,7 @@
 // The vocabulary loader: a good file loads, and every kind of bad metadata gives an error that names it.
 #include "tokenizer/vocab.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "format/gguf_reader.h"
@@ -12,8 +13,11 @@ namespace sy::tok {
 namespace {
 
 Result<Vocab> load(const test::Metadata& md) {
+  // Tests run as parallel processes: the scratch directory is per test, the counter per call.
   static int n = 0;
-  const auto path = test::write_gguf(sy::test::scratch_dir("vocab_test_" + std::to_string(n++)), "v.gguf", md);
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  const auto path = test::write_gguf(
+      sy::test::scratch_dir(fmt::format("vocab_test_{}_{}", info->name(), n++)), "v.gguf", md);
   auto file = gguf::File::open(path);
   if (!file) return tl::unexpected(file.error());
   return load_vocab(*file);

@@ -1,0 +1,101 @@
+// Matmul throughput per weight type on 2 threads (override with SY_BENCH_THREADS):
+//   decode/<type>   n_tokens = 1, a weight matrix larger than the last-level cache: GB/s of weights streamed.
+//   prefill/<type>  n_tokens = 64 on a 4096 × 4096 matrix: tokens/s.
+//   dot/<type>      one row's dot product on one thread, in L1: GB/s of weights (the kernels' own ceiling).
+// Run: build/bench/sy_kernels_bench [--benchmark_filter=decode]
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernel_test_util.h"
+#include "kernels/matmul/matmul.h"
+#include "kernels/quant/quant.h"
+
+namespace sy::kernels {
+namespace {
+
+constexpr int64_t kCols = 4096;
+constexpr size_t kDecodeBytes = size_t{256} << 20;  // 8× the 32 MiB L3 of the reference machine
+
+int bench_threads() {
+  const char* env = std::getenv("SY_BENCH_THREADS");
+  return env ? std::max(1, std::atoi(env)) : 2;
+}
+
+ThreadPool& pool() {
+  static ThreadPool p(bench_threads());
+  return p;
+}
+
+MatrixView view(TensorType type, int64_t n_rows, const std::vector<uint8_t>& bytes) {
+  return MatrixView{.type = type, .n_cols = kCols, .n_rows = n_rows, .data = bytes.data(),
+                    .row_stride = row_bytes(type, kCols)};
+}
+
+void bench_decode(benchmark::State& state, TensorType type) {
+  std::mt19937 rng(1);
+  const int64_t n_rows = static_cast<int64_t>(kDecodeBytes / row_bytes(type, kCols));
+  const auto w = test::make_rows(type, n_rows, kCols, rng, /*random_bytes=*/true);
+  const auto x = test::gaussian(kCols, rng);
+  std::vector<float> y(static_cast<size_t>(n_rows));
+  const MatrixView m = view(type, n_rows, w);
+  for (auto _ : state) {
+    if (!matmul(m, x.data(), 1, y.data(), pool())) state.SkipWithError("matmul failed");
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
+}
+
+void bench_prefill(benchmark::State& state, TensorType type) {
+  constexpr int64_t kTokens = 64, kRows = 4096;
+  std::mt19937 rng(2);
+  const auto w = test::make_rows(type, kRows, kCols, rng, /*random_bytes=*/true);
+  const auto x = test::gaussian(static_cast<size_t>(kTokens * kCols), rng);
+  std::vector<float> y(static_cast<size_t>(kTokens * kRows));
+  const MatrixView m = view(type, kRows, w);
+  for (auto _ : state) {
+    if (!matmul(m, x.data(), kTokens, y.data(), pool())) state.SkipWithError("matmul failed");
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * kTokens),
+                                                  benchmark::Counter::kIsRate);
+}
+
+void bench_dot(benchmark::State& state, TensorType type, VecDotFn fn) {
+  const QuantKernels* k = find_kernels(type);
+  const QuantKernels* act = find_kernels(k->vec_dot_type);
+  std::mt19937 rng(3);
+  const auto w = test::make_rows(type, 1, kCols, rng, true);
+  const auto x = test::gaussian(kCols, rng);
+  std::vector<uint8_t> a(row_bytes(act->type, kCols));
+  act->quantize_row(x.data(), a.data(), kCols);
+  for (auto _ : state) benchmark::DoNotOptimize(fn(kCols, w.data(), a.data()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
+}
+
+void register_all() {
+  for (const QuantKernels* k : all_kernels()) {
+    if (k->vec_dot_ref == nullptr) continue;
+    const std::string name(type_name(k->type));
+    benchmark::RegisterBenchmark(("decode/" + name).c_str(), bench_decode, k->type)->UseRealTime()->MinTime(0.5);
+    benchmark::RegisterBenchmark(("prefill/" + name).c_str(), bench_prefill, k->type)->UseRealTime()->MinTime(0.5);
+    benchmark::RegisterBenchmark(("dot/" + name + "/best").c_str(), bench_dot, k->type, best_vec_dot(*k));
+    benchmark::RegisterBenchmark(("dot/" + name + "/scalar").c_str(), bench_dot, k->type, k->vec_dot_ref);
+  }
+}
+
+}  // namespace
+}  // namespace sy::kernels
+
+int main(int argc, char** argv) {
+  sy::kernels::register_all();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

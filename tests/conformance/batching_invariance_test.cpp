@@ -1,0 +1,59 @@
+// The engine's own invariances, on the F32 conformance models: a prompt fed as one batch, token by token,
+// or with more threads gives bit-identical logits (every row is computed independently and in a fixed order).
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "model/model.h"
+#include "runtime/session.h"
+#include "support/test_support.h"
+
+namespace sy {
+namespace {
+
+std::vector<float> run(const model::Model& m, const std::vector<int32_t>& tokens, bool one_by_one, int threads) {
+  runtime::Session s(m, runtime::SessionOptions{.n_ctx = static_cast<int64_t>(tokens.size()), .n_threads = threads});
+  std::vector<float> all, logits;
+  if (!one_by_one) {
+    EXPECT_TRUE(s.eval(tokens, all));
+    return all;
+  }
+  for (int32_t t : tokens) {
+    EXPECT_TRUE(s.eval(std::span<const int32_t>(&t, 1), logits));
+    all.insert(all.end(), logits.begin(), logits.end());
+  }
+  return all;
+}
+
+TEST(EngineInvariance, BatchTokenByTokenAndThreadsAgreeExactly) {
+  std::vector<int32_t> tokens;
+  for (int i = 0; i < 40; ++i) tokens.push_back((i * 131 + 7) % 509);
+  for (const auto& path : test::conformance_models()) {
+    if (path.stem().extension() != ".f32") continue;
+    SCOPED_TRACE(path.filename().string());
+    auto m = model::Model::open(path);
+    ASSERT_TRUE(m) << m.error().message;
+    const auto batch = run(**m, tokens, false, 1);
+    EXPECT_EQ(batch, run(**m, tokens, true, 1)) << "token by token differs from one batch";
+    EXPECT_EQ(batch, run(**m, tokens, false, 3)) << "3 threads differ from 1";
+  }
+}
+
+TEST(EngineInvariance, ContextOverflowAndBadTokensAreErrors) {
+  auto m = model::Model::open(test::conformance_dir() / "models" / "qwen3moe-tiny.f32.gguf");
+  ASSERT_TRUE(m);
+  runtime::Session s(**m, runtime::SessionOptions{.n_ctx = 4, .n_threads = 1});
+  std::vector<float> logits;
+  const std::vector<int32_t> five = {1, 2, 3, 4, 5};
+  auto r = s.eval(five, logits);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("context full"), std::string::npos) << r.error().message;
+  const std::vector<int32_t> bad = {1, 512};
+  r = s.eval(bad, logits);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("token 512 at index 1 is outside the vocabulary"), std::string::npos);
+  EXPECT_EQ(s.pos(), 0);  // failed calls leave the sequence as it was
+}
+
+}  // namespace
+}  // namespace sy
