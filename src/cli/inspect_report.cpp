@@ -70,12 +70,9 @@ json tokenizer_json(const gguf::File& file) {
 
 const char* gating_name(moe::Gating g) {
   switch (g) {
-    case moe::Gating::kSoftmax:
-      return "softmax";
-    case moe::Gating::kSigmoid:
-      return "sigmoid";
-    case moe::Gating::kSoftmaxSelected:
-      return "softmax_over_selected";
+    case moe::Gating::kSoftmax: return "softmax";
+    case moe::Gating::kSigmoid: return "sigmoid";
+    case moe::Gating::kSoftmaxSelected: return "softmax_over_selected";
   }
   return "?";
 }

@@ -54,15 +54,11 @@ enum class Init { kMatrix, kRouter, kEmbedding, kNorm, kBias, kSelectionBias, kS
 
 Init init_of(const model::TensorSpec& s) {
   switch (s.role) {
-    case Role::kTokenEmbd:
-      return Init::kEmbedding;
+    case Role::kTokenEmbd: return Init::kEmbedding;
     case Role::kRouter:
-    case Role::kShGateInp:
-      return Init::kRouter;
-    case Role::kSelectionBias:
-      return Init::kSelectionBias;
-    case Role::kAttnSinks:
-      return Init::kSinks;
+    case Role::kShGateInp: return Init::kRouter;
+    case Role::kSelectionBias: return Init::kSelectionBias;
+    case Role::kAttnSinks: return Init::kSinks;
     case Role::kAttnQBias:
     case Role::kAttnKBias:
     case Role::kAttnVBias:
@@ -70,10 +66,8 @@ Init init_of(const model::TensorSpec& s) {
     case Role::kRouterBias:
     case Role::kExpGateBias:
     case Role::kExpUpBias:
-    case Role::kExpDownBias:
-      return Init::kBias;
-    default:
-      break;
+    case Role::kExpDownBias: return Init::kBias;
+    default: break;
   }
   return s.placement == model::Placement::kNorm ? Init::kNorm : Init::kMatrix;
 }
@@ -110,27 +104,13 @@ void fill_row(const model::TensorSpec& spec, size_t tensor_index, int64_t row, u
   const int64_t fan_in = spec.role == Role::kAttnKB ? spec.shape[1] : spec.shape[0];
   float scale = 1.0f, offset = 0.0f;
   switch (init) {
-    case Init::kMatrix:
-      scale = 1.0f / std::sqrt(static_cast<float>(fan_in));
-      break;
-    case Init::kRouter:
-      scale = 2.0f / std::sqrt(static_cast<float>(fan_in));
-      break;
-    case Init::kEmbedding:
-      scale = 1.0f;
-      break;
-    case Init::kNorm:
-      scale = 0.1f, offset = 1.0f;
-      break;
-    case Init::kBias:
-      scale = 0.05f;
-      break;
-    case Init::kSelectionBias:
-      scale = 0.1f;
-      break;
-    case Init::kSinks:
-      scale = 0.5f;
-      break;
+    case Init::kMatrix: scale = 1.0f / std::sqrt(static_cast<float>(fan_in)); break;
+    case Init::kRouter: scale = 2.0f / std::sqrt(static_cast<float>(fan_in)); break;
+    case Init::kEmbedding: scale = 1.0f; break;
+    case Init::kNorm: scale = 0.1f, offset = 1.0f; break;
+    case Init::kBias: scale = 0.05f; break;
+    case Init::kSelectionBias: scale = 0.1f; break;
+    case Init::kSinks: scale = 0.5f; break;
   }
   for (float& v : out) v = offset + scale * approx_normal(rng.next());
 }

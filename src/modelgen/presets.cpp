@@ -246,8 +246,7 @@ Result<gguf::Value> typed_value(const std::string& key, const std::string& text,
     case gguf::ValueType::kBool:
       if (text != "true" && text != "false") return bad("true or false");
       return gguf::Value(text == "true");
-    case gguf::ValueType::kString:
-      return gguf::Value(text);
+    case gguf::ValueType::kString: return gguf::Value(text);
     default:
       return bad(fmt::format("a value of the key's type ({}), which --set cannot write", gguf::value_type_name(type)));
   }

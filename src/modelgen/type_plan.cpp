@@ -38,18 +38,10 @@ bool is_k_quant(TensorType t) {
 TensorType with_fallback(TensorType t, int64_t ne0) {
   if (is_k_quant(t) && ne0 % 256 != 0) {
     switch (t) {
-      case TensorType::kQ4_K:
-        t = TensorType::kQ5_0;
-        break;
-      case TensorType::kQ5_K:
-        t = TensorType::kQ5_1;
-        break;
-      case TensorType::kQ6_K:
-        t = TensorType::kQ8_0;
-        break;
-      default:
-        t = TensorType::kQ4_0;
-        break;
+      case TensorType::kQ4_K: t = TensorType::kQ5_0; break;
+      case TensorType::kQ5_K: t = TensorType::kQ5_1; break;
+      case TensorType::kQ6_K: t = TensorType::kQ8_0; break;
+      default: t = TensorType::kQ4_0; break;
     }
   }
   if (ne0 % traits(t).block_elems != 0) t = TensorType::kF16;

@@ -1,7 +1,8 @@
 // Parameter accounting on a configuration small enough to count by hand.
+#include "model/accounting.h"
+
 #include <gtest/gtest.h>
 
-#include "model/accounting.h"
 #include "model/tensor_table.h"
 
 namespace sy::model {
@@ -11,7 +12,12 @@ namespace {
 // shared expert of width 2. GQA: 2 heads, 1 kv head, head dim 2; no biases or q/k norms.
 ModelConfig hand_config() {
   ModelConfig c;
-  c.common = {.arch = "test", .n_vocab = 10, .n_embd = 4, .n_layer = 2, .n_ctx_train = 16, .rms_eps = 1e-6f,
+  c.common = {.arch = "test",
+              .n_vocab = 10,
+              .n_embd = 4,
+              .n_layer = 2,
+              .n_ctx_train = 16,
+              .rms_eps = 1e-6f,
               .output_optional = false};
   LayerRecipe l;
   l.attn.kind = AttentionKind::kGqa;

@@ -1,5 +1,7 @@
 // gen-model's writer: files round-trip through the reader and the spec, types follow llama-quantize (checked
 // against the conformance files it made), bytes depend on the seed only, and values have the intended scale.
+#include "modelgen/generator.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include "format/gguf_reader.h"
 #include "kernels/quant/quant.h"
 #include "model/arch_spec.h"
-#include "modelgen/generator.h"
 #include "modelgen/presets.h"
 #include "support/test_support.h"
 
@@ -61,11 +62,14 @@ TEST(Generator, TinyPresetsRoundTrip) {
 // The plan reproduces llama-quantize's choices in every quantised conformance file (Q8_0, Q4_K_M with its
 // Q6_K/Q5_K/Q8_0 rules and Q5_0 fallback, MXFP4_MOE), given that file's own metadata.
 TEST(Generator, TypePlanMatchesLlamaQuantize) {
-  const std::pair<const char*, const char*> cases[] = {
-      {"qwen3moe-kq.q4_k_m.gguf", "q4_k_m"}, {"deepseek3-kq.q4_k_m.gguf", "q4_k_m"},
-      {"gpt-oss-tiny.mxfp4_moe.gguf", "mxfp4_moe"}, {"qwen3moe-tiny.q8_0.gguf", "q8_0"},
-      {"deepseek2-lite-tiny.q8_0.gguf", "q8_0"}, {"qwen2moe-tiny.q8_0.gguf", "q8_0"},
-      {"qwen3moe-kq.f16.gguf", "f16"}, {"olmoe-tiny.f32.gguf", "f32"}};
+  const std::pair<const char*, const char*> cases[] = {{"qwen3moe-kq.q4_k_m.gguf", "q4_k_m"},
+                                                       {"deepseek3-kq.q4_k_m.gguf", "q4_k_m"},
+                                                       {"gpt-oss-tiny.mxfp4_moe.gguf", "mxfp4_moe"},
+                                                       {"qwen3moe-tiny.q8_0.gguf", "q8_0"},
+                                                       {"deepseek2-lite-tiny.q8_0.gguf", "q8_0"},
+                                                       {"qwen2moe-tiny.q8_0.gguf", "q8_0"},
+                                                       {"qwen3moe-kq.f16.gguf", "f16"},
+                                                       {"olmoe-tiny.f32.gguf", "f32"}};
   for (const auto& [name, type] : cases) {
     SCOPED_TRACE(name);
     auto file = gguf::File::open(test::conformance_dir() / "models" / name);

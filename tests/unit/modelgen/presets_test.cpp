@@ -1,5 +1,7 @@
 // Presets: the published parameter counts, agreement with the conformance files' keys and tensors, and
 // clear errors for bad overrides.
+#include "modelgen/presets.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -8,7 +10,6 @@
 #include "model/accounting.h"
 #include "model/arch_spec.h"
 #include "modelgen/generator.h"
-#include "modelgen/presets.h"
 #include "modelgen/synthetic_vocab.h"
 #include "support/test_support.h"
 
@@ -54,11 +55,13 @@ TEST(Presets, PublishedParameterCounts) {
 
 // Each tiny preset writes the architecture keys and the tensors of the conformance file it mirrors.
 TEST(Presets, TinyPresetsMatchConformanceFiles) {
-  const std::pair<const char*, const char*> pairs[] = {
-      {"qwen3moe-tiny", "qwen3moe-tiny.f32.gguf"},   {"olmoe-tiny", "olmoe-tiny.f32.gguf"},
-      {"mixtral-tiny", "mixtral-tiny.f32.gguf"},     {"qwen2moe-tiny", "qwen2moe-tiny.f32.gguf"},
-      {"deepseek2-lite-tiny", "deepseek2-lite-tiny.f32.gguf"}, {"deepseek3-tiny", "deepseek3-tiny.f32.gguf"},
-      {"gpt-oss-tiny", "gpt-oss-tiny.f32.gguf"}};
+  const std::pair<const char*, const char*> pairs[] = {{"qwen3moe-tiny", "qwen3moe-tiny.f32.gguf"},
+                                                       {"olmoe-tiny", "olmoe-tiny.f32.gguf"},
+                                                       {"mixtral-tiny", "mixtral-tiny.f32.gguf"},
+                                                       {"qwen2moe-tiny", "qwen2moe-tiny.f32.gguf"},
+                                                       {"deepseek2-lite-tiny", "deepseek2-lite-tiny.f32.gguf"},
+                                                       {"deepseek3-tiny", "deepseek3-tiny.f32.gguf"},
+                                                       {"gpt-oss-tiny", "gpt-oss-tiny.f32.gguf"}};
   for (const auto& [preset, file_name] : pairs) {
     SCOPED_TRACE(preset);
     auto file = gguf::File::open(test::conformance_dir() / "models" / file_name);
@@ -153,7 +156,7 @@ TEST(SyntheticVocab, DistinctTokensAndValidMerges) {
     }
     EXPECT_EQ(*m.find("tokenizer.ggml.eos_token_id")->as_int(), n - 3);
     EXPECT_EQ(*tokens[static_cast<size_t>(n - 3)].as_string(), "<|endoftext|>");
-    EXPECT_EQ(*tokens[33].as_string(), "!");   // printable bytes spell themselves
+    EXPECT_EQ(*tokens[33].as_string(), "!");       // printable bytes spell themselves
     EXPECT_EQ(*tokens[32].as_string(), "\u0120");  // space is "Ġ" in GPT-2's byte table
   }
   model::MetadataMap m;
