@@ -88,22 +88,36 @@ const ArchSpec* find_arch(std::string_view arch) {
 
 std::span<const ArchSpec* const> all_archs() { return kSpecs; }
 
-Result<ModelConfig> load_config(const gguf::File& file) {
-  auto arch = architecture_of(file);
-  if (!arch) return tl::unexpected(arch.error());
-  const ArchSpec* spec = find_arch(*arch);
+namespace {
+
+Result<ModelConfig> load_with_spec(const Metadata& meta) {
+  const ArchSpec* spec = find_arch(meta.arch());
   if (spec == nullptr) {
     std::string known;
     for (const ArchSpec* s : kSpecs) known += (known.empty() ? "" : ", ") + std::string(s->arch);
-    return fail(ErrorCode::kUnsupported, "{}: architecture '{}' is not supported (supported: {})", file.source(), *arch,
-                known);
+    return fail(ErrorCode::kUnsupported, "{}: architecture '{}' is not supported (supported: {})", meta.source(),
+                meta.arch(), known);
   }
-  Metadata meta(file, *arch);
   auto config = spec->load(meta);
   if (!config) return config;
-  config->common.arch = *arch;
-  if (auto ok = validate(*config, file.source()); !ok) return tl::unexpected(ok.error());
+  config->common.arch = meta.arch();
+  if (auto ok = validate(*config, meta.source()); !ok) return tl::unexpected(ok.error());
   return config;
+}
+
+}  // namespace
+
+Result<ModelConfig> load_config(const gguf::File& file) {
+  auto arch = architecture_of(file);
+  if (!arch) return tl::unexpected(arch.error());
+  return load_with_spec(Metadata(file, *arch));
+}
+
+Result<ModelConfig> load_config(const MetadataMap& map) {
+  const gguf::Value* v = map.find("general.architecture");
+  const std::string* arch = v != nullptr ? v->as_string() : nullptr;
+  if (arch == nullptr) return fail(ErrorCode::kNotFound, "{}: no string general.architecture", map.source);
+  return load_with_spec(Metadata(map, *arch));
 }
 
 }  // namespace sy::model

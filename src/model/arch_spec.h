@@ -24,5 +24,8 @@ std::span<const ArchSpec* const> all_archs();
 
 // Reads general.architecture, finds the spec, loads and sanity-checks the configuration.
 Result<ModelConfig> load_config(const gguf::File& file);
+// The same from metadata alone (a file about to be written): specs that decide by a tensor's presence consult
+// map.tensor_names.
+Result<ModelConfig> load_config(const MetadataMap& map);
 
 }  // namespace sy::model

@@ -2,15 +2,55 @@
 
 namespace sy::model {
 
+const gguf::Value* MetadataMap::find(std::string_view key) const {
+  for (const auto& [k, v] : entries)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+void MetadataMap::set(std::string key, gguf::Value value) {
+  for (auto& [k, v] : entries) {
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  }
+  entries.emplace_back(std::move(key), std::move(value));
+}
+
+void MetadataMap::erase(std::string_view key) {
+  std::erase_if(entries, [&](const auto& kv) { return kv.first == key; });
+}
+
+const std::string& Metadata::source() const { return file_ != nullptr ? file_->source() : map_->source; }
+
 std::string Metadata::full_key(std::string_view key) const { return arch_ + "." + std::string(key); }
 
-const gguf::Value* Metadata::find(std::string_view key) const { return file_.find(full_key(key)); }
+const gguf::Value* Metadata::find_global(std::string_view key) const {
+  return file_ != nullptr ? file_->find(key) : map_->find(key);
+}
+
+const gguf::Value* Metadata::find(std::string_view key) const { return find_global(full_key(key)); }
+
+bool Metadata::has_tensor(std::string_view name) const {
+  if (file_ != nullptr) return file_->find_tensor(name) != nullptr;
+  for (const auto& n : map_->tensor_names)
+    if (n == name) return true;
+  return false;
+}
+
+std::optional<int64_t> Metadata::tensor_dim(std::string_view name, size_t dim) const {
+  if (file_ == nullptr || dim >= gguf::kMaxDims) return std::nullopt;
+  const gguf::TensorInfo* t = file_->find_tensor(name);
+  if (t == nullptr) return std::nullopt;
+  return t->ne[dim];
+}
 
 bool Metadata::has(std::string_view key) const { return find(key) != nullptr; }
 
 Result<int64_t> Metadata::u32(std::string_view key) const {
   const gguf::Value* v = find(key);
-  if (v == nullptr) return fail(ErrorCode::kNotFound, "{}: missing required metadata key {}", file_.source(), full_key(key));
+  if (v == nullptr) return fail(ErrorCode::kNotFound, "{}: missing required metadata key {}", source(), full_key(key));
   // Per-layer arrays (allowed by GGUF for some keys) are only accepted when every layer agrees.
   if (const gguf::Array* arr = v->as_array()) {
     std::optional<int64_t> first;
@@ -18,15 +58,15 @@ Result<int64_t> Metadata::u32(std::string_view key) const {
       auto i = item.as_int();
       if (!i || (first && *first != *i))
         return fail(ErrorCode::kUnsupported, "{}: metadata key {} varies per layer, which is not supported",
-                    file_.source(), full_key(key));
+                    source(), full_key(key));
       first = i;
     }
-    if (!first) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} is an empty array", file_.source(), full_key(key));
+    if (!first) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} is an empty array", source(), full_key(key));
     return *first;
   }
   auto i = v->as_int();
   if (!i || *i < 0 || *i > 0xffffffffLL)
-    return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be an unsigned integer, found {}", file_.source(),
+    return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be an unsigned integer, found {}", source(),
                 full_key(key), v->to_display());
   return *i;
 }
@@ -38,9 +78,9 @@ Result<int64_t> Metadata::u32_or(std::string_view key, int64_t fallback) const {
 
 Result<float> Metadata::f32(std::string_view key) const {
   const gguf::Value* v = find(key);
-  if (v == nullptr) return fail(ErrorCode::kNotFound, "{}: missing required metadata key {}", file_.source(), full_key(key));
+  if (v == nullptr) return fail(ErrorCode::kNotFound, "{}: missing required metadata key {}", source(), full_key(key));
   auto f = v->as_float();
-  if (!f) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a number, found {}", file_.source(),
+  if (!f) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a number, found {}", source(),
                       full_key(key), v->to_display());
   return static_cast<float>(*f);
 }
@@ -54,7 +94,7 @@ Result<bool> Metadata::flag_or(std::string_view key, bool fallback) const {
   const gguf::Value* v = find(key);
   if (v == nullptr) return fallback;
   auto b = v->as_bool();
-  if (!b) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a bool, found {}", file_.source(),
+  if (!b) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a bool, found {}", source(),
                       full_key(key), v->to_display());
   return *b;
 }
@@ -64,7 +104,7 @@ Result<std::string> Metadata::str_or(std::string_view key, std::string fallback)
   if (v == nullptr) return fallback;
   const std::string* s = v->as_string();
   if (s == nullptr) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a string, found {}",
-                                file_.source(), full_key(key), v->to_display());
+                                source(), full_key(key), v->to_display());
   return *s;
 }
 

@@ -41,8 +41,8 @@ SY_FUZZ_TARGET(chat_template) {
     if (parsed.error().message.empty()) __builtin_trap();  // every error must say something
     return 0;
   }
-  const sy::chat::RenderLimits limits{.max_output_bytes = 1 << 20, .max_items = 1 << 16, .max_work = 1 << 20,
-                                      .max_call_depth = 50};
+  const sy::chat::RenderLimits limits{
+      .max_output_bytes = 1 << 20, .max_items = 1 << 16, .max_work = 1 << 20, .max_call_depth = 50};
   auto rendered = parsed->render(conversation(), limits);
   if (!rendered) {
     if (rendered.error().message.empty()) __builtin_trap();

@@ -18,13 +18,13 @@ Result<CommonHparams> load_common(const Metadata& meta) {
   if (meta.has("vocab_size")) {
     SY_TRY_ASSIGN(v, meta.u32("vocab_size"));
     c.n_vocab = v;
-  } else if (const gguf::Value* tokens = meta.file().find("tokenizer.ggml.tokens"); tokens && tokens->as_array()) {
+  } else if (const gguf::Value* tokens = meta.find_global("tokenizer.ggml.tokens"); tokens && tokens->as_array()) {
     c.n_vocab = static_cast<int64_t>(tokens->as_array()->items.size());
-  } else if (const gguf::TensorInfo* t = meta.file().find_tensor("token_embd.weight")) {
-    c.n_vocab = t->ne[1];
+  } else if (auto rows = meta.tensor_dim("token_embd.weight", 1)) {
+    c.n_vocab = *rows;
   } else {
     return fail(ErrorCode::kNotFound, "{}: cannot tell the vocabulary size (no {}, tokenizer.ggml.tokens or token_embd)",
-                meta.file().source(), meta.full_key("vocab_size"));
+                meta.source(), meta.full_key("vocab_size"));
   }
   return c;
 }
@@ -32,7 +32,7 @@ Result<CommonHparams> load_common(const Metadata& meta) {
 Result<GqaDims> load_gqa(const Metadata& meta, const CommonHparams& common) {
   GqaDims g;
   SY_TRY_ASSIGN(n_head, meta.u32("attention.head_count"));
-  if (n_head == 0) return fail(ErrorCode::kInvalidInput, "{}: {} is 0", meta.file().source(), meta.full_key("attention.head_count"));
+  if (n_head == 0) return fail(ErrorCode::kInvalidInput, "{}: {} is 0", meta.source(), meta.full_key("attention.head_count"));
   SY_TRY_ASSIGN(n_head_kv, meta.u32_or("attention.head_count_kv", n_head));
   SY_TRY_ASSIGN(dk, meta.u32_or("attention.key_length", common.n_embd / n_head));
   SY_TRY_ASSIGN(dv, meta.u32_or("attention.value_length", common.n_embd / n_head));
@@ -54,15 +54,15 @@ Result<RopeConfig> load_rope(const Metadata& meta, RopeLayout layout, int64_t n_
   r.freq_base = base;
   if (type == "none" || factor == 0.0f || factor == 1.0f) {
     if (type != "none" && type != "linear" && type != "yarn")
-      return fail(ErrorCode::kUnsupported, "{}: RoPE scaling type '{}' is not supported", meta.file().source(), type);
+      return fail(ErrorCode::kUnsupported, "{}: RoPE scaling type '{}' is not supported", meta.source(), type);
     return r;
   }
   if (!(factor > 0) || !std::isfinite(factor))
-    return fail(ErrorCode::kInvalidInput, "{}: {} must be positive", meta.file().source(), meta.full_key("rope.scaling.factor"));
+    return fail(ErrorCode::kInvalidInput, "{}: {} must be positive", meta.source(), meta.full_key("rope.scaling.factor"));
   r.freq_scale = 1.0f / factor;
   if (type == "linear") return r;
   if (type != "yarn")
-    return fail(ErrorCode::kUnsupported, "{}: RoPE scaling type '{}' is not supported", meta.file().source(), type);
+    return fail(ErrorCode::kUnsupported, "{}: RoPE scaling type '{}' is not supported", meta.source(), type);
   SY_TRY_ASSIGN(n_ctx_train, meta.u32_or("context_length", 4096));
   SY_TRY_ASSIGN(n_ctx_orig, meta.u32_or("rope.scaling.original_context_length", n_ctx_train));
   SY_TRY_ASSIGN(beta_fast, meta.f32_or("rope.scaling.yarn_beta_fast", 32.0f));

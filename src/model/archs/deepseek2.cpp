@@ -16,14 +16,13 @@ Result<moe::Gating> gating_from_key(const Metadata& meta) {
     case 1: return moe::Gating::kSoftmax;
     case 2: return moe::Gating::kSigmoid;
     default:
-      return fail(ErrorCode::kUnsupported, "{}: {} = {} is not supported (1 softmax, 2 sigmoid)", meta.file().source(),
+      return fail(ErrorCode::kUnsupported, "{}: {} = {} is not supported (1 softmax, 2 sigmoid)", meta.source(),
                   meta.full_key("expert_gating_func"), func);
   }
 }
 
 Result<ModelConfig> load_deepseek2(const Metadata& meta) {
   SY_TRY_ASSIGN(common, archs::load_common(meta));
-  const gguf::File& file = meta.file();
 
   MlaDims mla;
   SY_TRY_ASSIGN(n_head, meta.u32("attention.head_count"));
@@ -37,14 +36,14 @@ Result<ModelConfig> load_deepseek2(const Metadata& meta) {
     return fail(ErrorCode::kUnsupported,
                 "{}: no {} / {}: DeepSeek files with the legacy fused attn_kv_b layout are not supported "
                 "(re-convert with a current convert_hf_to_gguf.py)",
-                file.source(), meta.full_key("attention.key_length_mla"), meta.full_key("attention.value_length_mla"));
+                meta.source(), meta.full_key("attention.key_length_mla"), meta.full_key("attention.value_length_mla"));
   if (head_k <= n_rot)
-    return fail(ErrorCode::kInvalidInput, "{}: key_length_mla {} must exceed rope.dimension_count {}", file.source(),
+    return fail(ErrorCode::kInvalidInput, "{}: key_length_mla {} must exceed rope.dimension_count {}", meta.source(),
                 head_k, n_rot);
   mla.n_head = n_head;
   mla.kv_lora_rank = kv_lora;
   // q_lora_rank 0 or absent means a plain attn_q (V2-Lite); the tensors decide when the key disagrees.
-  mla.q_lora_rank = file.find_tensor("blk.0.attn_q.weight") != nullptr ? 0 : q_lora;
+  mla.q_lora_rank = meta.has_tensor("blk.0.attn_q.weight") ? 0 : q_lora;
   mla.qk_rope = n_rot;
   mla.qk_nope = head_k - n_rot;
   mla.v_head = head_v;
@@ -94,7 +93,7 @@ Result<ModelConfig> load_deepseek2(const Metadata& meta) {
       layer.ffn.moe.n_ff_exp = n_ff_exp;
       layer.ffn.moe.n_ff_shared = n_shared * n_ff_exp;
       // V3-style files carry the selection bias; its presence (not the gating key) decides, as in llama.cpp.
-      layer.ffn.moe.selection_bias = file.find_tensor(fmt::format("blk.{}.exp_probs_b.bias", il)) != nullptr;
+      layer.ffn.moe.selection_bias = meta.has_tensor(fmt::format("blk.{}.exp_probs_b.bias", il));
     }
     c.layers.push_back(layer);
   }

@@ -1,0 +1,59 @@
+// Parameter and byte accounting over a model's tensors, by placement class (tensor_table.h): how much a model
+// holds, and how much one token touches. A token uses every non-expert weight, the shared experts, and k of
+// the E routed experts of each MoE layer, so
+//     active = total - Σ_moe-layers routed(layer) · (1 - k/E).
+// The embedding table counts in full (the convention behind published "active parameter" figures, e.g.
+// Qwen3-30B-A3B's 3.3 B), while active *bytes* count the one row a token reads: those bytes bound decode speed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "model/hparams.h"
+#include "model/tensor_table.h"
+
+namespace sy::model {
+
+inline constexpr size_t kPlacementCount = static_cast<size_t>(Placement::kOutput) + 1;
+
+// One tensor as held (in a file, or planned by a generator).
+struct TensorCost {
+  Placement placement;
+  int32_t layer = -1;  // -1: not per layer
+  int64_t n_elements = 0;
+  uint64_t n_bytes = 0;
+  int64_t rows = 0;  // ne1 · ne2: used for the one-row cost of the embedding
+};
+
+// Per MoE layer: what one routed expert costs (summed over its gate/up/down slabs and biases).
+struct ExpertLayerCost {
+  int32_t layer = 0;
+  int32_t n_expert = 0;
+  int32_t n_used = 0;
+  int64_t params_per_expert = 0;
+  uint64_t bytes_per_expert = 0;
+};
+
+struct Accounting {
+  std::array<int64_t, kPlacementCount> params{};  // by placement
+  std::array<uint64_t, kPlacementCount> bytes{};
+  int64_t total_params = 0;
+  double active_params = 0;  // per token; fractional because of k/E
+  uint64_t total_bytes = 0;
+  double active_bytes = 0;  // weight bytes read per token in decode
+  std::vector<ExpertLayerCost> expert_layers;
+
+  int64_t params_of(Placement p) const { return params[static_cast<size_t>(p)]; }
+  uint64_t bytes_of(Placement p) const { return bytes[static_cast<size_t>(p)]; }
+};
+
+// Tensors whose layer is outside the config count as held and always active.
+Accounting account(const ModelConfig& config, std::span<const TensorCost> tensors);
+
+// The cost of every tensor of the table at one uniform element type-free size (F32 bytes): for tests and
+// planning before types are chosen.
+std::vector<TensorCost> f32_costs(std::span<const TensorSpec> table);
+
+}  // namespace sy::model
