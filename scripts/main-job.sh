@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: installs what is missing, builds, and shows switchyard at work.
+# The main job on a fresh machine: installs what is missing, builds, and runs the bundled model.
+# Extra arguments go to `switchyard run` (e.g. -p "Ein Sprichwort:" -n 80).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh release >/dev/null
-model=../shared/conformance/models/qwen3moe-tiny.q8_0.gguf
-echo "== switchyard inspect $model"
-build/switchyard inspect "$model"
+model=models/switchyard-moe-mini.q8_0.gguf
+echo "== switchyard inspect $model (summary)"
+build/switchyard inspect "$model" | head -40
+if [ $# -eq 0 ]; then set -- -p "The best thing about" -n 60 --temp 0.7 --seed 42; fi
+echo "== switchyard run $*"
+build/switchyard run "$@"
+echo

@@ -162,7 +162,7 @@ void run_chat(const ChatOptions& opt) {
 void register_chat(CLI::App& app) {
   auto opt = std::make_shared<ChatOptions>();
   auto* cmd = app.add_subcommand("chat", "Chat with a model in the terminal, using its chat template");
-  cmd->add_option("-m,--model", opt->model, "GGUF model file with a chat template")->required();
+  cmd->add_option("-m,--model", opt->model, "GGUF model file with a chat template (default: the bundled model)");
   cmd->add_option("--system", opt->system, "System message that starts the conversation");
   cmd->add_option("--chat-template-file", opt->template_file, "Jinja chat template to use instead of the model's");
   cmd->add_option("-n,--n-predict", opt->n_predict, "Tokens per reply at most (-1 = until end of turn)")

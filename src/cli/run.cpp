@@ -78,7 +78,7 @@ void run_run(const RunOptions& opt) {
 void register_run(CLI::App& app) {
   auto opt = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Continue a text prompt, streaming the generated text");
-  cmd->add_option("-m,--model", opt->model, "GGUF model file")->required();
+  cmd->add_option("-m,--model", opt->model, "GGUF model file (default: the bundled model)");
   auto* p = cmd->add_option("-p,--prompt", opt->prompt, "Prompt text");
   auto* f = cmd->add_option("-f,--file", opt->prompt_file, "File whose text is the prompt");
   p->excludes(f);

@@ -4,17 +4,39 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 
 namespace sy::cli {
 
+std::string bundled_model_path() {
+  constexpr const char* kFileName = "switchyard-moe-mini.q8_0.gguf";
+  if (const char* env = std::getenv("SWITCHYARD_MODEL"); env != nullptr && *env != '\0') return env;
+  std::vector<std::filesystem::path> candidates;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back(exe.parent_path() / "models" / kFileName);
+    candidates.push_back(exe.parent_path().parent_path() / "models" / kFileName);
+  }
+  candidates.push_back(std::filesystem::path(SY_BUNDLED_MODEL_DIR) / kFileName);
+  for (const auto& c : candidates)
+    if (std::filesystem::is_regular_file(c, ec)) return c.string();
+  throw Exception(Error{ErrorCode::kNotFound,
+                        fmt::format("no -m given and the bundled model {} was not found (looked in {}); pass -m FILE "
+                                    "or set SWITCHYARD_MODEL",
+                                    kFileName, candidates.back().parent_path().string())});
+}
+
 TextModel load_text_model(const std::string& path) {
-  auto model = value_or_throw(model::Model::open(path));
+  auto model = value_or_throw(model::Model::open(path.empty() ? bundled_model_path() : path));
   auto tokenizer = value_or_throw(tok::Tokenizer::from_gguf(model->file()));
   return TextModel{std::move(model), std::move(tokenizer)};
 }

@@ -21,7 +21,12 @@ struct TextModel {
   std::unique_ptr<model::Model> model;
   tok::Tokenizer tokenizer;
 };
-TextModel load_text_model(const std::string& path);  // throws sy::Exception naming the file
+// An empty path means the bundled model (bundled_model_path()). Throws sy::Exception naming the file.
+TextModel load_text_model(const std::string& path);
+
+// The model run and chat use when no -m is given: $SWITCHYARD_MODEL, else models/switchyard-moe-mini.q8_0.gguf
+// beside the build tree or in the source tree this binary was built from. Throws if none exists.
+std::string bundled_model_path();
 
 struct SamplingOptions {
   runtime::SamplingParams params{.temperature = 0.8f,
