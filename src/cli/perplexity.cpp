@@ -60,7 +60,14 @@ void run_perplexity(const PerplexityOptions& opt) {
   ContextOptions context{.threads = opt.threads, .ctx_size = ctx};
   runtime::Session session(*tm.model, session_options(context, *tm.model));
   value_or_throw(apply_routing_options(session, opt.routing));
-  const auto result = value_or_throw(runtime::compute_perplexity(session, windows, print_progress));
+  // Ctrl-C ends the run after the current window: the exception unwinds through the session, which closes
+  // its trace with every record of the windows evaluated so far (a second Ctrl-C kills).
+  install_interrupt_handler();
+  const auto result = value_or_throw(runtime::compute_perplexity(session, windows, [](size_t done, size_t total) {
+    print_progress(done, total);
+    if (interrupted() && done < total)
+      throw Exception({ErrorCode::kInvalidInput, fmt::format("interrupted after {} of {} windows", done, total)});
+  }));
 
   const auto& s = result.stats;
   if (opt.json) {

@@ -140,4 +140,6 @@ void install_interrupt_handler() { std::signal(SIGINT, on_sigint); }
 
 bool interrupted() { return g_interrupted.load(std::memory_order_relaxed); }
 
+const std::atomic<bool>* interrupt_flag() { return &g_interrupted; }
+
 }  // namespace sy::cli

@@ -4,6 +4,8 @@
 // docs/trace-format.md.
 #pragma once
 
+#include <atomic>
+
 #include <string>
 
 #include "core/error.h"
@@ -36,5 +38,7 @@ Status apply_routing_options(runtime::Session& session, const RoutingOptions& op
 // poll (so the trace and outputs are closed normally); a second one ends the process at once.
 void install_interrupt_handler();
 bool interrupted();
+// The flag install_interrupt_handler() raises, for loops that poll an atomic (runtime::GenerateOptions).
+const std::atomic<bool>* interrupt_flag();
 
 }  // namespace sy::cli

@@ -56,8 +56,11 @@ void run_run(const RunOptions& opt) {
   runtime::Session session(*tm.model, session_options(opt.context, *tm.model));
   value_or_throw(apply_routing_options(session, opt.routing));
   runtime::Generator generator(session, tm.tokenizer, sampling_params(opt.sampling));
+  // Ctrl-C stops at the next token; the session then closes its trace normally (a second Ctrl-C kills).
+  install_interrupt_handler();
   runtime::GenerateOptions gen;
   gen.n_predict = opt.n_predict;
+  gen.interrupt = interrupt_flag();
   if (!opt.ignore_eos) gen.stop_tokens = runtime::end_of_generation_tokens(tm.tokenizer.vocab());
   bool ends_with_newline = true;
   const auto stats = value_or_throw(generator.generate(prompt, gen, [&](std::string_view piece) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "tokenizer/utf8.h"
+
 namespace sy::chat {
 
 // Byte length of the JS whitespace character (`\s`: ASCII spaces, NBSP, BOM, U+2000..U+200A, line and
@@ -36,7 +38,8 @@ size_t utf16_length(std::string_view s);
 // Decodes one UTF-8 character at s[i]; returns its code point and sets `length` (1 for an invalid byte,
 // which is returned as itself so that bad input never stops the interpreter).
 uint32_t decode_utf8(std::string_view s, size_t i, size_t& length);
-void append_utf8(std::string& out, uint32_t code_point);
+// UTF-8 encoding of a code point: the tokenizer's (one implementation for the library).
+using tok::append_utf8;
 
 // ASCII-only case mapping (documented limit: JS maps all of Unicode; templates only case ASCII names).
 std::string ascii_upper(std::string_view s);
