@@ -68,14 +68,16 @@ std::string heatmap(const std::vector<std::vector<double>>& m, const std::vector
 // Bars named by index (x_label i), or by `names` when given.
 std::string bars(const std::vector<double>& v, const std::string& x_label, const std::string& y_label,
                  const std::vector<std::string>& names = {}) {
-  const double W = 560, H = 140, left = 48, top = 8;
+  const double W = 560, H = 140, left = 56, top = 8;
   const double max = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
   const double bw = W / static_cast<double>(std::max<size_t>(1, v.size()));
   std::string s = fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{:.0f}" height="{:.0f}" font-size="10">)", left + W + 10, top + H + 30);
   s += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#444"/><line x1="{0}" y1="{2}" x2="{3}" y2="{2}" stroke="#444"/>)",
                    left, top, top + H, left + W);
-  s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{:.4g}</text><text x="{}" y="{}" text-anchor="end">0</text>)", left - 4,
-                   top + 8, max, left - 4, top + H);
+  // Counts print in full (a 6-digit count in exponent form was clipped by the margin); fractions keep 4 digits.
+  const std::string max_label = max >= 1000 ? fmt::format("{:.0f}", max) : fmt::format("{:.4g}", max);
+  s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text><text x="{}" y="{}" text-anchor="end">0</text>)", left - 4,
+                   top + 8, max_label, left - 4, top + H);
   for (size_t i = 0; i < v.size(); ++i) {
     const double h = max > 0 ? v[i] / max * H : 0;
     const std::string name = i < names.size() ? names[i] : fmt::format("{}", i);
