@@ -3,19 +3,11 @@
 #include <cfloat>
 
 #include "kernels/quant/blocks.h"
+#include "kernels/quant/q5_codes.h"
 #include "kernels/quant/quant.h"
 
 namespace sy::kernels {
 namespace {
-
-void unpack_q5(const uint8_t* qs, const uint8_t* qh_bytes, int out[32]) {
-  uint32_t qh;
-  std::memcpy(&qh, qh_bytes, 4);
-  for (int j = 0; j < 16; ++j) {
-    out[j] = (qs[j] & 0xf) | static_cast<int>(((qh >> j) & 1u) << 4);
-    out[j + 16] = (qs[j] >> 4) | static_cast<int>(((qh >> (j + 16)) & 1u) << 4);
-  }
-}
 
 void dequantize_q5_1(const void* src, float* dst, int64_t n) {
   const auto* b = static_cast<const BlockQ5_1*>(src);
