@@ -18,7 +18,8 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   candidates_.resize(logits.size());
   for (size_t i = 0; i < logits.size(); ++i) candidates_[i] = {logits[i], static_cast<int32_t>(i)};
   if (p.repeat_penalty != 1.0f && p.repeat_last_n != 0) {
-    const size_t n = p.repeat_last_n < 0 ? history.size() : std::min(history.size(), static_cast<size_t>(p.repeat_last_n));
+    const size_t n =
+        p.repeat_last_n < 0 ? history.size() : std::min(history.size(), static_cast<size_t>(p.repeat_last_n));
     std::unordered_set<int32_t> recent(history.end() - static_cast<std::ptrdiff_t>(n), history.end());
     for (int32_t t : recent) {
       if (t < 0 || static_cast<size_t>(t) >= candidates_.size()) continue;
@@ -27,10 +28,18 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     }
   }
   // Largest first, lowest id on ties: greedy is then simply the first candidate.
-  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  auto by_logit = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
   if (p.temperature <= 0.0f) return std::min_element(candidates_.begin(), candidates_.end(), by_logit)->second;
-  std::sort(candidates_.begin(), candidates_.end(), by_logit);
-  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < candidates_.size()) candidates_.resize(static_cast<size_t>(p.top_k));
+  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < candidates_.size()) {
+    // Only the k best need ordering: a partial sort of a 150k vocabulary is ~20x cheaper than a full one.
+    const auto kth = candidates_.begin() + p.top_k;
+    std::partial_sort(candidates_.begin(), kth, candidates_.end(), by_logit);
+    candidates_.erase(kth, candidates_.end());
+  } else {
+    std::sort(candidates_.begin(), candidates_.end(), by_logit);
+  }
   // Softmax at the temperature; candidates_[i].first becomes a probability.
   const float max = candidates_.front().first;
   double sum = 0.0;
