@@ -1,6 +1,10 @@
 // A fixed set of worker threads shared by matmuls and experts. parallel_for splits a range of task indices
 // over the workers and the calling thread, and returns when all are done. Not reentrant: a task must not call
 // parallel_for on the same pool. One pool per session; thread-safe only in that one caller drives it.
+//
+// Decoding one token calls parallel_for a few hundred times, microseconds apart, so waking sleeping threads
+// through the kernel each time would cost as much as the work: workers spin for a short while after each
+// job before they block, and the caller spins on the completion count.
 #pragma once
 
 #include <atomic>
@@ -33,12 +37,11 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards the sleep/wake hand-over only; the job itself is published by generation_
   std::condition_variable wake_;
-  std::condition_variable done_;
-  uint64_t generation_ = 0;  // bumped per parallel_for so workers know there is new work
-  int active_workers_ = 0;
-  bool stopping_ = false;
+  std::atomic<uint64_t> generation_{0};  // bumped per parallel_for (release) after the job fields are set
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> pending_workers_{0};  // workers still running the current job
   const std::function<void(int64_t, int)>* fn_ = nullptr;
   int64_t n_tasks_ = 0;
   std::atomic<int64_t> next_task_{0};
