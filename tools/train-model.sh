@@ -5,7 +5,8 @@
 # standard library), trains the SentencePiece tokenizer and the Qwen3-MoE model, evaluates it and writes
 # build/train-model/out/{NAME.f32.gguf, NAME.q8_0.gguf, eval.json, samples.txt, train.log}.
 # --install then copies the Q8_0 model, its eval.json, samples and the validation texts into models/,
-# adds per-domain routing statistics and tokenizer test ids, and regenerates docs/bundled-model.md.
+# adds tokenizer test ids and per-domain routing measured by switchyard (tools/routing-by-domain.sh), and
+# regenerates docs/bundled-model.md.
 # Deterministic for a seed and thread count (defaults: --seed 1234 --threads 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,8 +53,10 @@ if ((install)); then
   for f in build/train-model/corpus/*.valid.txt; do
     cp "$f" "models/$name.valid/$(basename "$f" .valid.txt).txt"
   done
-  "$python" tools/train/routing_stats.py build/train-model "$out/checkpoint.pt" "models/$name.routing.json"
   "$python" tools/train/tokenizer_fixture.py build/train-model "models/$name.tokens.json"
+  # Per-domain routing as the engine traces it (builds switchyard first if needed).
+  tools/routing-by-domain.sh "models/$name.q8_0.gguf" "models/$name.valid" "models/$name.routing.json" \
+    "docs/img/$name-routing.svg"
   "$python" tools/train/report.py "models/$name.eval.json" docs/bundled-model.md --routing "models/$name.routing.json"
   echo "train-model: installed models/$name.q8_0.gguf"
 fi

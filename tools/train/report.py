@@ -3,6 +3,7 @@ expert balance, per-domain validation perplexity, samples), so the document alwa
 that ships.  Usage: report.py EVAL_JSON OUT_MD [--note TEXT]"""
 import argparse
 import json
+import os
 
 DOMAIN_NAMES = {"en": "English fortunes", "de": "German fortunes", "es": "Spanish fortunes",
                 "it": "Italian fortunes", "ru": "Russian fortunes", "zh": "Chinese fortunes and poems",
@@ -13,12 +14,59 @@ def fmt_int(n):
     return f"{n:,}".replace(",", " ")
 
 
+def routing_section(rs, svg_link):
+    """Per-domain routing as switchyard traces it (tools/routing-by-domain.sh, tools/train/domain_routing.py)."""
+    doms = rs["domains"]
+    n_exp, n_layer, k = rs["experts"], rs["layers"], rs["experts_per_token"]
+    uniform = 1 / n_exp
+    lines = [f"Measured by the engine on the shipped file `{rs['model']}`: `tools/routing-by-domain.sh` runs "
+             "`switchyard perplexity --trace` on every validation split (every token of each split, the windows "
+             "of the perplexity rule) and `switchyard routes report` on each trace; the per-domain HTML reports "
+             "(heat maps, locality curves, cache simulations, co-activation, cross-layer affinity) land in "
+             "`build/routing-by-domain/<domain>/report.html`. Perplexity here is switchyard's own.", "",
+             f"![expert load per domain and layer]({svg_link})", "",
+             "**Do the experts specialise?** Mutual information between the domain of a token and the expert "
+             "it is routed to (domains weighted equally), per layer; 0 would mean every domain uses the experts "
+             "alike, the expert entropy would mean the expert names the domain:", "",
+             "| layer | I(domain; expert) bits | expert entropy bits | share |", "| ---: | ---: | ---: | ---: |"]
+    for pl in rs["per_layer"]:
+        lines.append(f"| {pl['layer']} | {pl['mutual_information_bits']:.3f} | {pl['expert_entropy_bits']:.3f} | "
+                     f"{100 * pl['mi_share_of_expert_entropy']:.1f} % |")
+    lines += ["", f"Share of each domain's token-slots per expert (uniform = {uniform:.3f}); bold where an expert "
+              "gets at least twice the uniform share:", ""]
+    for layer in range(n_layer):
+        lines += [f"Layer {layer}:", "",
+                  "| domain | " + " | ".join(f"e{e}" for e in range(n_exp)) + " |",
+                  "| --- | " + " | ".join("---:" for _ in range(n_exp)) + " |"]
+        for d, r in doms.items():
+            cells = [(f"**{v:.2f}**" if v >= 2 * uniform else f"{v:.2f}") for v in r["share"][layer]]
+            lines.append(f"| {d} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += [f"Locality and balance per domain, averaged over layers: LRU expert-cache hit rate with room for "
+              f"{k} and {2 * k} of the {n_exp} experts per layer (what an expert cache would see on this text), "
+              "and normalised entropy of the expert load (1 = perfectly balanced):", "",
+              "| domain | tokens | ppl | LRU hit, k | LRU hit, 2k | load entropy |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for d, r in doms.items():
+        avg = lambda xs: sum(xs) / len(xs)  # noqa: E731
+        lines.append(f"| {d} | {fmt_int(r['tokens'])} | {r['ppl']:.2f} | {avg(r['lru_hit_k']):.3f} | "
+                     f"{avg(r['lru_hit_2k']):.3f} | {avg(r['norm_entropy']):.3f} |")
+    names = list(doms)
+    lines += ["", "How alike two domains route: Jensen-Shannon divergence of their expert-load distributions in bits, "
+              "averaged over layers (0 = identical, 1 = disjoint experts):", "",
+              "| | " + " | ".join(names) + " |", "| --- | " + " | ".join("---:" for _ in names) + " |"]
+    for a in names:
+        lines.append(f"| {a} | " + " | ".join(f"{rs['js_divergence_bits'][a][b]:.2f}" for b in names) + " |")
+    lines.append("")
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("eval_json")
     ap.add_argument("out_md")
     ap.add_argument("--note", default="", help="a paragraph placed under the title (e.g. run status)")
-    ap.add_argument("--routing", help="routing_stats.py output to include")
+    ap.add_argument("--routing", help="tools/routing-by-domain.sh output to include")
     args = ap.parse_args()
     with open(args.eval_json) as f:
         ev = json.load(f)
@@ -104,31 +152,9 @@ def main():
     if args.routing:
         with open(args.routing) as f:
             rs = json.load(f)
-        doms = rs["domains"]
-        n_tok = min(d["tokens"] for d in doms.values())
-        lines += ["Measured in PyTorch (`tools/train/routing_stats.py`) on the first windows of each "
-                  f"validation split (at least {fmt_int(n_tok)} tokens per domain). A first look only: the "
-                  "engine's routing trace will replace it.", "",
-                  "Share of each domain's token-slots per expert (uniform = "
-                  f"{1 / rs['experts']:.3f}); bold where an expert gets at least twice the uniform share:", ""]
-        for layer in range(rs["layers"]):
-            lines += [f"Layer {layer}:", "",
-                      "| domain | " + " | ".join(f"e{e}" for e in range(rs["experts"])) + " |",
-                      "| --- | " + " | ".join("---:" for _ in range(rs["experts"])) + " |"]
-            for d, r in doms.items():
-                cells = [(f"**{v:.2f}**" if v >= 2 / rs["experts"] else f"{v:.2f}") for v in r["share"][layer]]
-                lines.append(f"| {d} | " + " | ".join(cells) + " |")
-            lines.append("")
-        lines += ["Routing locality: how often a token's top-1 expert equals the previous token's "
-                  f"(chance level about {1 / rs['experts']:.3f} if experts were used uniformly):", "",
-                  "| domain | " + " | ".join(f"layer {l}" for l in range(rs["layers"])) + " |",
-                  "| --- | " + " | ".join("---:" for _ in range(rs["layers"])) + " |"]
-        for d, r in doms.items():
-            lines.append(f"| {d} | " + " | ".join(f"{v:.3f}" for v in r["same_top1_as_previous"]) + " |")
-        lines.append("")
-    lines += ["To be measured with `switchyard trace` once the engine can trace routing: per-domain expert "
-              "usage on the shipped Q8_0 file, and how often consecutive tokens and adjacent layers pick "
-              "the same experts.", ""]
+        lines += routing_section(rs, os.path.relpath(rs["svg"], os.path.dirname(args.out_md)))
+    else:
+        lines += ["Not measured: run `tools/routing-by-domain.sh` and pass its JSON with --routing.", ""]
     with open(args.out_md, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
 
