@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "format/gguf_reader.h"
 #include "model/hparams.h"
 #include "model/tensor_table.h"
 
@@ -51,6 +52,31 @@ struct Accounting {
 
 // Tensors whose layer is outside the config count as held and always active.
 Accounting account(const ModelConfig& config, std::span<const TensorCost> tensors);
+
+// The table's tensors that `file` holds, at their stored sizes (absent optional tensors are left out).
+std::vector<TensorCost> file_costs(const ModelConfig& config, const gguf::File& file);
+
+// The weight bytes one decoded token reads, split into what every token reads and what the routing decides.
+// Fixed: every tensor outside the routed experts (attention, norms, dense FFNs, routers, shared experts,
+// the output head), one row of the token embedding, and — when the output head is tied to the embedding
+// (no output tensor) — the whole embedding matrix as well. Routed: per MoE layer, one expert's gate, up
+// and down slabs (and their biases) for each distinct expert the token was sent to. The KV cache, which
+// grows with the position, is not a weight and is not counted.
+struct DecodeCost {
+  uint64_t fixed_bytes = 0;
+  std::vector<uint64_t> expert_bytes;  // [layer]: one routed expert; 0 for a dense layer
+  std::vector<int32_t> n_expert;       // [layer]: routed experts held; 0 for a dense layer
+
+  // The mean over n_tokens tokens that were sent, summed over the tokens, to expert_counts[l] distinct
+  // experts of layer l (one entry per layer; a token counts an expert once however many slots chose it).
+  double mean_bytes(std::span<const int64_t> expert_counts, int64_t n_tokens) const;
+  // The bounds any routing stays within: no routed expert at all, and every expert of every layer.
+  uint64_t min_bytes() const { return fixed_bytes; }
+  uint64_t max_bytes() const;
+};
+
+// Tensors whose layer is outside the config count as fixed.
+DecodeCost decode_cost(const ModelConfig& config, std::span<const TensorCost> tensors);
 
 // The cost of every tensor of the table at one uniform element type-free size (F32 bytes): for tests and
 // planning before types are chosen.
