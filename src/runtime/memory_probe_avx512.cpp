@@ -13,7 +13,12 @@ uint64_t read_sum_avx512(const std::byte* p, size_t n) {
     for (int j = 0; j < 4; ++j) acc[j] = _mm512_add_epi64(acc[j], _mm512_load_si512(v + j));
   }
   acc[0] = _mm512_add_epi64(_mm512_add_epi64(acc[0], acc[1]), _mm512_add_epi64(acc[2], acc[3]));
-  return static_cast<uint64_t>(_mm512_reduce_add_epi64(acc[0]));
+  // Not _mm512_reduce_add_epi64: GCC sums its lanes as signed integers, which overflow (UBSan) where ours wrap.
+  alignas(64) uint64_t lanes[8];
+  _mm512_store_si512(reinterpret_cast<__m512i*>(lanes), acc[0]);
+  uint64_t sum = 0;
+  for (const uint64_t lane : lanes) sum += lane;
+  return sum;
 }
 
 }  // namespace sy::runtime::detail
