@@ -1,9 +1,9 @@
 // `switchyard generate -m FILE --tokens 1,2,3 -n 16 [--greedy | --temp T --top-k K --top-p P --min-p M
 // --repeat-penalty R --seed S]`: prefills the tokens as one batch, then decodes n tokens one at a time and
 // prints the generated ids comma-separated on one line. A stable machine interface (README.md).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,8 +25,13 @@ struct GenerateOptions {
   int n_predict = 16;
   int threads = 1;
   bool greedy = false;
-  runtime::SamplingParams sampling{.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
-                                   .repeat_penalty = 1.0f, .repeat_last_n = 64, .seed = 0};
+  runtime::SamplingParams sampling{.temperature = 0.8f,
+                                   .top_k = 40,
+                                   .top_p = 0.95f,
+                                   .min_p = 0.05f,
+                                   .repeat_penalty = 1.0f,
+                                   .repeat_last_n = 64,
+                                   .seed = 0};
   RoutingOptions routing;
 };
 
@@ -35,13 +40,13 @@ void run_generate(GenerateOptions opt) {
   if (prompt.empty()) throw Exception(Error{ErrorCode::kInvalidInput, "--tokens: the prompt is empty"});
   if (opt.greedy) opt.sampling.temperature = 0.0f;
   auto model = value_or_throw(model::Model::open(opt.model));
-  runtime::Session session(*model, runtime::SessionOptions{
-                                       .n_ctx = static_cast<int64_t>(prompt.size()) + opt.n_predict, .n_threads = opt.threads});
+  runtime::Session session(*model, runtime::SessionOptions{.n_ctx = static_cast<int64_t>(prompt.size()) + opt.n_predict,
+                                                           .n_threads = opt.threads});
   value_or_throw(apply_routing_options(session, opt.routing));
   install_interrupt_handler();
   runtime::Sampler sampler(opt.sampling);
   std::vector<float> logits;
-  value_or_throw(session.eval(prompt, logits));
+  value_or_throw(session.eval(prompt, logits, runtime::Session::Logits::kLast));
   std::vector<int32_t> generated;
   const size_t n_vocab = static_cast<size_t>(session.n_vocab());
   for (int i = 0; i < opt.n_predict && !interrupted(); ++i) {
@@ -63,9 +68,11 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--threads", opt->threads, "Threads")->check(CLI::Range(1, 1024));
   cmd->add_flag("--greedy", opt->greedy, "Take the most likely token (lowest id on ties)");
   cmd->add_option("--temp", opt->sampling.temperature, "Temperature (0 = greedy)")->check(CLI::Range(0.0f, 100.0f));
-  cmd->add_option("--top-k", opt->sampling.top_k, "Keep the k most likely tokens (0 = off)")->check(CLI::Range(0, 1 << 24));
+  cmd->add_option("--top-k", opt->sampling.top_k, "Keep the k most likely tokens (0 = off)")
+      ->check(CLI::Range(0, 1 << 24));
   cmd->add_option("--top-p", opt->sampling.top_p, "Nucleus sampling mass (1 = off)")->check(CLI::Range(0.0f, 1.0f));
-  cmd->add_option("--min-p", opt->sampling.min_p, "Drop tokens below min-p x the top probability")->check(CLI::Range(0.0f, 1.0f));
+  cmd->add_option("--min-p", opt->sampling.min_p, "Drop tokens below min-p x the top probability")
+      ->check(CLI::Range(0.0f, 1.0f));
   cmd->add_option("--repeat-penalty", opt->sampling.repeat_penalty, "Penalty for recent tokens (1 = off)")
       ->check(CLI::Range(0.0f, 100.0f));
   cmd->add_option("--repeat-last-n", opt->sampling.repeat_last_n, "Recent tokens the penalty considers (-1 = all)")

@@ -47,8 +47,10 @@ Status forward(const Model& model, KvCache& cache, std::span<const int32_t> toke
   }
 
   const float* out_norm = w.f32(ModelWeights::kGlobal, Role::kOutputNorm);
-  for (int64_t t = 0; t < n; ++t) kernels::rms_norm(x.data() + t * d, out_norm, d, eps, h.data() + t * d);
-  return kernels::matmul(w.matrix(ModelWeights::kGlobal, Role::kOutput), h.data(), n, logits, *options.pool);
+  const int64_t first_out = options.last_logits_only ? n - 1 : 0;
+  for (int64_t t = first_out; t < n; ++t) kernels::rms_norm(x.data() + t * d, out_norm, d, eps, h.data() + t * d);
+  return kernels::matmul(w.matrix(ModelWeights::kGlobal, Role::kOutput), h.data() + first_out * d, n - first_out,
+                         logits, *options.pool);
 }
 
 }  // namespace sy::model

@@ -59,11 +59,11 @@ Result<double> run_once(Session& session, const BenchTest& test, const std::vect
   const auto start = std::chrono::steady_clock::now();
   if (test.n_prompt > 0) {
     if (interrupted(test)) return fail(ErrorCode::kInvalidInput, "interrupted");
-    if (auto s = session.eval(ids, logits); !s) return tl::unexpected(s.error());
+    if (auto s = session.eval(ids, logits, Session::Logits::kLast); !s) return tl::unexpected(s.error());
   } else {
     for (const int32_t& id : ids) {
       if (interrupted(test)) return fail(ErrorCode::kInvalidInput, "interrupted");
-      if (auto s = session.eval({&id, 1}, logits); !s) return tl::unexpected(s.error());
+      if (auto s = session.eval({&id, 1}, logits, Session::Logits::kLast); !s) return tl::unexpected(s.error());
     }
   }
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

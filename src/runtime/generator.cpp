@@ -49,7 +49,7 @@ Result<GenerateStats> Generator::generate(std::span<const int32_t> sequence, con
     stats.reason = StopReason::kInterrupted;
     return stats;
   }
-  if (auto s = session_.eval(fresh, logits_); !s) return tl::unexpected(s.error());
+  if (auto s = session_.eval(fresh, logits_, Session::Logits::kLast); !s) return tl::unexpected(s.error());
   stats.prompt_seconds = seconds_since(prefill_start);
 
   const auto n_vocab = static_cast<size_t>(session_.n_vocab());
@@ -86,7 +86,8 @@ Result<GenerateStats> Generator::generate(std::span<const int32_t> sequence, con
       stats.reason = StopReason::kInterrupted;
       break;
     }
-    if (auto s = session_.eval(std::span<const int32_t>(&next, 1), logits_); !s) return tl::unexpected(s.error());
+    if (auto s = session_.eval(std::span<const int32_t>(&next, 1), logits_, Session::Logits::kLast); !s)
+      return tl::unexpected(s.error());
     last = logits_.data();
   }
   if (const std::string rest = detok.finish(); !rest.empty()) on_text(rest);

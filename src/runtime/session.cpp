@@ -19,9 +19,11 @@ Session::Session(const model::Model& model, const SessionOptions& options)
       policy_(&native_),
       store_(&model.resident_experts()) {}
 
-Status Session::eval(std::span<const int32_t> tokens, std::vector<float>& logits) {
-  logits.resize(tokens.size() * static_cast<size_t>(n_vocab()));
-  const model::ForwardOptions opts{.policy = policy_, .experts = store_, .observers = &observers_, .pool = &pool_};
+Status Session::eval(std::span<const int32_t> tokens, std::vector<float>& logits, Logits which) {
+  const bool last_only = which == Logits::kLast && !tokens.empty();
+  logits.resize((last_only ? 1 : tokens.size()) * static_cast<size_t>(n_vocab()));
+  const model::ForwardOptions opts{
+      .policy = policy_, .experts = store_, .observers = &observers_, .pool = &pool_, .last_logits_only = last_only};
   if (auto s = model::forward(model_, cache_, tokens, pos_, opts, logits.data()); !s) return s;
   pos_ += static_cast<int64_t>(tokens.size());
   history_.insert(history_.end(), tokens.begin(), tokens.end());

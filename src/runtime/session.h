@@ -26,8 +26,10 @@ class Session {
  public:
   Session(const model::Model& model, const SessionOptions& options);
 
-  // Runs `tokens` at the current position and appends them to the sequence. logits: [n_tokens][n_vocab].
-  Status eval(std::span<const int32_t> tokens, std::vector<float>& logits);
+  enum class Logits { kAll, kLast };
+  // Runs `tokens` at the current position and appends them to the sequence. logits: [n_tokens][n_vocab], or
+  // [1][n_vocab] for the last token only with Logits::kLast (what generation needs).
+  Status eval(std::span<const int32_t> tokens, std::vector<float>& logits, Logits which = Logits::kAll);
 
   int64_t pos() const { return pos_; }
   int64_t n_ctx() const { return cache_.n_ctx(); }
