@@ -49,6 +49,7 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
   __m512 acc = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 1 < nb; i += 2) {
+    prefetch_stream(x + i, 2 * sizeof(Block));
     const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[i])),
                                          Decoder::unsigned_codes(x[i + 1]), 1);
     const __m512i q = load_2x256(y[i].qs, y[i + 1].qs);

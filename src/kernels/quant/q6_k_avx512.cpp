@@ -26,6 +26,7 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   float offsets[kRows] = {};
   for (int j = 0; j < kRows; ++j) acc[j] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQKK; ++i) {
+    if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(BlockQ6_K));
     const __m256i sc16_256 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales)));
     const __m512i sc16 = _mm512_castsi256_si512(sc16_256);
     const __m512i ql0 = load_2x256(x[i].ql, x[i].ql + 64);

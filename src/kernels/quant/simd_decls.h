@@ -25,6 +25,7 @@ SY_DECLARE_DOT(dot_mxfp4_q8_0_avx2);
 SY_DECLARE_DOT(dot_mxfp4_q8_0_avx512vnni);
 SY_DECLARE_DOT(dot_q4_k_q8_k_avx2);
 SY_DECLARE_DOT(dot_q4_k_q8_k_avx512);
+SY_DECLARE_DOT(dot_q4_k_q8_k_avx512vnni);
 SY_DECLARE_DOT(dot_q5_k_q8_k_avx2);
 SY_DECLARE_DOT(dot_q5_k_q8_k_avx512);
 SY_DECLARE_DOT(dot_q6_k_q8_k_avx2);
