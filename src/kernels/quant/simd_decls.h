@@ -30,6 +30,7 @@ SY_DECLARE_DOT(dot_q5_k_q8_k_avx2);
 SY_DECLARE_DOT(dot_q5_k_q8_k_avx512);
 SY_DECLARE_DOT(dot_q6_k_q8_k_avx2);
 SY_DECLARE_DOT(dot_q6_k_q8_k_avx512);
+SY_DECLARE_DOT(dot_q6_k_q8_k_avx512vnni);
 #undef SY_DECLARE_DOT
 
 #define SY_DECLARE_DOT_MULTI(name) \
