@@ -40,7 +40,9 @@ SY_DECLARE_DOT_MULTI(dot_q5_0_q8_0_multi_avx512vnni);
 SY_DECLARE_DOT_MULTI(dot_q8_0_q8_0_multi_avx512vnni);
 SY_DECLARE_DOT_MULTI(dot_mxfp4_q8_0_multi_avx512vnni);
 SY_DECLARE_DOT_MULTI(dot_q4_k_q8_k_multi_avx512);
+SY_DECLARE_DOT_MULTI(dot_q4_k_q8_k_multi_avx512vnni);
 SY_DECLARE_DOT_MULTI(dot_q6_k_q8_k_multi_avx512);
+SY_DECLARE_DOT_MULTI(dot_q6_k_q8_k_multi_avx512vnni);
 #undef SY_DECLARE_DOT_MULTI
 
 // Activation converters (activation_quantize_avx512.cpp), bit-exact with the scalar quantize_row.
