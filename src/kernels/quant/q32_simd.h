@@ -3,6 +3,9 @@
 // product per block and the float scaling. Included only by *_avx2.cpp / *_avx512vnni.cpp files.
 #pragma once
 
+#include <cstddef>
+#include <type_traits>
+
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
 #include "kernels/simd/x86.h"
@@ -37,6 +40,17 @@ float dot_q32_q8_0_avx2(int64_t n, const void* w, const void* a) {
 #endif
 
 #if defined(__AVX512VNNI__)
+// Blocks that start with their f16 scale `d` (Q4_0, Q5_0, Q8_0; not MXFP4).
+template <typename Block>
+constexpr bool f16_scale_first() {
+  if constexpr (requires(const Block& b) { requires std::is_same_v<std::remove_cvref_t<decltype(b.d)>, uint16_t>; })
+    return offsetof(Block, d) == 0;
+  else
+    return false;
+}
+template <typename Block>
+constexpr bool kF16ScaleFirst = f16_scale_first<Block>();
+
 // Two blocks per 512-bit register. VNNI multiplies unsigned by signed bytes, so the decoder gives unsigned
 // codes u with w = u − 2^kOffsetShift; Σ w·a = Σ u·a − (Σ a << kOffsetShift), both exact in int32.
 // Decoder: static __m256i unsigned_codes(const Block&), static constexpr int kOffsetShift, static float scale(...).
@@ -48,6 +62,35 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
   const __m512i ones = _mm512_set1_epi8(1);
   __m512 acc = _mm512_setzero_ps();
   int64_t i = 0;
+  if constexpr (kF16ScaleFirst<Block>) {
+    // Eight blocks at a time with their scales converted together: two gathers and two vector conversions
+    // instead of sixteen scalar f16 conversions, which cost more than the integer work. Same products, same
+    // lanes, same order as the pairwise loop below, so the result is bit-identical.
+    const __m256i block_offsets = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i offsets = _mm256_mullo_epi32(block_offsets, _mm256_set1_epi32(static_cast<int>(sizeof(Block))));
+    const __m256i offsets_y = _mm256_mullo_epi32(block_offsets, _mm256_set1_epi32(static_cast<int>(sizeof(BlockQ8_0))));
+    __m512i pick[4];  // pair p of the eight: block 2p's scale in lanes 0-7, 2p+1's in lanes 8-15
+    for (int p = 0; p < 4; ++p)
+      pick[p] = _mm512_inserti64x4(_mm512_set1_epi32(2 * p), _mm256_set1_epi32(2 * p + 1), 1);
+    for (; i + 8 <= nb; i += 8) {
+      prefetch_stream(x + i, 8 * sizeof(Block));
+      // Each 32-bit gather reads a block's f16 scale and the two bytes after it; the low half is the scale.
+      const __m256i dw = _mm256_i32gather_epi32(reinterpret_cast<const int*>(x + i), offsets, 1);
+      const __m256i da = _mm256_i32gather_epi32(reinterpret_cast<const int*>(y + i), offsets_y, 1);
+      const __m512 scales = _mm512_castps256_ps512(
+          _mm256_mul_ps(_mm256_cvtph_ps(_mm256_cvtepi32_epi16(dw)), _mm256_cvtph_ps(_mm256_cvtepi32_epi16(da))));
+      for (int p = 0; p < 4; ++p) {
+        const int64_t b = i + 2 * p;
+        const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[b])),
+                                             Decoder::unsigned_codes(x[b + 1]), 1);
+        const __m512i q = load_2x256(y[b].qs, y[b + 1].qs);
+        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
+        const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
+        const __m512i isum = _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, Decoder::kOffsetShift));
+        acc = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick[p], scales), _mm512_cvtepi32_ps(isum), acc);
+      }
+    }
+  }
   for (; i + 1 < nb; i += 2) {
     prefetch_stream(x + i, 2 * sizeof(Block));
     const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[i])),

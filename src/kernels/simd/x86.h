@@ -17,7 +17,7 @@ namespace {  // NOLINT(cert-dcl59-cpp, google-build-namespaces): per-ISA copies 
 // 4 KiB measured best on the 2-core test machines (2-8 KiB within noise; 1 KiB and none clearly worse).
 constexpr int kStreamPrefetchBytes = 4096;
 
-// Prefetches the `bytes` (≤ 192) bytes that lie kStreamPrefetchBytes beyond p into L2.
+// Prefetches the `bytes` bytes that lie kStreamPrefetchBytes beyond p into L2, a line at a time.
 inline void prefetch_stream(const void* p, int bytes) {
   const char* ahead = static_cast<const char*>(p) + kStreamPrefetchBytes;
   for (int off = 0; off < bytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
