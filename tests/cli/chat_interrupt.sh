@@ -17,9 +17,11 @@ cat >"$tmp/chatml.jinja" <<'J'
 {% endfor %}{% if add_generation_prompt %}<|im_start|>assistant
 {% endif %}
 J
-# Greedy, "one" gets a reply that runs until the 4096-token context is full: long enough to interrupt.
+# Greedy, "one" gets a reply that runs to the 1500-token limit (~0.4 s in release, seconds under ASan): long
+# enough to interrupt. The limit bounds the second reply too, which Ctrl-D has to wait for: unbounded, it ran
+# to the full 4096-token context, past the test's timeout on a loaded machine under ASan.
 tmux new-session -d -s "$session" -x 200 -y 50 \
-  "'$bin' chat -m '$model' --chat-template-file '$tmp/chatml.jinja' --temp 0 -c 4096 -t 1 >'$tmp/out' 2>'$tmp/err'; echo \$? >'$tmp/rc'"
+  "'$bin' chat -m '$model' --chat-template-file '$tmp/chatml.jinja' --temp 0 -c 4096 -n 1500 -t 1 >'$tmp/out' 2>'$tmp/err'; echo \$? >'$tmp/rc'"
 wait_for() {  # wait_for FILE PATTERN SECONDS
   for ((i = 0; i < $3 * 10; i++)); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   echo "timed out waiting for '$2' in $1"; cat "$tmp/out" "$tmp/err" 2>/dev/null; exit 1
