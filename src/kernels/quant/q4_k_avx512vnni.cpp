@@ -11,6 +11,21 @@
 namespace sy::kernels {
 namespace {
 
+// The 8 six-bit scales (bytes 0-7) and 8 minimums (bytes 8-15) of a Q4_K block, unpacked in a vector register
+// (as scale_min_k4_all does with scalars): [w0 & 0x3f.., (w2 & 0x0f..) | hi2(w0) << 4, w1 & 0x3f..,
+// (w2 >> 4 & 0x0f..) | hi2(w1) << 4] over the 32-bit words w of the 12 packed bytes. Scalar unpacking went
+// through memory, and the 8-byte reload of two 4-byte stores cannot be store-forwarded.
+inline __m128i scales_mins_k4(const uint8_t* packed) {
+  // 16-byte load: the 4 bytes after the 12 scale bytes are the block's first quants, ignored.
+  const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+  const __m128i p = _mm_shuffle_epi32(w, _MM_SHUFFLE(2, 1, 2, 0));  // w0, w2, w1, w2
+  const __m128i q = _mm_shuffle_epi32(w, _MM_SHUFFLE(1, 1, 0, 0));  // w0, w0, w1, w1
+  const __m128i low = _mm_and_si128(_mm_srlv_epi32(p, _mm_setr_epi32(0, 0, 0, 4)),
+                                    _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+  const __m128i high = _mm_and_si128(_mm_srli_epi32(q, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+  return _mm_or_si128(low, high);
+}
+
 template <int kRows>
 void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
@@ -29,10 +44,9 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   for (int j = 0; j < kRows; ++j) acc[j] = _mm512_setzero_ps(), acc_min[j] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQKK; ++i) {
     if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(BlockQ4_K));
-    uint32_t packed[4];
-    scale_min_k4_all(x[i].scales, packed);
-    const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
-    const __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
+    const __m128i packed = scales_mins_k4(x[i].scales);
+    const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(packed));
+    const __m128i m8 = _mm_cvtepu8_epi16(_mm_srli_si128(packed, 8));
     // bsums holds 16 sums of 16 activations; sub-block j's minimum pairs with bsums 2j and 2j+1.
     const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
     __m512i codes[4], scale[4];
@@ -67,12 +81,49 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   for (int j = 0; j < kRows; ++j) out[j] = _mm512_reduce_add_ps(acc[j]) - (kRows == 1 ? hsum(acc_min[j]) : mins[j]);
 }
 
+// Decode: one activation row. The sub-block scales are applied in floats after vpdpbusd, which costs fewer
+// port-0 operations than maddubs + vpdpwssd: the high nibbles are used in place (16 × code, still a valid
+// unsigned byte for vpdpbusd, whose int32 sums cannot saturate) and their scales carry the 1/16 instead.
+float dot_decode(int64_t n, const BlockQ4_K* x, const BlockQ8_K* y) {
+  // Low 256 bits keep the low nibbles (sub-block 2g), high 256 bits the high nibbles (2g+1), unshifted.
+  const __m512i nibble_mask = _mm512_inserti64x4(_mm512_set1_epi8(0x0f), _mm256_set1_epi8(static_cast<char>(0xf0)), 1);
+  const __m256 odd_by_16 = _mm256_setr_ps(1.f, 1.f / 16, 1.f, 1.f / 16, 1.f, 1.f / 16, 1.f, 1.f / 16);
+  // Scale selector for group g: sub-block 2g in float lanes 0-7, 2g+1 in lanes 8-15.
+  __m512i pick[4];
+  for (int g = 0; g < 4; ++g)
+    pick[g] = _mm512_inserti64x4(_mm512_set1_epi32(2 * g), _mm256_set1_epi32(2 * g + 1), 1);
+  __m512 acc = _mm512_setzero_ps();
+  __m256 acc_min = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    prefetch_stream(x + i, sizeof(BlockQ4_K));
+    const __m128i packed = scales_mins_k4(x[i].scales);
+    const __m128i sc8 = packed;  // the low 8 bytes are read
+    const __m128i m8 = _mm_cvtepu8_epi16(_mm_srli_si128(packed, 8));
+    const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
+    const __m256 scales = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(f16_scalar(x[i].d)), odd_by_16),
+                                        _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sc8)));
+    const __m512 scales512 = _mm512_castps256_ps512(scales);
+    const int8_t* qa = y[i].qs;
+    __m512 sum = _mm512_setzero_ps();
+    for (int g = 0; g < 4; ++g) {
+      const __m512i codes = _mm512_and_si512(
+          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * g))), nibble_mask);
+      const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, _mm512_loadu_si512(qa + 64 * g));
+      sum = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick[g], scales512), _mm512_cvtepi32_ps(dot), sum);
+    }
+    const float dy = y[i].d;
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(dy), sum, acc);
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
+    acc_min = _mm256_fmadd_ps(_mm256_set1_ps(f16_scalar(x[i].dmin) * dy), _mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, mins16)),
+                              acc_min);
+  }
+  return _mm512_reduce_add_ps(acc) - hsum(acc_min);
+}
+
 }  // namespace
 
 float dot_q4_k_q8_k_avx512vnni(int64_t n, const void* w, const void* a) {
-  float out;
-  dot_rows<1>(n, w, a, 0, &out);
-  return out;
+  return dot_decode(n, static_cast<const BlockQ4_K*>(w), static_cast<const BlockQ8_K*>(a));
 }
 
 void dot_q4_k_q8_k_multi_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
