@@ -53,8 +53,10 @@ TEST(SimdVecDot, EveryMultiRowVariantMatchesTheReferencePerRow) {
     for (const VecDotMultiVariant& v : k->multi_variants) {
       if (!cpu.supports(v.isa)) continue;
       const int64_t block = std::max(traits(k->type).block_elems, traits(act->type).block_elems);
-      for (int trial = 0; trial < 24; ++trial) {
-        const int64_t n = block * (1 + trial % 7);
+      for (int trial = 0; trial < 36; ++trial) {
+        // 1..7 blocks, then 8..18: the 32-element formats take eight blocks per step with pairs and one block
+        // as tails.
+        const int64_t n = block * (trial < 14 ? 1 + trial % 7 : 8 + trial % 11);
         const int n_act = 1 + trial % kMaxDotRows;
         const auto w = test::make_rows(k->type, 1, n, rng, trial % 2 == 0);
         const size_t stride = row_bytes(act->type, static_cast<uint64_t>(n)) + 8;  // stride need not be the row size
