@@ -183,12 +183,7 @@ void dot_q32_q8_0_rows_avx512vnni(int64_t n, const void* w, const void* a, size_
 
 template <typename Block, typename Decoder>
 void dot_q32_q8_0_multi_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  switch (n_act) {
-    case 1: return dot_q32_q8_0_rows_avx512vnni<Block, Decoder, 1>(n, w, a, a_stride, out);
-    case 2: return dot_q32_q8_0_rows_avx512vnni<Block, Decoder, 2>(n, w, a, a_stride, out);
-    case 3: return dot_q32_q8_0_rows_avx512vnni<Block, Decoder, 3>(n, w, a, a_stride, out);
-    default: return dot_q32_q8_0_rows_avx512vnni<Block, Decoder, 4>(n, w, a, a_stride, out);
-  }
+  with_row_count(n_act, [&](auto rows) { dot_q32_q8_0_rows_avx512vnni<Block, Decoder, rows.value>(n, w, a, a_stride, out); });
 }
 #endif
 

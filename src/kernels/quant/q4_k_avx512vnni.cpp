@@ -133,12 +133,12 @@ float dot_q4_k_q8_k_avx512vnni(int64_t n, const void* w, const void* a) {
 }
 
 void dot_q4_k_q8_k_multi_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  switch (n_act) {
-    case 1: return dot_decode<1>(n, w, a, a_stride, out);
-    case 2: return dot_prefill<2>(n, w, a, a_stride, out);
-    case 3: return dot_prefill<3>(n, w, a, a_stride, out);
-    default: return dot_prefill<4>(n, w, a, a_stride, out);
-  }
+  with_row_count(n_act, [&](auto rows) {
+    if constexpr (rows.value == 1)
+      dot_decode<1>(n, w, a, a_stride, out);
+    else
+      dot_prefill<rows.value>(n, w, a, a_stride, out);
+  });
 }
 
 }  // namespace sy::kernels

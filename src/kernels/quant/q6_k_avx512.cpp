@@ -67,12 +67,7 @@ float dot_q6_k_q8_k_avx512(int64_t n, const void* w, const void* a) {
 }
 
 void dot_q6_k_q8_k_multi_avx512(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  switch (n_act) {
-    case 1: return dot_rows<1>(n, w, a, a_stride, out);
-    case 2: return dot_rows<2>(n, w, a, a_stride, out);
-    case 3: return dot_rows<3>(n, w, a, a_stride, out);
-    default: return dot_rows<4>(n, w, a, a_stride, out);
-  }
+  with_row_count(n_act, [&](auto rows) { dot_rows<rows.value>(n, w, a, a_stride, out); });
 }
 
 }  // namespace sy::kernels

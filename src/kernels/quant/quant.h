@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 #include "core/tensor_type.h"
 
@@ -21,7 +22,23 @@ using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 // a_j = a + j·a_stride bytes. Prefill uses it to decode each weight block once for several tokens.
 using VecDotMultiFn = void (*)(int64_t n, const void* weights, const void* activations, size_t a_stride, int n_act,
                                float* out);
-inline constexpr int kMaxDotRows = 4;
+inline constexpr int kMaxDotRows = 8;
+
+// Calls f(std::integral_constant<int, R>{}) with R = n_act in [1, kMaxDotRows]: multi-row kernels are
+// templates on their row count, and this is the one place that lists the counts.
+template <typename F>
+inline void with_row_count(int n_act, F&& f) {
+  switch (n_act) {
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    case 4: return f(std::integral_constant<int, 4>{});
+    case 5: return f(std::integral_constant<int, 5>{});
+    case 6: return f(std::integral_constant<int, 6>{});
+    case 7: return f(std::integral_constant<int, 7>{});
+    default: return f(std::integral_constant<int, 8>{});
+  }
+}
 
 struct VecDotVariant {
   const char* isa;  // as CpuFeatures::supports spells it: "avx2", "avx512", "avx512vnni", "avx512bf16"
