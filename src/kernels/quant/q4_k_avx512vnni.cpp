@@ -26,6 +26,16 @@ inline __m128i scales_mins_k4(const uint8_t* packed) {
   return _mm_or_si128(low, high);
 }
 
+// out[r] = Σ of the 8 int32 lanes of v[r], r < 8.
+inline void hsum_i32_x8(const __m256i v[8], int32_t out[8]) {
+  const __m256i a01 = _mm256_hadd_epi32(v[0], v[1]), a23 = _mm256_hadd_epi32(v[2], v[3]);
+  const __m256i a45 = _mm256_hadd_epi32(v[4], v[5]), a67 = _mm256_hadd_epi32(v[6], v[7]);
+  // Per 128-bit half: rows 0-3 (then 4-7), each the sum of that half's four lanes.
+  const __m256i b0 = _mm256_hadd_epi32(a01, a23), b1 = _mm256_hadd_epi32(a45, a67);
+  const __m256i s = _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(out), s);
+}
+
 // Several rows: integer sub-block sums scaled through vpdpwssd (the upper half's nibbles shifted down).
 template <int kRows>
 void dot_prefill(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
@@ -55,6 +65,8 @@ void dot_prefill(int64_t n, const void* w, const void* a, size_t a_stride, float
       scale[g] = _mm512_permutexvar_epi16(pick[g], sc16);
     }
     const float d = f16_scalar(x[i].d), dmin = f16_scalar(x[i].dmin);
+    __m256i min_terms[8];
+    for (int j = kRows; j < 8; ++j) min_terms[j] = _mm256_setzero_si256();
     for (int j = 0; j < kRows; ++j) {
       const BlockQ8_K& b = y[j][i];
       const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.bsums));
@@ -68,8 +80,13 @@ void dot_prefill(int64_t n, const void* w, const void* a, size_t a_stride, float
       const __m512i s13 = _mm512_dpwssd_epi32(_mm512_madd_epi16(part(1), scale[1]), part(3), scale[3]);
       const __m512i sumi = _mm512_add_epi32(_mm512_shuffle_i64x2(s02, s13, 0x44), _mm512_shuffle_i64x2(s02, s13, 0xEE));
       acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(d * b.d), _mm512_cvtepi32_ps(sumi), acc[j]);
-      mins[j] += dmin * b.d * static_cast<float>(hsum_i32(_mm256_madd_epi16(bsums, mins16)));
+      min_terms[j] = _mm256_madd_epi16(bsums, mins16);
     }
+    // The rows' minimum sums (exact integers) with one horizontal-add tree for all rows, then added per row
+    // in floats as before.
+    alignas(32) int32_t min_sums[8];
+    hsum_i32_x8(min_terms, min_sums);
+    for (int j = 0; j < kRows; ++j) mins[j] += dmin * y[j][i].d * static_cast<float>(min_sums[j]);
   }
   for (int j = 0; j < kRows; ++j) out[j] = _mm512_reduce_add_ps(acc[j]) - mins[j];
 }
