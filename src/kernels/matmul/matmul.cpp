@@ -14,6 +14,10 @@ constexpr int64_t kRowsPerTask = 16;
 // Tokens per tile in prefill: the tile's converted activations (32 × 4.3 KiB for 4096-wide Q8_0) stay in L2
 // next to the weight slice, so each weight block is loaded from memory once and used for every token.
 constexpr int64_t kTokensPerTile = 32;
+// Decoding one token streams each weight once, so tasks are long contiguous runs instead: each task start is a
+// new stream that the kernels' prefetch (4 KiB ahead) has not warmed, and each task end prefetches rows another
+// thread computes. About this many tasks per thread keeps threads balanced when one starts late.
+constexpr int64_t kDecodeTasksPerThread = 4;
 
 }  // namespace
 
@@ -42,10 +46,15 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
 
   const VecDotFn dot = best_vec_dot(*k);
   const VecDotMultiFn dot_multi = n_tokens > 1 ? best_vec_dot_multi(*k) : nullptr;
-  const int64_t n_tasks = (w.n_rows + kRowsPerTask - 1) / kRowsPerTask;
+  int64_t rows_per_task = kRowsPerTask;
+  if (n_tokens == 1) {
+    const int64_t decode_tasks = kDecodeTasksPerThread * pool.size();
+    rows_per_task = std::max(kRowsPerTask, (w.n_rows + decode_tasks - 1) / decode_tasks);
+  }
+  const int64_t n_tasks = (w.n_rows + rows_per_task - 1) / rows_per_task;
   pool.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t r0 = task * kRowsPerTask;
-    const int64_t r1 = std::min(w.n_rows, r0 + kRowsPerTask);
+    const int64_t r0 = task * rows_per_task;
+    const int64_t r1 = std::min(w.n_rows, r0 + rows_per_task);
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokensPerTile) {
       const int64_t t1 = std::min(n_tokens, t0 + kTokensPerTile);
       for (int64_t r = r0; r < r1; ++r) {
