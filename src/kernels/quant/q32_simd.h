@@ -51,6 +51,14 @@ constexpr bool f16_scale_first() {
 template <typename Block>
 constexpr bool kF16ScaleFirst = f16_scale_first<Block>();
 
+// Two blocks' Σ w·a per group of 4 (16 int32 lanes) from unsigned codes u = w + 2^kShift: Σ u·a − 2^kShift·Σ a.
+template <int kShift>
+inline __m512i signed_dot_pairs(__m512i u, __m512i q) {
+  const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
+  const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), q);
+  return _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, kShift));
+}
+
 // Two blocks per 512-bit register. VNNI multiplies unsigned by signed bytes, so the decoder gives unsigned
 // codes u with w = u − 2^kOffsetShift; Σ w·a = Σ u·a − (Σ a << kOffsetShift), both exact in int32.
 // Decoder: static __m256i unsigned_codes(const Block&), static constexpr int kOffsetShift, static float scale(...).
@@ -59,7 +67,6 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const Block*>(w);
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const int64_t nb = n / kQK;
-  const __m512i ones = _mm512_set1_epi8(1);
   __m512 acc = _mm512_setzero_ps();
   int64_t i = 0;
   if constexpr (kF16ScaleFirst<Block>) {
@@ -84,9 +91,7 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
         const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[b])),
                                              Decoder::unsigned_codes(x[b + 1]), 1);
         const __m512i q = load_2x256(y[b].qs, y[b + 1].qs);
-        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
-        const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
-        const __m512i isum = _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, Decoder::kOffsetShift));
+        const __m512i isum = signed_dot_pairs<Decoder::kOffsetShift>(u, q);
         acc = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick[p], scales), _mm512_cvtepi32_ps(isum), acc);
       }
     }
@@ -96,9 +101,7 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
     const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[i])),
                                          Decoder::unsigned_codes(x[i + 1]), 1);
     const __m512i q = load_2x256(y[i].qs, y[i + 1].qs);
-    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
-    const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
-    const __m512i isum = _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, Decoder::kOffsetShift));
+    const __m512i isum = signed_dot_pairs<Decoder::kOffsetShift>(u, q);
     const __m512 d = set_2x8(Decoder::scale(x[i]) * f16_scalar(y[i].d), Decoder::scale(x[i + 1]) * f16_scalar(y[i + 1].d));
     acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum), acc);
   }
@@ -121,7 +124,6 @@ void dot_q32_q8_0_rows_avx512vnni(int64_t n, const void* w, const void* a, size_
   const BlockQ8_0* y[kRows];
   for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const int64_t nb = n / kQK;
-  const __m512i ones = _mm512_set1_epi8(1);
   __m512 acc[kRows];
   for (int j = 0; j < kRows; ++j) acc[j] = _mm512_setzero_ps();
   int64_t i = 0;
@@ -147,9 +149,7 @@ void dot_q32_q8_0_rows_avx512vnni(int64_t n, const void* w, const void* a, size_
                                              Decoder::unsigned_codes(x[b + 1]), 1);
         for (int j = 0; j < kRows; ++j) {
           const __m512i q = load_2x256(y[j][b].qs, y[j][b + 1].qs);
-          const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
-          const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
-          const __m512i isum = _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, Decoder::kOffsetShift));
+          const __m512i isum = signed_dot_pairs<Decoder::kOffsetShift>(u, q);
           acc[j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick[p], scales[j]), _mm512_cvtepi32_ps(isum), acc[j]);
         }
       }
@@ -161,9 +161,7 @@ void dot_q32_q8_0_rows_avx512vnni(int64_t n, const void* w, const void* a, size_
     const float d0 = Decoder::scale(x[i]), d1 = Decoder::scale(x[i + 1]);
     for (int j = 0; j < kRows; ++j) {
       const __m512i q = load_2x256(y[j][i].qs, y[j][i + 1].qs);
-      const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
-      const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
-      const __m512i isum = _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, Decoder::kOffsetShift));
+      const __m512i isum = signed_dot_pairs<Decoder::kOffsetShift>(u, q);
       const __m512 d = set_2x8(d0 * f16_scalar(y[j][i].d), d1 * f16_scalar(y[j][i + 1].d));
       acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum), acc[j]);
     }
