@@ -23,7 +23,7 @@ struct Bandwidth {
   double bytes_per_second = 0;  // best pass
   uint64_t buffer_bytes = 0;
   int n_threads = 0;
-  std::string isa = {};  // the read loop used: "avx512", "avx2" or "scalar"
+  std::string isa = {};  // the fastest read loop: "avx512", "avx2" (either "+ prefetch") or "scalar"
 };
 
 // Reads a buffer far larger than the last-level cache with n_threads threads (each pass reads every byte
@@ -46,6 +46,12 @@ inline constexpr size_t kReadBlock = 256;
 uint64_t read_sum_scalar(const std::byte* p, size_t n);
 uint64_t read_sum_avx2(const std::byte* p, size_t n);
 uint64_t read_sum_avx512(const std::byte* p, size_t n);
+// The same with a software prefetch kReadPrefetchBytes ahead (prefetches past the end never fault): on some
+// machines (the 2-core cloud VMs this was tuned on) plain loads leave 15-20 % of the read bandwidth unused,
+// which a kernel that prefetches can reach, so the probe must count it.
+inline constexpr size_t kReadPrefetchBytes = 1024;
+uint64_t read_sum_avx2_prefetch(const std::byte* p, size_t n);
+uint64_t read_sum_avx512_prefetch(const std::byte* p, size_t n);
 }  // namespace detail
 
 }  // namespace sy::runtime

@@ -28,9 +28,11 @@ TEST(MemoryProbe, EveryReadLoopTheCpuHasSumsTheSameWords) {
   const kernels::CpuFeatures& cpu = kernels::cpu_features();
   if (cpu.supports("avx2")) {
     EXPECT_EQ(detail::read_sum_avx2(raw, kBytes), expected);
+    EXPECT_EQ(detail::read_sum_avx2_prefetch(raw, kBytes), expected);
   }
   if (cpu.supports("avx512")) {
     EXPECT_EQ(detail::read_sum_avx512(raw, kBytes), expected);
+    EXPECT_EQ(detail::read_sum_avx512_prefetch(raw, kBytes), expected);
   }
   // Only the first block.
   uint64_t first = 0;
@@ -38,9 +40,11 @@ TEST(MemoryProbe, EveryReadLoopTheCpuHasSumsTheSameWords) {
   EXPECT_EQ(detail::read_sum_scalar(raw, detail::kReadBlock), first);
   if (cpu.supports("avx2")) {
     EXPECT_EQ(detail::read_sum_avx2(raw, detail::kReadBlock), first);
+    EXPECT_EQ(detail::read_sum_avx2_prefetch(raw, detail::kReadBlock), first);
   }
   if (cpu.supports("avx512")) {
     EXPECT_EQ(detail::read_sum_avx512(raw, detail::kReadBlock), first);
+    EXPECT_EQ(detail::read_sum_avx512_prefetch(raw, detail::kReadBlock), first);
   }
 }
 
