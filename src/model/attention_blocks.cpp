@@ -124,7 +124,8 @@ Status mla_attention(const BlockContext& ctx, LayerCache& cache, const float* x,
   std::vector<float> gathered(static_cast<size_t>(n * std::max(nope, r))), absorbed(static_cast<size_t>(n * std::max(r, m.v_head)));
   for (int64_t h = 0; h < H; ++h) {
     for (int64_t t = 0; t < n; ++t) std::copy_n(q.data() + t * q_dim + h * q_head, nope, gathered.data() + t * nope);
-    if (auto s = kernels::matmul(w.slab(il, Role::kAttnKB, h), gathered.data(), n, absorbed.data(), pool); !s) return s;
+    if (auto s = kernels::matmul(w.slab(il, Role::kAttnKB, h), gathered.data(), n, absorbed.data(), pool,
+                                kernels::MatmulKind::kStacked); !s) return s;
     for (int64_t t = 0; t < n; ++t) {
       float* dst = q_full.data() + (t * H + h) * row;
       std::copy_n(absorbed.data() + t * r, r, dst);
@@ -157,7 +158,8 @@ Status mla_attention(const BlockContext& ctx, LayerCache& cache, const float* x,
   std::vector<float> o(static_cast<size_t>(n * H * m.v_head));
   for (int64_t h = 0; h < H; ++h) {
     for (int64_t t = 0; t < n; ++t) std::copy_n(latent.data() + (t * H + h) * r, r, gathered.data() + t * r);
-    if (auto s = kernels::matmul(w.slab(il, Role::kAttnVB, h), gathered.data(), n, absorbed.data(), pool); !s) return s;
+    if (auto s = kernels::matmul(w.slab(il, Role::kAttnVB, h), gathered.data(), n, absorbed.data(), pool,
+                                kernels::MatmulKind::kStacked); !s) return s;
     for (int64_t t = 0; t < n; ++t)
       std::copy_n(absorbed.data() + t * m.v_head, m.v_head, o.data() + (t * H + h) * m.v_head);
   }

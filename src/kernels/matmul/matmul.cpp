@@ -21,7 +21,7 @@ constexpr int64_t kDecodeTasksPerThread = 4;
 
 }  // namespace
 
-Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulKind kind) {
   const QuantKernels* k = find_kernels(w.type);
   if (k == nullptr || k->vec_dot_ref == nullptr)
     return fail(ErrorCode::kUnsupported, "matmul: no kernels for tensor type {}", type_name(w.type));
@@ -44,8 +44,9 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
   else
     for (int64_t t = 0; t < n_tokens; ++t) quantize_token(t, 0);
 
-  const VecDotFn dot = best_vec_dot(*k);
-  const VecDotMultiFn dot_multi = n_tokens > 1 ? best_vec_dot_multi(*k) : nullptr;
+  const VecDotFn plain = kind == MatmulKind::kStacked ? best_vec_dot_plain(*k) : nullptr;
+  const VecDotFn dot = plain != nullptr ? plain : best_vec_dot(*k);
+  const VecDotMultiFn dot_multi = n_tokens > 1 && plain == nullptr ? best_vec_dot_multi(*k) : nullptr;
   int64_t rows_per_task = kRowsPerTask;
   if (n_tokens == 1) {
     const int64_t decode_tasks = kDecodeTasksPerThread * pool.size();

@@ -23,11 +23,18 @@ struct MatrixView {
   size_t row_stride = 0;
 };
 
+// Which weight this is in llama.cpp's terms, where the float order of some types depends on it: it repacks
+// 2-D weights and expert stacks of some types (Q4_K) into interleaved rows with kernels of their own order,
+// but keeps one matrix of another stack (a 3-D weight such as DeepSeek's attn_k_b, one matrix per head) in the
+// plain layout, with its plain kernels.
+enum class MatmulKind { kDense, kStacked };
+
 // y[t][r] = Σ_c W[r][c] · x[t][c] for t < n_tokens, r < n_rows.
 // x: [n_tokens][n_cols] f32, y: [n_tokens][n_rows] f32 (row-major, contiguous).
 // Fails (without touching y) only when the weight type has no dot product (no kernels, or an activation-only
 // type such as Q8_K).
-Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+              MatmulKind kind = MatmulKind::kDense);
 
 // Dequantises row `row` of w into dst[n_cols] (e.g. an embedding lookup).
 Status dequantize_row(const MatrixView& w, int64_t row, float* dst);

@@ -57,7 +57,7 @@ float dot_mxfp4_q8_0_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
-constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_mxfp4_q8_0_multi_avx512vnni}};
+constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_mxfp4_q8_0_multi_avx512vnni}, {"avx2", dot_mxfp4_q8_0_multi_avx2}};
 constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_mxfp4_q8_0_avx512vnni}, {"avx2", dot_mxfp4_q8_0_avx2}};
 
 }  // namespace

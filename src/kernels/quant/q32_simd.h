@@ -3,6 +3,7 @@
 // product per block and the float scaling. Included only by *_avx2.cpp / *_avx512vnni.cpp files.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <type_traits>
 
@@ -14,28 +15,58 @@ namespace sy::kernels {
 namespace {  // NOLINT: one copy per ISA, see simd/x86.h
 
 #if defined(__AVX2__)
-// Decoder: static __m256i signed_codes(const Block&) (int8 weights, any value) and
-// static float scale(const Block&).
+// Decoder: static __m256i signed_codes(const Block&) (int8 weights, any value), static float scale(const Block&),
+// and static constexpr bool kWholeBlockSums, the float order llama.cpp uses for the type on x86 (STYLE.md: one
+// place per policy). false: each int32 lane (4 products) of a block is scaled into its own float accumulator,
+// the eight summed at the end (its vec_dot and tinyBLAS for Q8_0, Q5_0). true: the block's integer sum is
+// scaled into one float (its repacked 8x8 kernels, which Q4_0 and MXFP4 weights run through).
+template <typename Block, typename Decoder, int kRows>
+void dot_q32_q8_0_rows_avx2(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
+  const auto* x = static_cast<const Block*>(w);
+  const BlockQ8_0* y[kRows];
+  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  const int64_t nb = n / kQK;
+  __m256 acc[kRows];
+  float acc_scalar[kRows] = {};
+  for (int j = 0; j < kRows; ++j) acc[j] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(Block));  // decode streams the weights
+    const __m256i codes = Decoder::signed_codes(x[i]);
+    const __m256i magnitude = _mm256_sign_epi8(codes, codes);
+    const float dw = Decoder::scale(x[i]);
+    for (int j = 0; j < kRows; ++j) {
+      // |w|·(sign(w)·a) per byte, summed per 4 bytes: the sign trick of dot_i8x4 with |w| computed once.
+      const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[j][i].qs));
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(qa, codes)), _mm256_set1_epi16(1));
+      const float d = dw * f16_scalar(y[j][i].d);
+      if constexpr (Decoder::kWholeBlockSums)
+        acc_scalar[j] = std::fma(static_cast<float>(hsum_i32(p)), d, acc_scalar[j]);
+      else
+        acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc[j]);
+    }
+  }
+  for (int j = 0; j < kRows; ++j) out[j] = Decoder::kWholeBlockSums ? acc_scalar[j] : hsum(acc[j]);
+}
+
 template <typename Block, typename Decoder>
 float dot_q32_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const Block*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  const int64_t nb = n / kQK;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 1 < nb; i += 2) {
-    const __m256i p0 = dot_i8x4(Decoder::signed_codes(x[i]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs)));
-    const __m256i p1 =
-        dot_i8x4(Decoder::signed_codes(x[i + 1]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i + 1].qs)));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(Decoder::scale(x[i]) * f16_scalar(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(Decoder::scale(x[i + 1]) * f16_scalar(y[i + 1].d)), _mm256_cvtepi32_ps(p1),
-                           acc1);
+  float out;
+  dot_q32_q8_0_rows_avx2<Block, Decoder, 1>(n, w, a, 0, &out);
+  return out;
+}
+
+// Up to kMaxDotRows activation rows, at most four per pass (their accumulators then stay in registers).
+template <typename Block, typename Decoder>
+void dot_q32_q8_0_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  constexpr int kMaxRowsPerPass = 4;
+  for (int done = 0; done < n_act; done += kMaxRowsPerPass) {
+    const int rows = n_act - done < kMaxRowsPerPass ? n_act - done : kMaxRowsPerPass;
+    const void* a_rows = static_cast<const uint8_t*>(a) + static_cast<size_t>(done) * a_stride;
+    with_row_count(rows, [&](auto r) {
+      if constexpr (r.value <= kMaxRowsPerPass)
+        dot_q32_q8_0_rows_avx2<Block, Decoder, r.value>(n, w, a_rows, a_stride, out + done);
+    });
   }
-  for (; i < nb; ++i) {
-    const __m256i p = dot_i8x4(Decoder::signed_codes(x[i]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs)));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(Decoder::scale(x[i]) * f16_scalar(y[i].d)), _mm256_cvtepi32_ps(p), acc0);
-  }
-  return hsum(_mm256_add_ps(acc0, acc1));
 }
 #endif
 

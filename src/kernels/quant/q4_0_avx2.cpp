@@ -5,6 +5,7 @@
 namespace sy::kernels {
 namespace {
 struct DecodeQ4_0 {
+  static constexpr bool kWholeBlockSums = true;
   static __m256i signed_codes(const BlockQ4_0& b) { return _mm256_sub_epi8(nibbles_32(b.qs), _mm256_set1_epi8(8)); }
   static float scale(const BlockQ4_0& b) { return f16_scalar(b.d); }
 };
@@ -12,6 +13,10 @@ struct DecodeQ4_0 {
 
 float dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
   return dot_q32_q8_0_avx2<BlockQ4_0, DecodeQ4_0>(n, w, a);
+}
+
+void dot_q4_0_q8_0_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  dot_q32_q8_0_multi_avx2<BlockQ4_0, DecodeQ4_0>(n, w, a, a_stride, n_act, out);
 }
 
 }  // namespace sy::kernels

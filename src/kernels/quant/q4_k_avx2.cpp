@@ -1,41 +1,126 @@
 // Q4_K · Q8_K with AVX2. Per 64-element chunk: low nibbles are one sub-block, high nibbles the next; the
 // unsigned codes multiply the signed activations directly (15·127·2 fits int16) and the 6-bit scales are
-// applied in the int16 → int32 step, so each super-block's integer sum is exact.
+// applied in the int16 → int32 step, so each super-block's integer sum is exact. The loop is written for
+// kRows activation rows at once: prefill decodes each super-block (nibbles, scales) once for several tokens.
+#include <algorithm>
+#include <cmath>
+
 #include "kernels/quant/blocks.h"
+#include "kernels/quant/quant.h"
 #include "kernels/quant/simd_decls.h"
 #include "kernels/simd/x86.h"
 
 namespace sy::kernels {
+namespace {
 
-float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+// More rows than this would not keep their accumulators in the 16 ymm registers.
+constexpr int kMaxRowsPerPass = 4;
+
+// Shuffle control that spreads int16 lane k of each 128-bit half over all eight lanes of that half.
+__m256i int16_lane(int k) { return _mm256_set1_epi16(static_cast<int16_t>((2 * k) | ((2 * k + 1) << 8))); }
+
+template <int kRows>
+void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const BlockQ8_K* y[kRows];
+  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0.f;
+  float acc[kRows] = {}, acc_min[kRows] = {};
   for (int64_t i = 0; i < n / kQKK; ++i) {
+    if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(BlockQ4_K));  // decode streams the weights
     uint32_t packed[4];
     scale_min_k4_all(x[i].scales, packed);
-    const auto* sc = reinterpret_cast<const uint8_t*>(packed);  // sc[j]: scale of sub-block j
+    // The eight sub-block scales as int16, in both 128-bit halves, picked per sub-block by one shuffle.
+    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
     // bsums are per 16 elements: each sub-block's min multiplies two of them.
     const __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
     const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
-    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
-    const int min_sum = hsum_i32(_mm256_madd_epi16(bsums, mins16));
-    __m256i sumi = _mm256_setzero_si256();
+    const float d = f16_scalar(x[i].d), dmin = f16_scalar(x[i].dmin);
+    // Lane s: sub-block s's min times its activation sum (bsums are per 16 elements, each min takes two).
+    __m256i min_lanes[kRows];
+    for (int j = 0; j < kRows; ++j)
+      min_lanes[j] = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[j][i].bsums)), mins16);
+    __m256i sumi[kRows];
+    for (int j = 0; j < kRows; ++j) sumi[j] = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * c));
       const __m256i lo = _mm256_and_si256(q, low4);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-      const __m256i a_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + 64 * c));
-      const __m256i a_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + 64 * c + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a_lo), _mm256_set1_epi16(sc[2 * c])));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a_hi), _mm256_set1_epi16(sc[2 * c + 1])));
+      const __m256i sc_lo = _mm256_shuffle_epi8(scales, int16_lane(2 * c));
+      const __m256i sc_hi = _mm256_shuffle_epi8(scales, int16_lane(2 * c + 1));
+      for (int j = 0; j < kRows; ++j) {
+        const int8_t* qa = y[j][i].qs + 64 * c;
+        const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))), sc_lo);
+        const __m256i p_hi =
+            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))), sc_hi);
+        sumi[j] = _mm256_add_epi32(sumi[j], _mm256_add_epi32(p_lo, p_hi));
+      }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(f16_scalar(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
-    mins += f16_scalar(x[i].dmin) * y[i].d * static_cast<float>(min_sum);
+    for (int j = 0; j < kRows; ++j) {
+      // llama.cpp's order for the Q4_K matrices it repacks (its gemv, on AVX2 and AVX-512 alike; prompts in
+      // one batch matched the references in this order, not in its gemm's per-64-element one): one fused
+      // multiply-add per super-block of the exact integer sum, scales multiplied first; minimums apart.
+      acc[j] = std::fma(static_cast<float>(hsum_i32(sumi[j])), d * y[j][i].d, acc[j]);
+      acc_min[j] = std::fma(static_cast<float>(hsum_i32(min_lanes[j])), dmin * y[j][i].d, acc_min[j]);
+    }
   }
-  return hsum(acc) - mins;
+  for (int j = 0; j < kRows; ++j) out[j] = acc[j] - acc_min[j];
+}
+
+}  // namespace
+
+float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+  float out;
+  dot_rows<1>(n, w, a, 0, &out);
+  return out;
+}
+
+void dot_q4_k_q8_k_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  for (int done = 0; done < n_act; done += kMaxRowsPerPass) {
+    const int rows = std::min(kMaxRowsPerPass, n_act - done);
+    const void* a_rows = static_cast<const uint8_t*>(a) + static_cast<size_t>(done) * a_stride;
+    with_row_count(rows, [&](auto r) {
+      if constexpr (r.value <= kMaxRowsPerPass) dot_rows<r.value>(n, w, a_rows, a_stride, out + done);
+    });
+  }
+}
+
+float dot_q4_k_q8_k_plain_avx2(int64_t n, const void* w, const void* a) {
+  // llama.cpp's vec_dot for Q4_K weights it does not repack: int32 lane k of the block sum scaled into float
+  // accumulator k, the minimums per pair of sub-blocks into four more, negated; both summed at the end.
+  const auto* x = static_cast<const BlockQ4_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps();
+  __m128 acc_min = _mm_setzero_ps();
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    uint32_t packed[4];
+    scale_min_k4_all(x[i].scales, packed);
+    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
+    const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
+    // Σ over each sub-block's 32 activations, then lane j: min 2j·Σ 2j + min 2j+1·Σ 2j+1.
+    const __m128i sub_sums = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+    const __m128i min_pairs = _mm_madd_epi16(mins, sub_sums);
+    acc_min = _mm_fmadd_ps(_mm_set1_ps(-y[i].d * f16_scalar(x[i].dmin)), _mm_cvtepi32_ps(min_pairs), acc_min);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * c));
+      const int8_t* qa = y[i].qs + 64 * c;
+      const __m256i p_lo = _mm256_madd_epi16(
+          _mm256_maddubs_epi16(_mm256_and_si256(q, low4), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))),
+          _mm256_shuffle_epi8(scales, int16_lane(2 * c)));
+      const __m256i p_hi = _mm256_madd_epi16(
+          _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))),
+          _mm256_shuffle_epi8(scales, int16_lane(2 * c + 1)));
+      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p_lo, p_hi));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16_scalar(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  acc_min = _mm_add_ps(acc_min, _mm_movehl_ps(acc_min, acc_min));
+  acc_min = _mm_add_ss(acc_min, _mm_movehdup_ps(acc_min));
+  return hsum(acc) + _mm_cvtss_f32(acc_min);
 }
 
 }  // namespace sy::kernels

@@ -5,6 +5,7 @@
 namespace sy::kernels {
 namespace {
 struct DecodeQ5_0 {
+  static constexpr bool kWholeBlockSums = false;
   // Codes 0..31 (nibble | fifth bit << 4).
   static __m256i codes(const BlockQ5_0& b) {
     uint32_t qh;
@@ -18,6 +19,10 @@ struct DecodeQ5_0 {
 
 float dot_q5_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
   return dot_q32_q8_0_avx2<BlockQ5_0, DecodeQ5_0>(n, w, a);
+}
+
+void dot_q5_0_q8_0_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  dot_q32_q8_0_multi_avx2<BlockQ5_0, DecodeQ5_0>(n, w, a, a_stride, n_act, out);
 }
 
 }  // namespace sy::kernels

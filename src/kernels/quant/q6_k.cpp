@@ -90,7 +90,7 @@ float dot_q6_k_q8_k_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
-constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q6_k_q8_k_multi_avx512vnni}, {"avx512", dot_q6_k_q8_k_multi_avx512}};
+constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q6_k_q8_k_multi_avx512vnni}, {"avx512", dot_q6_k_q8_k_multi_avx512}, {"avx2", dot_q6_k_q8_k_multi_avx2}};
 constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q6_k_q8_k_avx512vnni}, {"avx512", dot_q6_k_q8_k_avx512}, {"avx2", dot_q6_k_q8_k_avx2}};
 
 }  // namespace

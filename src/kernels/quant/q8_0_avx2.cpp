@@ -5,6 +5,7 @@
 namespace sy::kernels {
 namespace {
 struct DecodeQ8_0 {
+  static constexpr bool kWholeBlockSums = false;
   static __m256i signed_codes(const BlockQ8_0& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
   static float scale(const BlockQ8_0& b) { return f16_scalar(b.d); }
 };
@@ -12,6 +13,10 @@ struct DecodeQ8_0 {
 
 float dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
   return dot_q32_q8_0_avx2<BlockQ8_0, DecodeQ8_0>(n, w, a);
+}
+
+void dot_q8_0_q8_0_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  dot_q32_q8_0_multi_avx2<BlockQ8_0, DecodeQ8_0>(n, w, a, a_stride, n_act, out);
 }
 
 }  // namespace sy::kernels

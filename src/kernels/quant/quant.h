@@ -66,6 +66,9 @@ struct QuantKernels {
   std::span<const QuantizeVariant> quantize_variants = {};
   // Multi-row dot products, fastest first; each checked against vec_dot_ref per row in tests.
   std::span<const VecDotMultiVariant> multi_variants = {};
+  // For types llama.cpp repacks, whose order then differs from its plain vec_dot (Q4_K): dot products in the
+  // plain order, for the matrices it leaves unpacked (the slices of a 3-D weight, MatmulKind::kStacked).
+  std::span<const VecDotVariant> plain_variants = {};
 };
 
 // nullptr when switchyard has no kernels for the type (e.g. the IQ formats).
@@ -77,6 +80,9 @@ VecDotFn best_vec_dot(const QuantKernels& kernels);
 // The fastest multi-row dot product this CPU supports for the type; nullptr when there is none (callers then
 // loop over best_vec_dot).
 VecDotMultiFn best_vec_dot_multi(const QuantKernels& kernels);
+
+// The fastest plain_variants entry this CPU supports; nullptr when there is none.
+VecDotFn best_vec_dot_plain(const QuantKernels& kernels);
 
 // The fastest converter this CPU supports for the type (falls back to quantize_row, possibly nullptr).
 QuantizeRowFn best_quantize_row(const QuantKernels& kernels);

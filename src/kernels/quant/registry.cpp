@@ -50,6 +50,13 @@ VecDotMultiFn best_vec_dot_multi(const QuantKernels& kernels) {
   return nullptr;
 }
 
+VecDotFn best_vec_dot_plain(const QuantKernels& kernels) {
+  const CpuFeatures& cpu = cpu_features();
+  for (const auto& v : kernels.plain_variants)
+    if (cpu.supports(v.isa)) return v.fn;
+  return nullptr;
+}
+
 QuantizeRowFn best_quantize_row(const QuantKernels& kernels) {
   const CpuFeatures& cpu = cpu_features();
   for (const auto& v : kernels.quantize_variants)

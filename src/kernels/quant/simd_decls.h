@@ -24,6 +24,7 @@ SY_DECLARE_DOT(dot_q8_0_q8_0_avx512vnni);
 SY_DECLARE_DOT(dot_mxfp4_q8_0_avx2);
 SY_DECLARE_DOT(dot_mxfp4_q8_0_avx512vnni);
 SY_DECLARE_DOT(dot_q4_k_q8_k_avx2);
+SY_DECLARE_DOT(dot_q4_k_q8_k_plain_avx2);
 SY_DECLARE_DOT(dot_q4_k_q8_k_avx512);
 SY_DECLARE_DOT(dot_q4_k_q8_k_avx512vnni);
 SY_DECLARE_DOT(dot_q5_k_q8_k_avx2);
@@ -35,12 +36,18 @@ SY_DECLARE_DOT(dot_q6_k_q8_k_avx512vnni);
 
 #define SY_DECLARE_DOT_MULTI(name) \
   void name(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out)
+SY_DECLARE_DOT_MULTI(dot_q4_0_q8_0_multi_avx2);
 SY_DECLARE_DOT_MULTI(dot_q4_0_q8_0_multi_avx512vnni);
+SY_DECLARE_DOT_MULTI(dot_q5_0_q8_0_multi_avx2);
 SY_DECLARE_DOT_MULTI(dot_q5_0_q8_0_multi_avx512vnni);
+SY_DECLARE_DOT_MULTI(dot_q8_0_q8_0_multi_avx2);
 SY_DECLARE_DOT_MULTI(dot_q8_0_q8_0_multi_avx512vnni);
+SY_DECLARE_DOT_MULTI(dot_mxfp4_q8_0_multi_avx2);
 SY_DECLARE_DOT_MULTI(dot_mxfp4_q8_0_multi_avx512vnni);
+SY_DECLARE_DOT_MULTI(dot_q4_k_q8_k_multi_avx2);
 SY_DECLARE_DOT_MULTI(dot_q4_k_q8_k_multi_avx512);
 SY_DECLARE_DOT_MULTI(dot_q4_k_q8_k_multi_avx512vnni);
+SY_DECLARE_DOT_MULTI(dot_q6_k_q8_k_multi_avx2);
 SY_DECLARE_DOT_MULTI(dot_q6_k_q8_k_multi_avx512);
 SY_DECLARE_DOT_MULTI(dot_q6_k_q8_k_multi_avx512vnni);
 #undef SY_DECLARE_DOT_MULTI
