@@ -67,11 +67,12 @@ float dot_q5_k_q8_k_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
+constexpr VecDotMultiVariant kMulti[] = {{"avx2", dot_q5_k_q8_k_multi_avx2}};
 constexpr VecDotVariant kSimd[] = {{"avx512", dot_q5_k_q8_k_avx512}, {"avx2", dot_q5_k_q8_k_avx2}};
 
 }  // namespace
 
 extern const QuantKernels kQ5_KKernels = {TensorType::kQ5_K, TensorType::kQ8_K, dequantize_q5_k, quantize_q5_k,
-                                          dot_q5_k_q8_k_ref, kSimd};
+                                          dot_q5_k_q8_k_ref, kSimd, {}, kMulti};
 
 }  // namespace sy::kernels

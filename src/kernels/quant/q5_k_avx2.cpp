@@ -1,28 +1,45 @@
-// Q5_K · Q8_K with AVX2: Q4_K's loop plus the fifth bit of each code from qh (bit 2c / 2c+1 for chunk c).
+// Q5_K · Q8_K with AVX2: Q4_K's loop plus the fifth bit of each code from qh (bit 2c / 2c+1 for chunk c). The
+// loop is written for kRows activation rows at once: prefill decodes each super-block once for several tokens.
+// Float order as llama.cpp's AVX2 vec_dot (it does not repack Q5_K on x86): int32 lane k of each block's sum
+// scaled into float accumulator k; the minimums, negated, in one scalar fused multiply-add per block.
+#include <algorithm>
+#include <cmath>
+
 #include "kernels/quant/blocks.h"
+#include "kernels/quant/quant.h"
 #include "kernels/quant/simd_decls.h"
 #include "kernels/simd/x86.h"
 
 namespace sy::kernels {
+namespace {
 
-float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+// More rows than this would not keep their accumulators in the 16 ymm registers.
+constexpr int kMaxRowsPerPass = 4;
+
+// Shuffle control that spreads int16 lane k of each 128-bit half over all eight lanes of that half.
+__m256i int16_lane(int k) { return _mm256_set1_epi16(static_cast<int16_t>((2 * k) | ((2 * k + 1) << 8))); }
+
+template <int kRows>
+void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const BlockQ5_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const BlockQ8_K* y[kRows];
+  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   const __m256i bit0 = _mm256_set1_epi8(0x01);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0.f;
+  __m256 acc[kRows];
+  float mins[kRows] = {};
+  for (int j = 0; j < kRows; ++j) acc[j] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQKK; ++i) {
+    if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(BlockQ5_K));  // decode streams the weights
     uint32_t packed[4];
     scale_min_k4_all(x[i].scales, packed);
-    const auto* sc = reinterpret_cast<const uint8_t*>(packed);  // sc[j]: scale of sub-block j
+    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
     // bsums are per 16 elements: each sub-block's min multiplies two of them.
     const __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
     const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
-    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
-    const int min_sum = hsum_i32(_mm256_madd_epi16(bsums, mins16));
     const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qh));
-    __m256i sumi = _mm256_setzero_si256();
+    __m256i sumi[kRows];
+    for (int j = 0; j < kRows; ++j) sumi[j] = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * c));
       // 16-bit shifts move bits between the two bytes of a lane, but masking with 0x01 keeps only each byte's
@@ -31,15 +48,43 @@ float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
       const __m256i h_hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), bit0), 4);
       const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, low4), h_lo);
       const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h_hi);
-      const __m256i a_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + 64 * c));
-      const __m256i a_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + 64 * c + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a_lo), _mm256_set1_epi16(sc[2 * c])));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a_hi), _mm256_set1_epi16(sc[2 * c + 1])));
+      const __m256i sc_lo = _mm256_shuffle_epi8(scales, int16_lane(2 * c));
+      const __m256i sc_hi = _mm256_shuffle_epi8(scales, int16_lane(2 * c + 1));
+      for (int j = 0; j < kRows; ++j) {
+        const int8_t* qa = y[j][i].qs + 64 * c;
+        const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))), sc_lo);
+        const __m256i p_hi =
+            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))), sc_hi);
+        sumi[j] = _mm256_add_epi32(sumi[j], _mm256_add_epi32(p_lo, p_hi));
+      }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(f16_scalar(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
-    mins += f16_scalar(x[i].dmin) * y[i].d * static_cast<float>(min_sum);
+    const float d = f16_scalar(x[i].d), dmin = f16_scalar(x[i].dmin);
+    for (int j = 0; j < kRows; ++j) {
+      const BlockQ8_K& b = y[j][i];
+      const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.bsums));
+      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(b.d * d), _mm256_cvtepi32_ps(sumi[j]), acc[j]);
+      mins[j] = std::fma(-b.d * dmin, static_cast<float>(hsum_i32(_mm256_madd_epi16(bsums, mins16))), mins[j]);
+    }
   }
-  return hsum(acc) - mins;
+  for (int j = 0; j < kRows; ++j) out[j] = hsum(acc[j]) + mins[j];
+}
+
+}  // namespace
+
+float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+  float out;
+  dot_rows<1>(n, w, a, 0, &out);
+  return out;
+}
+
+void dot_q5_k_q8_k_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  for (int done = 0; done < n_act; done += kMaxRowsPerPass) {
+    const int rows = std::min(kMaxRowsPerPass, n_act - done);
+    const void* a_rows = static_cast<const uint8_t*>(a) + static_cast<size_t>(done) * a_stride;
+    with_row_count(rows, [&](auto r) {
+      if constexpr (r.value <= kMaxRowsPerPass) dot_rows<r.value>(n, w, a_rows, a_stride, out + done);
+    });
+  }
 }
 
 }  // namespace sy::kernels
