@@ -9,11 +9,9 @@ namespace sy::kernels {
 namespace {
 
 // Rows per task: each task streams a contiguous slice of the weights (16 rows of a 4096-wide Q4_K matrix are
-// 37 KiB), small enough that the slice stays in L2 while every token tile passes over it.
+// 37 KiB), small enough that the slice stays in L2 while every group of tokens passes over it, so each
+// weight block is loaded from memory once and used for every token.
 constexpr int64_t kRowsPerTask = 16;
-// Tokens per tile in prefill: the tile's converted activations (32 × 4.3 KiB for 4096-wide Q8_0) stay in L2
-// next to the weight slice, so each weight block is loaded from memory once and used for every token.
-constexpr int64_t kTokensPerTile = 32;
 // Decoding one token streams each weight once, so tasks are long contiguous runs instead: each task start is a
 // new stream that the kernels' prefetch (4 KiB ahead) has not warmed, and each task end prefetches rows another
 // thread computes. About this many tasks per thread keeps threads balanced when one starts late.
@@ -56,23 +54,26 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
   pool.parallel_for(n_tasks, [&](int64_t task, int) {
     const int64_t r0 = task * rows_per_task;
     const int64_t r1 = std::min(w.n_rows, r0 + rows_per_task);
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokensPerTile) {
-      const int64_t t1 = std::min(n_tokens, t0 + kTokensPerTile);
-      for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_stride;
-        int64_t t = t0;
-        if (dot_multi != nullptr) {
-          // Several tokens per call: the kernel decodes each weight block once for all of them.
-          for (; t + 1 < t1; t += kMaxDotRows) {
-            const int n_act = static_cast<int>(std::min<int64_t>(kMaxDotRows, t1 - t));
-            float out[kMaxDotRows];
-            dot_multi(w.n_cols, row, xq_data + static_cast<size_t>(t) * act_row_bytes, act_row_bytes, n_act, out);
-            for (int j = 0; j < n_act; ++j) y[(t + j) * w.n_rows + r] = out[j];
-          }
+    // Token groups outside, the task's rows inside: a group's converted activations (at most kMaxDotRows
+    // rows) stay in L1 while the task's weight rows pass, and the weight slice stays in L2 for the next group.
+    // Activations are the larger stream per weight block (a Q8_K row block is 292 bytes, a Q4_K one 144).
+    int64_t t = 0;
+    if (dot_multi != nullptr) {
+      // Several tokens per call: the kernel decodes each weight block once for all of them.
+      for (; t + 1 < n_tokens; t += kMaxDotRows) {
+        const int n_act = static_cast<int>(std::min<int64_t>(kMaxDotRows, n_tokens - t));
+        const uint8_t* group_act = xq_data + static_cast<size_t>(t) * act_row_bytes;
+        for (int64_t r = r0; r < r1; ++r) {
+          float out[kMaxDotRows];
+          dot_multi(w.n_cols, w.data + static_cast<size_t>(r) * w.row_stride, group_act, act_row_bytes, n_act, out);
+          for (int j = 0; j < n_act; ++j) y[(t + j) * w.n_rows + r] = out[j];
         }
-        for (; t < t1; ++t) y[t * w.n_rows + r] = dot(w.n_cols, row, xq_data + static_cast<size_t>(t) * act_row_bytes);
       }
     }
+    for (; t < n_tokens; ++t)
+      for (int64_t r = r0; r < r1; ++r)
+        y[t * w.n_rows + r] =
+            dot(w.n_cols, w.data + static_cast<size_t>(r) * w.row_stride, xq_data + static_cast<size_t>(t) * act_row_bytes);
   });
   return {};
 }

@@ -19,13 +19,25 @@ constexpr int kMaxRowsPerPass = 4;
 // Shuffle control that spreads int16 lane k of each 128-bit half over all eight lanes of that half.
 __m256i int16_lane(int k) { return _mm256_set1_epi16(static_cast<int16_t>((2 * k) | ((2 * k + 1) << 8))); }
 
+// The horizontal sums of up to four vectors, as the lanes of one (missing vectors count as zero).
+template <int kRows>
+__m128i hsum_i32_x4(const __m256i* v) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i h01 = _mm256_hadd_epi32(v[0], kRows > 1 ? v[1] : zero);
+  const __m256i h23 = kRows > 2 ? _mm256_hadd_epi32(v[2], kRows > 3 ? v[3] : zero) : zero;
+  const __m256i h = _mm256_hadd_epi32(h01, h23);  // per 128-bit half: partial sums of rows 0-3
+  return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
 template <int kRows>
 void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* y[kRows];
   for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
-  float acc[kRows] = {}, acc_min[kRows] = {};
+  static_assert(kRows <= 4);
+  float acc[kRows] = {}, acc_min[kRows] = {};       // one row
+  __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // several rows, lane j for row j
   for (int64_t i = 0; i < n / kQKK; ++i) {
     if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(BlockQ4_K));  // decode streams the weights
     uint32_t packed[4];
@@ -56,15 +68,29 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
         sumi[j] = _mm256_add_epi32(sumi[j], _mm256_add_epi32(p_lo, p_hi));
       }
     }
-    for (int j = 0; j < kRows; ++j) {
-      // llama.cpp's order for the Q4_K matrices it repacks (its gemv, on AVX2 and AVX-512 alike; prompts in
-      // one batch matched the references in this order, not in its gemm's per-64-element one): one fused
-      // multiply-add per super-block of the exact integer sum, scales multiplied first; minimums apart.
-      acc[j] = std::fma(static_cast<float>(hsum_i32(sumi[j])), d * y[j][i].d, acc[j]);
-      acc_min[j] = std::fma(static_cast<float>(hsum_i32(min_lanes[j])), dmin * y[j][i].d, acc_min[j]);
+    // llama.cpp's order for the Q4_K matrices it repacks (its gemv, on AVX2 and AVX-512 alike; prompts in one
+    // batch matched the references in this order, not in its gemm's per-64-element one): one fused
+    // multiply-add per super-block of the exact integer sum, scales multiplied first; minimums apart.
+    if constexpr (kRows == 1) {
+      acc[0] = std::fma(static_cast<float>(hsum_i32(sumi[0])), d * y[0][i].d, acc[0]);
+      acc_min[0] = std::fma(static_cast<float>(hsum_i32(min_lanes[0])), dmin * y[0][i].d, acc_min[0]);
+    } else {
+      // The same fused multiply-adds for all rows at once, lane j for row j: one transposing reduction
+      // instead of a horizontal sum per row.
+      alignas(16) float row_d[4] = {};
+      for (int j = 0; j < kRows; ++j) row_d[j] = y[j][i].d;
+      const __m128 da = _mm_load_ps(row_d);
+      acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(sumi)), _mm_mul_ps(_mm_set1_ps(d), da), acc4);
+      acc_min4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(min_lanes)), _mm_mul_ps(_mm_set1_ps(dmin), da), acc_min4);
     }
   }
-  for (int j = 0; j < kRows; ++j) out[j] = acc[j] - acc_min[j];
+  if constexpr (kRows == 1) {
+    out[0] = acc[0] - acc_min[0];
+  } else {
+    alignas(16) float lanes[4];
+    _mm_store_ps(lanes, _mm_sub_ps(acc4, acc_min4));
+    for (int j = 0; j < kRows; ++j) out[j] = lanes[j];
+  }
 }
 
 }  // namespace
