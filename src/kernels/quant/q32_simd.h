@@ -58,15 +58,9 @@ float dot_q32_q8_0_avx2(int64_t n, const void* w, const void* a) {
 // Up to kMaxDotRows activation rows, at most four per pass (their accumulators then stay in registers).
 template <typename Block, typename Decoder>
 void dot_q32_q8_0_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  constexpr int kMaxRowsPerPass = 4;
-  for (int done = 0; done < n_act; done += kMaxRowsPerPass) {
-    const int rows = n_act - done < kMaxRowsPerPass ? n_act - done : kMaxRowsPerPass;
-    const void* a_rows = static_cast<const uint8_t*>(a) + static_cast<size_t>(done) * a_stride;
-    with_row_count(rows, [&](auto r) {
-      if constexpr (r.value <= kMaxRowsPerPass)
-        dot_q32_q8_0_rows_avx2<Block, Decoder, r.value>(n, w, a_rows, a_stride, out + done);
-    });
-  }
+  in_row_passes<4>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+    dot_q32_q8_0_rows_avx2<Block, Decoder, rows.value>(n, w, pass_rows, a_stride, pass_out);
+  });
 }
 #endif
 

@@ -2,7 +2,6 @@
 // unsigned codes multiply the signed activations directly (15·127·2 fits int16) and the 6-bit scales are
 // applied in the int16 → int32 step, so each super-block's integer sum is exact. The loop is written for
 // kRows activation rows at once: prefill decodes each super-block (nibbles, scales) once for several tokens.
-#include <algorithm>
 #include <cmath>
 
 #include "kernels/quant/blocks.h"
@@ -15,9 +14,6 @@ namespace {
 
 // More rows than this would not keep their accumulators in the 16 ymm registers.
 constexpr int kMaxRowsPerPass = 4;
-
-// Shuffle control that spreads int16 lane k of each 128-bit half over all eight lanes of that half.
-__m256i int16_lane(int k) { return _mm256_set1_epi16(static_cast<int16_t>((2 * k) | ((2 * k + 1) << 8))); }
 
 // The horizontal sums of up to four vectors, as the lanes of one (missing vectors count as zero).
 template <int kRows>
@@ -102,13 +98,9 @@ float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
 }
 
 void dot_q4_k_q8_k_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  for (int done = 0; done < n_act; done += kMaxRowsPerPass) {
-    const int rows = std::min(kMaxRowsPerPass, n_act - done);
-    const void* a_rows = static_cast<const uint8_t*>(a) + static_cast<size_t>(done) * a_stride;
-    with_row_count(rows, [&](auto r) {
-      if constexpr (r.value <= kMaxRowsPerPass) dot_rows<r.value>(n, w, a_rows, a_stride, out + done);
-    });
-  }
+  in_row_passes<kMaxRowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+    dot_rows<rows.value>(n, w, pass_rows, a_stride, pass_out);
+  });
 }
 
 float dot_q4_k_q8_k_plain_avx2(int64_t n, const void* w, const void* a) {

@@ -1,8 +1,6 @@
 // Q6_K · Q8_K with AVX2. The unsigned 6-bit codes q multiply the activations directly (63·127·2 fits int16);
 // the −32 offset is applied per super-block as −32·Σ_g sc_g·bsums[g]. Integer sums are exact. The loop
 // is written for kRows activation rows at once: prefill decodes each super-block once for several tokens.
-#include <algorithm>
-
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
 #include "kernels/quant/simd_decls.h"
@@ -80,13 +78,9 @@ float dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
 }
 
 void dot_q6_k_q8_k_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  for (int done = 0; done < n_act; done += kMaxRowsPerPass) {
-    const int rows = std::min(kMaxRowsPerPass, n_act - done);
-    const void* a_rows = static_cast<const uint8_t*>(a) + static_cast<size_t>(done) * a_stride;
-    with_row_count(rows, [&](auto r) {
-      if constexpr (r.value <= kMaxRowsPerPass) dot_rows<r.value>(n, w, a_rows, a_stride, out + done);
-    });
-  }
+  in_row_passes<kMaxRowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+    dot_rows<rows.value>(n, w, pass_rows, a_stride, pass_out);
+  });
 }
 
 }  // namespace sy::kernels

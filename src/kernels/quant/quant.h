@@ -40,6 +40,20 @@ inline void with_row_count(int n_act, F&& f) {
   }
 }
 
+// Runs a multi-row kernel that keeps at most kPass rows' accumulators in registers over n_act activation rows,
+// kPass at a time: f(std::integral_constant<int, R>{}, rows, out_rows) per pass of R <= kPass rows, rows and
+// out_rows being that pass's first activation row and first output.
+template <int kPass, typename F>
+inline void in_row_passes(int n_act, const void* a, size_t a_stride, float* out, F&& f) {
+  for (int done = 0; done < n_act; done += kPass) {
+    const int rows = n_act - done < kPass ? n_act - done : kPass;
+    const void* pass_rows = static_cast<const uint8_t*>(a) + static_cast<size_t>(done) * a_stride;
+    with_row_count(rows, [&](auto r) {
+      if constexpr (r.value <= kPass) f(r, pass_rows, out + done);
+    });
+  }
+}
+
 struct VecDotVariant {
   const char* isa;  // as CpuFeatures::supports spells it: "avx2", "avx512", "avx512vnni", "avx512bf16"
   VecDotFn fn;

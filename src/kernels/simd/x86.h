@@ -31,6 +31,9 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Shuffle control that spreads int16 lane k of each 128-bit half over all eight lanes of that half.
+inline __m256i int16_lane(int k) { return _mm256_set1_epi16(static_cast<int16_t>((2 * k) | ((2 * k + 1) << 8))); }
+
 inline int hsum_i32(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
