@@ -29,7 +29,33 @@ void dot_q32_q8_0_rows_avx2(int64_t n, const void* w, const void* a, size_t a_st
   __m256 acc[kRows];
   float acc_scalar[kRows] = {};
   for (int j = 0; j < kRows; ++j) acc[j] = _mm256_setzero_ps();
-  for (int64_t i = 0; i < nb; ++i) {
+  int64_t i = 0;
+  if constexpr (Decoder::kWholeBlockSums) {
+    // Eight blocks at a time: their integer sums transposed into one vector by a tree of horizontal adds, a
+    // third of the work of a horizontal sum per block; the fused multiply-adds stay one per block, in order.
+    for (; i + 8 <= nb; i += 8) {
+      __m256i block_sums[kRows][8];
+      float scales[kRows][8];
+      for (int b = 0; b < 8; ++b) {
+        if constexpr (kRows == 1) prefetch_stream(x + i + b, sizeof(Block));  // decode streams the weights
+        const __m256i codes = Decoder::signed_codes(x[i + b]);
+        const __m256i magnitude = _mm256_sign_epi8(codes, codes);
+        const float dw = Decoder::scale(x[i + b]);
+        for (int j = 0; j < kRows; ++j) {
+          const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[j][i + b].qs));
+          block_sums[j][b] =
+              _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(qa, codes)), _mm256_set1_epi16(1));
+          scales[j][b] = dw * f16_scalar(y[j][i + b].d);
+        }
+      }
+      for (int j = 0; j < kRows; ++j) {
+        alignas(32) float sums[8];
+        _mm256_store_ps(sums, _mm256_cvtepi32_ps(hsum_i32_x8(block_sums[j])));
+        for (int b = 0; b < 8; ++b) acc_scalar[j] = std::fma(sums[b], scales[j][b], acc_scalar[j]);
+      }
+    }
+  }
+  for (; i < nb; ++i) {
     if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(Block));  // decode streams the weights
     const __m256i codes = Decoder::signed_codes(x[i]);
     const __m256i magnitude = _mm256_sign_epi8(codes, codes);
