@@ -21,7 +21,10 @@ TEST(SimdVecDot, EverySupportedVariantMatchesTheReference) {
     if (k->vec_dot_ref == nullptr) continue;
     const QuantKernels* act = find_kernels(k->vec_dot_type);
     const int64_t block = std::max(traits(k->type).block_elems, traits(act->type).block_elems);
-    for (const VecDotVariant& v : k->simd_variants) {
+    // The plain-order variants (for the matrices llama.cpp does not repack) are dot products like the others.
+    std::vector<VecDotVariant> variants(k->simd_variants.begin(), k->simd_variants.end());
+    variants.insert(variants.end(), k->plain_variants.begin(), k->plain_variants.end());
+    for (const VecDotVariant& v : variants) {
       if (!cpu.supports(v.isa)) continue;
       ++checked_variants;
       for (int trial = 0; trial < 60; ++trial) {
