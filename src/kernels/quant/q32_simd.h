@@ -81,10 +81,10 @@ float dot_q32_q8_0_avx2(int64_t n, const void* w, const void* a) {
   return out;
 }
 
-// Up to kMaxDotRows activation rows, at most four per pass (their accumulators then stay in registers).
+// Up to kMaxDotRows activation rows, kAvx2RowsPerPass per pass.
 template <typename Block, typename Decoder>
 void dot_q32_q8_0_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  in_row_passes<4>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+  in_row_passes<kAvx2RowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
     dot_q32_q8_0_rows_avx2<Block, Decoder, rows.value>(n, w, pass_rows, a_stride, pass_out);
   });
 }

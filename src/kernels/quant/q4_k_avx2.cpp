@@ -12,9 +12,6 @@
 namespace sy::kernels {
 namespace {
 
-// More rows than this would not keep their accumulators in the 16 ymm registers.
-constexpr int kMaxRowsPerPass = 4;
-
 // The horizontal sums of up to four vectors, as the lanes of one (missing vectors count as zero).
 template <int kRows>
 __m128i hsum_i32_x4(const __m256i* v) {
@@ -31,7 +28,7 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   const BlockQ8_K* y[kRows];
   for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
-  static_assert(kRows <= 4);
+  static_assert(kRows <= kAvx2RowsPerPass && kAvx2RowsPerPass <= 4);  // the rows' lanes of one __m128
   float acc[kRows] = {}, acc_min[kRows] = {};       // one row
   __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // several rows, lane j for row j
   for (int64_t i = 0; i < n / kQKK; ++i) {
@@ -98,7 +95,7 @@ float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
 }
 
 void dot_q4_k_q8_k_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  in_row_passes<kMaxRowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+  in_row_passes<kAvx2RowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
     dot_rows<rows.value>(n, w, pass_rows, a_stride, pass_out);
   });
 }

@@ -12,9 +12,6 @@
 namespace sy::kernels {
 namespace {
 
-// More rows than this would not keep their accumulators in the 16 ymm registers.
-constexpr int kMaxRowsPerPass = 4;
-
 template <int kRows>
 void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const BlockQ5_K*>(w);
@@ -74,7 +71,7 @@ float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
 }
 
 void dot_q5_k_q8_k_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  in_row_passes<kMaxRowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+  in_row_passes<kAvx2RowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
     dot_rows<rows.value>(n, w, pass_rows, a_stride, pass_out);
   });
 }

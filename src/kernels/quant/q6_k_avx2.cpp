@@ -9,9 +9,6 @@
 namespace sy::kernels {
 namespace {
 
-// More rows than this would not keep their accumulators in the 16 ymm registers.
-constexpr int kMaxRowsPerPass = 4;
-
 // Shuffle control: int16 lane k of the low 128-bit half over that half, lane k + 1 over the high half.
 __m256i int16_lane_pair(int k) {
   return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>((2 * k + 2) | ((2 * k + 3) << 8))),
@@ -78,7 +75,7 @@ float dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
 }
 
 void dot_q6_k_q8_k_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  in_row_passes<kMaxRowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+  in_row_passes<kAvx2RowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
     dot_rows<rows.value>(n, w, pass_rows, a_stride, pass_out);
   });
 }
