@@ -125,7 +125,7 @@ Status mla_attention(const BlockContext& ctx, LayerCache& cache, const float* x,
   for (int64_t h = 0; h < H; ++h) {
     for (int64_t t = 0; t < n; ++t) std::copy_n(q.data() + t * q_dim + h * q_head, nope, gathered.data() + t * nope);
     if (auto s = kernels::matmul(w.slab(il, Role::kAttnKB, h), gathered.data(), n, absorbed.data(), pool,
-                                kernels::MatmulKind::kStacked); !s) return s;
+                                kernels::MatmulKind::kStackedPermuted); !s) return s;
     for (int64_t t = 0; t < n; ++t) {
       float* dst = q_full.data() + (t * H + h) * row;
       std::copy_n(absorbed.data() + t * r, r, dst);

@@ -1,5 +1,6 @@
 // FFN blocks: the dense SwiGLU FFN (leading dense layers, shared experts) and the MoE block, which runs the
 // routed experts through moe::moe_ffn and adds the shared expert (optionally sigmoid-gated).
+#include <cmath>
 #include <vector>
 
 #include "kernels/matmul/matmul.h"
@@ -17,7 +18,8 @@ Status swiglu_ffn(const ModelWeights& w, int il, Role gate, Role up, Role down, 
   std::vector<float> gv(static_cast<size_t>(n * g.n_rows)), uv(gv.size());
   if (auto s = kernels::matmul(g, x, n, gv.data(), pool); !s) return s;
   if (auto s = kernels::matmul(u, x, n, uv.data(), pool); !s) return s;
-  kernels::swiglu(gv.data(), uv.data(), n * g.n_rows, gv.data());
+  for (int64_t t = 0; t < n; ++t)
+    kernels::swiglu(gv.data() + t * g.n_rows, uv.data() + t * g.n_rows, g.n_rows, gv.data() + t * g.n_rows);
   return kernels::matmul(w.matrix(il, down), gv.data(), n, out, pool);
 }
 
@@ -58,16 +60,18 @@ Status moe_ffn_block(const BlockContext& ctx, const float* x, float* out) {
 
   std::vector<float> shared(static_cast<size_t>(n * d));
   if (auto s = swiglu_ffn(w, il, Role::kShGate, Role::kShUp, Role::kShDown, x, n, shared.data(), pool); !s) return s;
-  const float* gate = m.shared_gate ? w.f32(il, Role::kShGateInp) : nullptr;
-  for (int64_t t = 0; t < n; ++t) {
-    float scale = 1.0f;
-    if (gate != nullptr) {
-      float dot = 0.0f;
-      for (int64_t i = 0; i < d; ++i) dot += gate[i] * x[t * d + i];
-      scale = kernels::sigmoid(dot);
-    }
-    for (int64_t i = 0; i < d; ++i) out[t * d + i] += scale * shared[static_cast<size_t>(t * d + i)];
+  // The gate is a one-row product (w · x per token), then a sigmoid written as silu(g) / g, as llama.cpp's
+  // qwen2moe graph has it (not the same bits as 1 / (1 + e^−g)).
+  std::vector<float> scale(static_cast<size_t>(n), 1.0f);
+  if (m.shared_gate) {
+    const kernels::MatrixView gate{.type = TensorType::kF32, .n_cols = d, .n_rows = 1,
+                                   .data = reinterpret_cast<const uint8_t*>(w.f32(il, Role::kShGateInp)),
+                                   .row_stride = static_cast<size_t>(d) * sizeof(float)};
+    if (auto s = kernels::matmul(gate, x, n, scale.data(), pool); !s) return s;
+    for (float& g : scale) g = g / (1.0f + std::exp(-g)) / g;
   }
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < d; ++i) out[t * d + i] += scale[static_cast<size_t>(t)] * shared[static_cast<size_t>(t * d + i)];
   return {};
 }
 

@@ -73,15 +73,16 @@ Status moe_ffn(const MoeLayerArgs& a, const MoeContext& ctx) {
       const int64_t t = records[static_cast<size_t>(off + r)] / k;
       std::copy_n(a.x + t * d, d, s.xg.data() + r * d);
     }
-    if (auto st = kernels::matmul(w.gate, s.xg.data(), n, s.g.data(), p); !st) return st;
-    if (auto st = kernels::matmul(w.up, s.xg.data(), n, s.u.data(), p); !st) return st;
+    if (auto st = kernels::matmul(w.gate, s.xg.data(), n, s.g.data(), p, kernels::MatmulKind::kExperts); !st) return st;
+    if (auto st = kernels::matmul(w.up, s.xg.data(), n, s.u.data(), p, kernels::MatmulKind::kExperts); !st) return st;
     add_bias_rows(s.g.data(), w.gate_bias, n, ff);
     add_bias_rows(s.u.data(), w.up_bias, n, ff);
     if (a.act == ExpertActivation::kSwigluOai)
       kernels::swiglu_oai(s.g.data(), s.u.data(), n * ff, s.g.data());
     else
-      kernels::swiglu(s.g.data(), s.u.data(), n * ff, s.g.data());
-    if (auto st = kernels::matmul(w.down, s.g.data(), n, s.y.data(), p); !st) return st;
+      for (int64_t r = 0; r < n; ++r)
+        kernels::swiglu(s.g.data() + r * ff, s.u.data() + r * ff, ff, s.g.data() + r * ff);
+    if (auto st = kernels::matmul(w.down, s.g.data(), n, s.y.data(), p, kernels::MatmulKind::kExperts); !st) return st;
     add_bias_rows(s.y.data(), w.down_bias, n, d);
     for (int64_t r = 0; r < n; ++r)
       std::copy_n(s.y.data() + r * d, d, expert_out.data() + records[static_cast<size_t>(off + r)] * d);

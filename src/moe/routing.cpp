@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "kernels/ops/elementwise.h"
+
 namespace sy::moe {
 namespace {
 
@@ -34,15 +36,10 @@ void NativeRoutingPolicy::route(const RoutingConfig& c, const RouterOutput& in, 
     const float* z = in.logits + t * E;
     // p: the values the weights come from.
     switch (c.gating) {
-      case Gating::kSoftmax: {
-        float max = -INFINITY;
-        for (int32_t e = 0; e < E; ++e) max = std::max(max, z[e]);
-        double sum = 0.0;
-        for (int32_t e = 0; e < E; ++e) sum += (probs_[e] = std::exp(z[e] - max));
-        const float inv = static_cast<float>(1.0 / sum);
-        for (int32_t e = 0; e < E; ++e) probs_[e] *= inv;
+      case Gating::kSoftmax:
+        std::copy(z, z + E, probs_.begin());
+        kernels::softmax(probs_.data(), E);
         break;
-      }
       case Gating::kSigmoid:
         for (int32_t e = 0; e < E; ++e) probs_[e] = 1.0f / (1.0f + std::exp(-z[e]));
         break;
@@ -80,19 +77,12 @@ void NativeRoutingPolicy::route(const RoutingConfig& c, const RouterOutput& in, 
     float* w = out.weights.data() + t * k;
     top_k(scores_.data(), E, k, order_, ids);
     for (int32_t j = 0; j < k; ++j) w[j] = probs_[ids[j]];
-    if (c.gating == Gating::kSoftmaxSelected) {
-      float max = -INFINITY;
-      for (int32_t j = 0; j < k; ++j) max = std::max(max, w[j]);
-      double sum = 0.0;
-      for (int32_t j = 0; j < k; ++j) sum += (w[j] = std::exp(w[j] - max));
-      const float inv = static_cast<float>(1.0 / sum);
-      for (int32_t j = 0; j < k; ++j) w[j] *= inv;
-    }
+    if (c.gating == Gating::kSoftmaxSelected) kernels::softmax(w, k);
     if (c.norm_weights) {
-      float sum = 0.0f;
-      for (int32_t j = 0; j < k; ++j) sum += w[j];
-      sum = std::max(sum, kMinWeightSum);
-      for (int32_t j = 0; j < k; ++j) w[j] /= sum;
+      double sum = 0.0;  // ggml_sum_rows adds in double
+      for (int32_t j = 0; j < k; ++j) sum += static_cast<double>(w[j]);
+      const float total = std::max(static_cast<float>(sum), kMinWeightSum);
+      for (int32_t j = 0; j < k; ++j) w[j] /= total;
     }
     if (c.weight_scale != 1.0f && c.weight_scale != 0.0f)
       for (int32_t j = 0; j < k; ++j) w[j] *= c.weight_scale;

@@ -1,7 +1,12 @@
-// The engine's own invariances, on the F32 conformance models: a prompt fed as one batch, token by token,
-// or with more threads gives bit-identical logits (every row is computed independently and in a fixed order).
+// The engine's own invariances, on the F32 conformance models: more threads give bit-identical logits (every
+// row is computed independently and in a fixed order). A prompt fed token by token instead of as one batch
+// takes llama.cpp's single-token orders (ggml_vec_dot instead of tinyBLAS), so it moves by float noise, as
+// llama.cpp's own does (tolerance.json, incremental_prompt: at most 3.4e-6 on these models); the bound is the
+// conformance README's for F32 models.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "model/model.h"
@@ -25,7 +30,8 @@ std::vector<float> run(const model::Model& m, const std::vector<int32_t>& tokens
   return all;
 }
 
-TEST(EngineInvariance, BatchTokenByTokenAndThreadsAgreeExactly) {
+TEST(EngineInvariance, ThreadsAgreeExactlyAndTokenByTokenWithinFloatNoise) {
+  constexpr float kF32Bound = 1e-4f;
   std::vector<int32_t> tokens;
   for (int i = 0; i < 40; ++i) tokens.push_back((i * 131 + 7) % 509);
   for (const auto& path : test::conformance_models()) {
@@ -34,7 +40,11 @@ TEST(EngineInvariance, BatchTokenByTokenAndThreadsAgreeExactly) {
     auto m = model::Model::open(path);
     ASSERT_TRUE(m) << m.error().message;
     const auto batch = run(**m, tokens, false, 1);
-    EXPECT_EQ(batch, run(**m, tokens, true, 1)) << "token by token differs from one batch";
+    const auto one_by_one = run(**m, tokens, true, 1);
+    ASSERT_EQ(batch.size(), one_by_one.size());
+    float max_diff = 0.0f;
+    for (size_t i = 0; i < batch.size(); ++i) max_diff = std::max(max_diff, std::abs(batch[i] - one_by_one[i]));
+    EXPECT_LE(max_diff, kF32Bound) << "token by token differs from one batch";
     EXPECT_EQ(batch, run(**m, tokens, false, 3)) << "3 threads differ from 1";
   }
 }

@@ -42,9 +42,17 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
   else
     for (int64_t t = 0; t < n_tokens; ++t) quantize_token(t, 0);
 
-  const VecDotFn plain = kind == MatmulKind::kStacked ? best_vec_dot_plain(*k) : nullptr;
+  const bool stacked = kind == MatmulKind::kStacked || kind == MatmulKind::kStackedPermuted;
+  const VecDotFn plain = stacked ? best_vec_dot_plain(*k) : nullptr;
   const VecDotFn dot = plain != nullptr ? plain : best_vec_dot(*k);
-  const VecDotMultiFn dot_multi = n_tokens > 1 && plain == nullptr ? best_vec_dot_multi(*k) : nullptr;
+  // The float types' multi-row kernels are tinyBLAS's order (matmul.h says where llama.cpp uses it).
+  const bool is_float = w.type == TensorType::kF32 || w.type == TensorType::kF16;
+  // A permuted view blocks tinyBLAS only for F32 weights: F16 ones first convert the activations to a
+  // contiguous F16 copy, which tinyBLAS then takes.
+  const bool float_per_output =
+      is_float && (kind == MatmulKind::kExperts || w.n_rows % 4 != 0 ||
+                   (kind == MatmulKind::kStackedPermuted && w.type == TensorType::kF32));
+  const VecDotMultiFn dot_multi = n_tokens > 1 && plain == nullptr && !float_per_output ? best_vec_dot_multi(*k) : nullptr;
   int64_t rows_per_task = kRowsPerTask;
   if (n_tokens == 1) {
     const int64_t decode_tasks = kDecodeTasksPerThread * pool.size();

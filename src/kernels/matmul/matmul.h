@@ -23,11 +23,18 @@ struct MatrixView {
   size_t row_stride = 0;
 };
 
-// Which weight this is in llama.cpp's terms, where the float order of some types depends on it: it repacks
-// 2-D weights and expert stacks of some types (Q4_K) into interleaved rows with kernels of their own order,
-// but keeps one matrix of another stack (a 3-D weight such as DeepSeek's attn_k_b, one matrix per head) in the
-// plain layout, with its plain kernels.
-enum class MatmulKind { kDense, kStacked };
+// Which product this is in llama.cpp's graph, where the float order depends on it. It repacks 2-D weights and
+// expert stacks of some types (Q4_K) into interleaved rows with kernels of their own order, but keeps one matrix of
+// another stack (a 3-D weight such as DeepSeek's attn_k_b, one matrix per head) in the plain layout, with its
+// plain kernels. And it gives float batches (two or more tokens, k % 16 == 0, rows % 4 == 0) to tinyBLAS, whose
+// order the float types' multi-row kernels follow, only when the activations are contiguous and the product is
+// not an expert product (MUL_MAT_ID); the rest take ggml_vec_dot per output.
+enum class MatmulKind {
+  kDense,            // a 2-D weight
+  kStacked,          // one matrix of a 3-D weight, contiguous activations (attn_v_b)
+  kStackedPermuted,  // one matrix of a 3-D weight, activations a permuted view (attn_k_b)
+  kExperts,          // one expert of an expert stack
+};
 
 // y[t][r] = Σ_c W[r][c] · x[t][c] for t < n_tokens, r < n_rows.
 // x: [n_tokens][n_cols] f32, y: [n_tokens][n_rows] f32 (row-major, contiguous).

@@ -3,7 +3,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/simd/cpu_features.h"
+
+#define SY_BODY_NS baseline
+#include "kernels/ops/elementwise_body.h"
+
 namespace sy::kernels {
+namespace avx2 {
+double softmax_exp(const float* x, float max, float* y, int64_t n);
+void swiglu(const float* gate, const float* up, int64_t n, float* out);
+}  // namespace avx2
 
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {
   double sum = 0.0;
@@ -13,23 +22,22 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * (w != nullptr ? w[i] : 1.0f);
 }
 
+double softmax_exp(const float* x, float max, float* y, int64_t n) {
+  return cpu_features().avx2 ? avx2::softmax_exp(x, max, y, n) : baseline::softmax_exp(x, max, y, n);
+}
+
 void softmax(float* x, int64_t n) {
   float max = -INFINITY;
   for (int64_t i = 0; i < n; ++i) max = std::max(max, x[i]);
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
+  const float inv = static_cast<float>(1.0 / softmax_exp(x, max, x, n));
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
 void swiglu(const float* gate, const float* up, int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
+  if (cpu_features().avx2)
+    avx2::swiglu(gate, up, n, out);
+  else
+    baseline::swiglu(gate, up, n, out);
 }
 
 void swiglu_oai(const float* gate, const float* up, int64_t n, float* out) {

@@ -38,7 +38,7 @@ void rope_cos_sin(const RopeParams& p, int64_t pos, float* out) {
     float mscale = p.attn_factor;
     if (p.ext_factor != 0.0f) {
       const float ramp_mix = yarn_ramp(corr_lo, corr_hi, i0) * p.ext_factor;
-      theta = theta_interp * (1.0f - ramp_mix) + theta_extrap * ramp_mix;
+      theta = std::fma(theta_interp, 1.0f - ramp_mix, theta_extrap * ramp_mix);
       mscale *= 1.0f + 0.1f * std::log(1.0f / p.freq_scale);
     }
     out[i0] = std::cos(theta) * mscale;
@@ -57,8 +57,8 @@ void rope_apply(const RopeParams& p, const float* cos_sin, float* x, int64_t n_h
       float* a = p.layout == RopeLayout::kNorm ? v + 2 * i : v + i;
       float* b = p.layout == RopeLayout::kNorm ? v + 2 * i + 1 : v + i + half;
       const float x0 = *a, x1 = *b;
-      *a = x0 * c - x1 * s;
-      *b = x0 * s + x1 * c;
+      *a = std::fma(x0, c, -(x1 * s));
+      *b = std::fma(x0, s, x1 * c);
     }
   }
 }

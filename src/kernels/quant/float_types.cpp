@@ -52,7 +52,9 @@ float dot_bf16_ref(int64_t n, const void* w, const void* x) {
 }
 
 constexpr VecDotVariant kF32Simd[] = {{"avx512", dot_f32_avx512}, {"avx2", dot_f32_avx2}};
+constexpr VecDotMultiVariant kF32Multi[] = {{"avx2", dot_f32_multi_avx2}};
 constexpr VecDotVariant kF16Simd[] = {{"avx512", dot_f16_avx512}, {"avx2", dot_f16_avx2}};
+constexpr VecDotMultiVariant kF16Multi[] = {{"avx2", dot_f16_multi_avx2}};
 constexpr QuantizeVariant kF16Quantize[] = {{"avx512", quantize_f16_avx512}, {"avx2", quantize_f16_avx2}};
 constexpr QuantizeVariant kBF16Quantize[] = {{"avx512", quantize_bf16_avx512}, {"avx2", quantize_bf16_avx2}};
 constexpr VecDotVariant kBF16Simd[] = {
@@ -61,9 +63,9 @@ constexpr VecDotVariant kBF16Simd[] = {
 }  // namespace
 
 extern const QuantKernels kF32Kernels = {TensorType::kF32, TensorType::kF32, dequantize_f32, quantize_f32,
-                                         dot_f32_ref, kF32Simd};
+                                         dot_f32_ref, kF32Simd, {}, kF32Multi};
 extern const QuantKernels kF16Kernels = {TensorType::kF16, TensorType::kF16, dequantize_f16, quantize_f16,
-                                         dot_f16_ref, kF16Simd, kF16Quantize};
+                                         dot_f16_ref, kF16Simd, kF16Quantize, kF16Multi};
 extern const QuantKernels kBF16Kernels = {TensorType::kBF16, TensorType::kBF16, dequantize_bf16, quantize_bf16,
                                           dot_bf16_ref, kBF16Simd, kBF16Quantize};
 

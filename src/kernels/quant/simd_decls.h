@@ -36,6 +36,8 @@ SY_DECLARE_DOT(dot_q6_k_q8_k_avx512vnni);
 
 #define SY_DECLARE_DOT_MULTI(name) \
   void name(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out)
+SY_DECLARE_DOT_MULTI(dot_f32_multi_avx2);
+SY_DECLARE_DOT_MULTI(dot_f16_multi_avx2);
 SY_DECLARE_DOT_MULTI(dot_q4_0_q8_0_multi_avx2);
 SY_DECLARE_DOT_MULTI(dot_q4_0_q8_0_multi_avx512vnni);
 SY_DECLARE_DOT_MULTI(dot_q5_0_q8_0_multi_avx2);

@@ -55,6 +55,12 @@ inline int hsum_i32(__m256i v) {
 
 inline float f16_scalar(uint16_t h) { return _cvtsh_ss(h); }
 
+// sum + x·y with the product rounded first. Written with intrinsics because plain `sum + x * y` may be fused
+// into one FMA by the compiler in files built for FMA.
+inline float add_product_unfused(float sum, float x, float y) {
+  return _mm_cvtss_f32(_mm_add_ss(_mm_set_ss(sum), _mm_mul_ss(_mm_set_ss(x), _mm_set_ss(y))));
+}
+
 // Σ of x·y over each group of 4 bytes, as 8 int32: x and y signed, y never −128 (activations are within ±127),
 // which is what makes the sign trick exact: |x|·(sign(x)·y) with |x| read as unsigned.
 inline __m256i dot_i8x4(__m256i x, __m256i y) {

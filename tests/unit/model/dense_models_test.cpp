@@ -70,7 +70,9 @@ void run_and_check(const std::filesystem::path& path) {
     ASSERT_TRUE(steps.eval(std::span<const int32_t>(&t, 1), one));
     joined.insert(joined.end(), one.begin(), one.end());
   }
-  EXPECT_EQ(all, joined);
+  // Token by token takes llama.cpp's single-token F32 orders (vec_dot, not tinyBLAS): float noise, no more.
+  ASSERT_EQ(all.size(), joined.size());
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_NEAR(all[i], joined[i], 1e-4f) << "logit " << i;
 }
 
 TEST(DenseModels, Llama) {
