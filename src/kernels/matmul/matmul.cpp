@@ -42,8 +42,9 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
   else
     for (int64_t t = 0; t < n_tokens; ++t) quantize_token(t, 0);
 
+  // llama.cpp repacks only matrices whose rows are a multiple of kGemmRows, and never the slices of a 3-D weight.
   const bool stacked = kind == MatmulKind::kStacked || kind == MatmulKind::kStackedPermuted;
-  const VecDotFn plain = stacked ? best_vec_dot_plain(*k) : nullptr;
+  const VecDotFn plain = stacked || w.n_rows % kGemmRows != 0 ? best_vec_dot_plain(*k) : nullptr;
   const VecDotFn dot = plain != nullptr ? plain : best_vec_dot(*k);
   // The float types' multi-row kernels are tinyBLAS's order (matmul.h says where llama.cpp uses it).
   const bool is_float = w.type == TensorType::kF32 || w.type == TensorType::kF16;
@@ -53,6 +54,10 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
       is_float && (kind == MatmulKind::kExperts || w.n_rows % 4 != 0 ||
                    (kind == MatmulKind::kStackedPermuted && w.type == TensorType::kF32));
   const VecDotMultiFn dot_multi = n_tokens > 1 && plain == nullptr && !float_per_output ? best_vec_dot_multi(*k) : nullptr;
+  // Repacked types: each full group of kGemmTokens tokens of a dense product in the gemm's order.
+  const VecDotMultiFn dot_gemm =
+      kind == MatmulKind::kDense && w.n_rows % kGemmRows == 0 && n_tokens >= kGemmTokens ? best_vec_dot_gemm(*k) : nullptr;
+  const int64_t n_gemm_tokens = dot_gemm != nullptr ? n_tokens / kGemmTokens * kGemmTokens : 0;
   int64_t rows_per_task = kRowsPerTask;
   if (n_tokens == 1) {
     const int64_t decode_tasks = kDecodeTasksPerThread * pool.size();
@@ -66,6 +71,14 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
     // rows) stay in L1 while the task's weight rows pass, and the weight slice stays in L2 for the next group.
     // Activations are the larger stream per weight block (a Q8_K row block is 292 bytes, a Q4_K one 144).
     int64_t t = 0;
+    for (; t < n_gemm_tokens; t += kGemmTokens) {
+      const uint8_t* group_act = xq_data + static_cast<size_t>(t) * act_row_bytes;
+      for (int64_t r = r0; r < r1; ++r) {
+        float out[kGemmTokens];
+        dot_gemm(w.n_cols, w.data + static_cast<size_t>(r) * w.row_stride, group_act, act_row_bytes, kGemmTokens, out);
+        for (int j = 0; j < kGemmTokens; ++j) y[(t + j) * w.n_rows + r] = out[j];
+      }
+    }
     if (dot_multi != nullptr) {
       // Several tokens per call: the kernel decodes each weight block once for all of them.
       for (; t + 1 < n_tokens; t += kMaxDotRows) {

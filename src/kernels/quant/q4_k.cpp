@@ -64,11 +64,12 @@ float dot_q4_k_q8_k_ref(int64_t n, const void* w, const void* a) {
 
 constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q4_k_q8_k_multi_avx512vnni}, {"avx512", dot_q4_k_q8_k_multi_avx512}, {"avx2", dot_q4_k_q8_k_multi_avx2}};
 constexpr VecDotVariant kPlain[] = {{"avx2", dot_q4_k_q8_k_plain_avx2}};
+constexpr VecDotMultiVariant kGemm[] = {{"avx2", dot_q4_k_q8_k_gemm_avx2}};
 constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q4_k_q8_k_avx512vnni}, {"avx512", dot_q4_k_q8_k_avx512}, {"avx2", dot_q4_k_q8_k_avx2}};
 
 }  // namespace
 
 extern const QuantKernels kQ4_KKernels = {TensorType::kQ4_K, TensorType::kQ8_K, dequantize_q4_k, quantize_q4_k,
-                                          dot_q4_k_q8_k_ref, kSimd, {}, kMulti, kPlain};
+                                          dot_q4_k_q8_k_ref, kSimd, {}, kMulti, kPlain, kGemm};
 
 }  // namespace sy::kernels

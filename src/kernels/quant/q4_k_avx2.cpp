@@ -61,9 +61,9 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
         sumi[j] = _mm256_add_epi32(sumi[j], _mm256_add_epi32(p_lo, p_hi));
       }
     }
-    // llama.cpp's order for the Q4_K matrices it repacks (its gemv, on AVX2 and AVX-512 alike; prompts in one
-    // batch matched the references in this order, not in its gemm's per-64-element one): one fused
-    // multiply-add per super-block of the exact integer sum, scales multiplied first; minimums apart.
+    // llama.cpp's gemv order for the Q4_K matrices it repacks (single tokens, the tokens after the last full
+    // group of 4, and every expert product): one fused multiply-add per super-block of the exact integer sum,
+    // scales multiplied first; minimums apart.
     if constexpr (kRows == 1) {
       acc[0] = std::fma(static_cast<float>(hsum_i32(sumi[0])), d * y[0][i].d, acc[0]);
       acc_min[0] = std::fma(static_cast<float>(hsum_i32(min_lanes[0])), dmin * y[0][i].d, acc_min[0]);
@@ -86,7 +86,64 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   }
 }
 
+// llama.cpp's repacked gemm (each full group of 4 tokens of a dense product): one fused multiply-add per pair of
+// sub-blocks (64 elements) of the exact scaled integer sum, the minimums likewise into their own sum.
+template <int kRows>
+void dot_rows_per_pair(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
+  const auto* x = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* y[kRows];
+  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  static_assert(kRows <= kAvx2RowsPerPass && kAvx2RowsPerPass <= 4);
+  __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // lane j for row j
+  alignas(16) float row_d[4] = {};
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    uint32_t packed[4];
+    scale_min_k4_all(x[i].scales, packed);
+    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
+    const __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
+    const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
+    for (int j = 0; j < kRows; ++j) row_d[j] = y[j][i].d;
+    const __m128 da = _mm_load_ps(row_d);
+    const __m128 scale = _mm_mul_ps(_mm_set1_ps(f16_scalar(x[i].d)), da);
+    const __m128 scale_min = _mm_mul_ps(_mm_set1_ps(f16_scalar(x[i].dmin)), da);
+    // Lane s: sub-block s's min times its activation sum; pair c is lanes 2c and 2c+1.
+    alignas(32) int32_t min_lanes[kRows][8];
+    for (int j = 0; j < kRows; ++j)
+      _mm256_store_si256(reinterpret_cast<__m256i*>(min_lanes[j]),
+                         _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[j][i].bsums)), mins16));
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * c));
+      const __m256i lo = _mm256_and_si256(q, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      const __m256i sc_lo = _mm256_shuffle_epi8(scales, int16_lane(2 * c));
+      const __m256i sc_hi = _mm256_shuffle_epi8(scales, int16_lane(2 * c + 1));
+      __m256i pair[kRows];
+      alignas(16) int32_t pair_min[4] = {};
+      for (int j = 0; j < kRows; ++j) {
+        const int8_t* qa = y[j][i].qs + 64 * c;
+        const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))), sc_lo);
+        const __m256i p_hi =
+            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))), sc_hi);
+        pair[j] = _mm256_add_epi32(p_lo, p_hi);
+        pair_min[j] = min_lanes[j][2 * c] + min_lanes[j][2 * c + 1];
+      }
+      acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(pair)), scale, acc4);
+      acc_min4 = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(pair_min))), scale_min, acc_min4);
+    }
+  }
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, _mm_sub_ps(acc4, acc_min4));
+  for (int j = 0; j < kRows; ++j) out[j] = lanes[j];
+}
+
 }  // namespace
+
+void dot_q4_k_q8_k_gemm_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
+  in_row_passes<kAvx2RowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+    dot_rows_per_pair<rows.value>(n, w, pass_rows, a_stride, pass_out);
+  });
+}
 
 float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   float out;

@@ -83,7 +83,15 @@ struct QuantKernels {
   // For types llama.cpp repacks, whose order then differs from its plain vec_dot (Q4_K): dot products in the
   // plain order, for the matrices it leaves unpacked (the slices of a 3-D weight, MatmulKind::kStacked).
   std::span<const VecDotVariant> plain_variants = {};
+  // For types llama.cpp repacks: multi-row products in its repacked gemm's order, which it uses for each full
+  // group of kGemmTokens tokens of a dense product (not experts, not 3-D slices) whose rows are a multiple of
+  // kGemmRows. Checked against vec_dot_ref per row in tests.
+  std::span<const VecDotMultiVariant> gemm_variants = {};
 };
+
+// The token group and row multiple of llama.cpp's repacked gemm on x86 (8 interleaved rows × 4 tokens).
+inline constexpr int kGemmTokens = 4;
+inline constexpr int64_t kGemmRows = 8;
 
 // nullptr when switchyard has no kernels for the type (e.g. the IQ formats).
 const QuantKernels* find_kernels(TensorType type);
@@ -95,6 +103,8 @@ VecDotFn best_vec_dot(const QuantKernels& kernels);
 // loop over best_vec_dot).
 VecDotMultiFn best_vec_dot_multi(const QuantKernels& kernels);
 
+// The fastest gemm_variants entry this CPU supports; nullptr when there is none.
+VecDotMultiFn best_vec_dot_gemm(const QuantKernels& kernels);
 // The fastest plain_variants entry this CPU supports; nullptr when there is none.
 VecDotFn best_vec_dot_plain(const QuantKernels& kernels);
 

@@ -50,6 +50,13 @@ VecDotMultiFn best_vec_dot_multi(const QuantKernels& kernels) {
   return nullptr;
 }
 
+VecDotMultiFn best_vec_dot_gemm(const QuantKernels& kernels) {
+  const CpuFeatures& cpu = cpu_features();
+  for (const auto& v : kernels.gemm_variants)
+    if (cpu.supports(v.isa)) return v.fn;
+  return nullptr;
+}
+
 VecDotFn best_vec_dot_plain(const QuantKernels& kernels) {
   const CpuFeatures& cpu = cpu_features();
   for (const auto& v : kernels.plain_variants)

@@ -47,6 +47,7 @@ SY_DECLARE_DOT_MULTI(dot_q8_0_q8_0_multi_avx512vnni);
 SY_DECLARE_DOT_MULTI(dot_mxfp4_q8_0_multi_avx2);
 SY_DECLARE_DOT_MULTI(dot_mxfp4_q8_0_multi_avx512vnni);
 SY_DECLARE_DOT_MULTI(dot_q4_k_q8_k_multi_avx2);
+SY_DECLARE_DOT_MULTI(dot_q4_k_q8_k_gemm_avx2);
 SY_DECLARE_DOT_MULTI(dot_q4_k_q8_k_multi_avx512);
 SY_DECLARE_DOT_MULTI(dot_q4_k_q8_k_multi_avx512vnni);
 SY_DECLARE_DOT_MULTI(dot_q5_k_q8_k_multi_avx2);

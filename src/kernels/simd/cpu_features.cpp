@@ -3,6 +3,8 @@
 #include <cpuid.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <string_view>
 
 namespace sy::kernels {
 namespace {
@@ -34,6 +36,19 @@ CpuFeatures detect() {
   return f;
 }
 
+// SWITCHYARD_MAX_ISA=scalar|avx2|avx512|avx512vnni caps what is used below what the CPU has: the AVX2 kernels
+// follow llama.cpp's float order exactly, the AVX-512 ones do not yet (README, Conformance). Other values: no cap.
+CpuFeatures capped(CpuFeatures f) {
+  const char* env = std::getenv("SWITCHYARD_MAX_ISA");
+  if (env == nullptr) return f;
+  const std::string_view cap = env;
+  if (cap == "scalar") return CpuFeatures{};
+  if (cap == "avx2") f.avx512 = f.avx512vnni = f.avx512bf16 = false;
+  if (cap == "avx512") f.avx512vnni = f.avx512bf16 = false;
+  if (cap == "avx512vnni") f.avx512bf16 = false;
+  return f;
+}
+
 }  // namespace
 
 bool CpuFeatures::supports(std::string_view isa) const {
@@ -55,7 +70,7 @@ std::string CpuFeatures::to_string() const {
 }
 
 const CpuFeatures& cpu_features() {
-  static const CpuFeatures features = detect();
+  static const CpuFeatures features = capped(detect());
   return features;
 }
 

@@ -16,6 +16,7 @@ struct CpuFeatures {
   std::string to_string() const;
 };
 
+// Detected once; the environment variable SWITCHYARD_MAX_ISA (scalar, avx2, avx512, avx512vnni) caps it.
 const CpuFeatures& cpu_features();
 
 }  // namespace sy::kernels

@@ -47,13 +47,16 @@ TEST(SimdVecDot, EverySupportedVariantMatchesTheReference) {
   }
 }
 
-// Each multi-row variant gives, for every activation row, what the scalar reference gives for that row.
+// Each multi-row variant (and each gemm-order one) gives, for every activation row, what the scalar reference
+// gives for that row.
 TEST(SimdVecDot, EveryMultiRowVariantMatchesTheReferencePerRow) {
   const CpuFeatures& cpu = cpu_features();
   std::mt19937 rng(4321);
   for (const QuantKernels* k : all_kernels()) {
     const QuantKernels* act = find_kernels(k->vec_dot_type);
-    for (const VecDotMultiVariant& v : k->multi_variants) {
+    std::vector<VecDotMultiVariant> variants(k->multi_variants.begin(), k->multi_variants.end());
+    variants.insert(variants.end(), k->gemm_variants.begin(), k->gemm_variants.end());
+    for (const VecDotMultiVariant& v : variants) {
       if (!cpu.supports(v.isa)) continue;
       const int64_t block = std::max(traits(k->type).block_elems, traits(act->type).block_elems);
       for (int trial = 0; trial < 36; ++trial) {
