@@ -22,15 +22,22 @@ __m128i hsum_i32_x4(const __m256i* v) {
   return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
 
-template <int kRows>
+// The float order of llama.cpp's repacked Q4_K kernels: its gemv (single tokens, the tokens after the last full
+// group of 4, every expert product) makes one fused multiply-add per super-block, its gemm (each full group of 4
+// tokens of a dense product) one per pair of sub-blocks (64 elements).
+enum class Q4KOrder { kPerBlock, kPerPair };
+
+template <int kRows, Q4KOrder kOrder = Q4KOrder::kPerBlock>
 void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
+  constexpr bool kPerPair = kOrder == Q4KOrder::kPerPair;
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* y[kRows];
   for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   static_assert(kRows <= kAvx2RowsPerPass && kAvx2RowsPerPass <= 4);  // the rows' lanes of one __m128
   float acc[kRows] = {}, acc_min[kRows] = {};       // one row
-  __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // several rows, lane j for row j
+  __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // several rows (or per pair), lane j for row j
+  alignas(16) float row_d[4] = {};
   for (int64_t i = 0; i < n / kQKK; ++i) {
     if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(BlockQ4_K));  // decode streams the weights
     uint32_t packed[4];
@@ -47,6 +54,14 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
       min_lanes[j] = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[j][i].bsums)), mins16);
     __m256i sumi[kRows];
     for (int j = 0; j < kRows; ++j) sumi[j] = _mm256_setzero_si256();
+    __m128 pair_scale, pair_scale_min;
+    alignas(32) int32_t min_of[kPerPair ? kRows : 1][8];  // per pair: sub-block s's min term in min_of[j][s]
+    if constexpr (kPerPair) {
+      for (int j = 0; j < kRows; ++j) row_d[j] = y[j][i].d;
+      pair_scale = _mm_mul_ps(_mm_set1_ps(d), _mm_load_ps(row_d));
+      pair_scale_min = _mm_mul_ps(_mm_set1_ps(dmin), _mm_load_ps(row_d));
+      for (int j = 0; j < kRows; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(min_of[j]), min_lanes[j]);
+    }
     for (int c = 0; c < 4; ++c) {
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * c));
       const __m256i lo = _mm256_and_si256(q, low4);
@@ -58,9 +73,17 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
         const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))), sc_lo);
         const __m256i p_hi =
             _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))), sc_hi);
-        sumi[j] = _mm256_add_epi32(sumi[j], _mm256_add_epi32(p_lo, p_hi));
+        sumi[j] = kPerPair ? _mm256_add_epi32(p_lo, p_hi) : _mm256_add_epi32(sumi[j], _mm256_add_epi32(p_lo, p_hi));
+      }
+      if constexpr (kPerPair) {
+        alignas(16) int32_t pair_min[4] = {};
+        for (int j = 0; j < kRows; ++j) pair_min[j] = min_of[j][2 * c] + min_of[j][2 * c + 1];
+        acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(sumi)), pair_scale, acc4);
+        acc_min4 = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(pair_min))), pair_scale_min,
+                                acc_min4);
       }
     }
+    if constexpr (kPerPair) continue;
     // llama.cpp's gemv order for the Q4_K matrices it repacks (single tokens, the tokens after the last full
     // group of 4, and every expert product): one fused multiply-add per super-block of the exact integer sum,
     // scales multiplied first; minimums apart.
@@ -70,14 +93,13 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
     } else {
       // The same fused multiply-adds for all rows at once, lane j for row j: one transposing reduction
       // instead of a horizontal sum per row.
-      alignas(16) float row_d[4] = {};
       for (int j = 0; j < kRows; ++j) row_d[j] = y[j][i].d;
       const __m128 da = _mm_load_ps(row_d);
       acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(sumi)), _mm_mul_ps(_mm_set1_ps(d), da), acc4);
       acc_min4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(min_lanes)), _mm_mul_ps(_mm_set1_ps(dmin), da), acc_min4);
     }
   }
-  if constexpr (kRows == 1) {
+  if constexpr (kRows == 1 && !kPerPair) {
     out[0] = acc[0] - acc_min[0];
   } else {
     alignas(16) float lanes[4];
@@ -86,62 +108,11 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   }
 }
 
-// llama.cpp's repacked gemm (each full group of 4 tokens of a dense product): one fused multiply-add per pair of
-// sub-blocks (64 elements) of the exact scaled integer sum, the minimums likewise into their own sum.
-template <int kRows>
-void dot_rows_per_pair(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
-  const auto* x = static_cast<const BlockQ4_K*>(w);
-  const BlockQ8_K* y[kRows];
-  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
-  static_assert(kRows <= kAvx2RowsPerPass && kAvx2RowsPerPass <= 4);
-  __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // lane j for row j
-  alignas(16) float row_d[4] = {};
-  for (int64_t i = 0; i < n / kQKK; ++i) {
-    uint32_t packed[4];
-    scale_min_k4_all(x[i].scales, packed);
-    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
-    const __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
-    const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
-    for (int j = 0; j < kRows; ++j) row_d[j] = y[j][i].d;
-    const __m128 da = _mm_load_ps(row_d);
-    const __m128 scale = _mm_mul_ps(_mm_set1_ps(f16_scalar(x[i].d)), da);
-    const __m128 scale_min = _mm_mul_ps(_mm_set1_ps(f16_scalar(x[i].dmin)), da);
-    // Lane s: sub-block s's min times its activation sum; pair c is lanes 2c and 2c+1.
-    alignas(32) int32_t min_lanes[kRows][8];
-    for (int j = 0; j < kRows; ++j)
-      _mm256_store_si256(reinterpret_cast<__m256i*>(min_lanes[j]),
-                         _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[j][i].bsums)), mins16));
-    for (int c = 0; c < 4; ++c) {
-      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * c));
-      const __m256i lo = _mm256_and_si256(q, low4);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-      const __m256i sc_lo = _mm256_shuffle_epi8(scales, int16_lane(2 * c));
-      const __m256i sc_hi = _mm256_shuffle_epi8(scales, int16_lane(2 * c + 1));
-      __m256i pair[kRows];
-      alignas(16) int32_t pair_min[4] = {};
-      for (int j = 0; j < kRows; ++j) {
-        const int8_t* qa = y[j][i].qs + 64 * c;
-        const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))), sc_lo);
-        const __m256i p_hi =
-            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))), sc_hi);
-        pair[j] = _mm256_add_epi32(p_lo, p_hi);
-        pair_min[j] = min_lanes[j][2 * c] + min_lanes[j][2 * c + 1];
-      }
-      acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(pair)), scale, acc4);
-      acc_min4 = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(pair_min))), scale_min, acc_min4);
-    }
-  }
-  alignas(16) float lanes[4];
-  _mm_store_ps(lanes, _mm_sub_ps(acc4, acc_min4));
-  for (int j = 0; j < kRows; ++j) out[j] = lanes[j];
-}
-
 }  // namespace
 
 void dot_q4_k_q8_k_gemm_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
   in_row_passes<kAvx2RowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
-    dot_rows_per_pair<rows.value>(n, w, pass_rows, a_stride, pass_out);
+    dot_rows<rows.value, Q4KOrder::kPerPair>(n, w, pass_rows, a_stride, pass_out);
   });
 }
 
