@@ -80,8 +80,9 @@ struct QuantKernels {
   std::span<const QuantizeVariant> quantize_variants = {};
   // Multi-row dot products, fastest first; each checked against vec_dot_ref per row in tests.
   std::span<const VecDotMultiVariant> multi_variants = {};
-  // For types llama.cpp repacks, whose order then differs from its plain vec_dot (Q4_K): dot products in the
-  // plain order, for the matrices it leaves unpacked (the slices of a 3-D weight, MatmulKind::kStacked).
+  // For types llama.cpp repacks, whose order then differs from its plain vec_dot (Q4_K, Q4_0; MXFP4's plain
+  // order is not written yet): dot products in the plain order, for the matrices it leaves unpacked (slices of
+  // a 3-D weight, rows not a multiple of kGemmRows).
   std::span<const VecDotVariant> plain_variants = {};
   // For types llama.cpp repacks: multi-row products in its repacked gemm's order, which it uses for each full
   // group of kGemmTokens tokens of a dense product (not experts, not 3-D slices) whose rows are a multiple of

@@ -16,6 +16,7 @@ SY_DECLARE_DOT(dot_bf16_avx2);
 SY_DECLARE_DOT(dot_bf16_avx512);
 SY_DECLARE_DOT(dot_bf16_avx512bf16);
 SY_DECLARE_DOT(dot_q4_0_q8_0_avx2);
+SY_DECLARE_DOT(dot_q4_0_q8_0_plain_avx2);
 SY_DECLARE_DOT(dot_q4_0_q8_0_avx512vnni);
 SY_DECLARE_DOT(dot_q5_0_q8_0_avx2);
 SY_DECLARE_DOT(dot_q5_0_q8_0_avx512vnni);
