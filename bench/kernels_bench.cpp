@@ -1,6 +1,8 @@
 // Matmul throughput per weight type on 2 threads (override with SY_BENCH_THREADS):
 //   decode/<type>   n_tokens = 1, a weight matrix larger than the last-level cache: GB/s of weights streamed.
 //   prefill/<type>  n_tokens = 64 on a 4096 × 4096 matrix: tokens/s.
+//   prefill_expert/<type>  the same as an expert product (MatmulKind::kExperts), which for some types runs in
+//                   another float order, with other kernels (llama.cpp's MUL_MAT_ID order).
 //   dot/<type>      one row's dot product on one thread, in L1: GB/s of weights (the kernels' own ceiling).
 // Run: build/bench/sy_kernels_bench [--benchmark_filter=decode]
 #include <benchmark/benchmark.h>
@@ -51,7 +53,7 @@ void bench_decode(benchmark::State& state, TensorType type) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
 }
 
-void bench_prefill(benchmark::State& state, TensorType type) {
+void bench_prefill(benchmark::State& state, TensorType type, MatmulKind kind) {
   constexpr int64_t kTokens = 64, kRows = 4096;
   std::mt19937 rng(2);
   const auto w = test::make_rows(type, kRows, kCols, rng, /*random_bytes=*/true);
@@ -59,7 +61,7 @@ void bench_prefill(benchmark::State& state, TensorType type) {
   std::vector<float> y(static_cast<size_t>(kTokens * kRows));
   const MatrixView m = view(type, kRows, w);
   for (auto _ : state) {
-    if (!matmul(m, x.data(), kTokens, y.data(), pool())) state.SkipWithError("matmul failed");
+    if (!matmul(m, x.data(), kTokens, y.data(), pool(), kind)) state.SkipWithError("matmul failed");
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * kTokens),
@@ -83,7 +85,12 @@ void register_all() {
     if (k->vec_dot_ref == nullptr) continue;
     const std::string name(type_name(k->type));
     benchmark::RegisterBenchmark(("decode/" + name).c_str(), bench_decode, k->type)->UseRealTime()->MinTime(0.5);
-    benchmark::RegisterBenchmark(("prefill/" + name).c_str(), bench_prefill, k->type)->UseRealTime()->MinTime(0.5);
+    benchmark::RegisterBenchmark(("prefill/" + name).c_str(), bench_prefill, k->type, MatmulKind::kDense)
+        ->UseRealTime()
+        ->MinTime(0.5);
+    benchmark::RegisterBenchmark(("prefill_expert/" + name).c_str(), bench_prefill, k->type, MatmulKind::kExperts)
+        ->UseRealTime()
+        ->MinTime(0.5);
     benchmark::RegisterBenchmark(("dot/" + name + "/best").c_str(), bench_dot, k->type, best_vec_dot(*k));
     benchmark::RegisterBenchmark(("dot/" + name + "/scalar").c_str(), bench_dot, k->type, k->vec_dot_ref);
   }

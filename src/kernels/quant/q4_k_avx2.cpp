@@ -27,6 +27,10 @@ __m128i hsum_i32_x4(const __m256i* v) {
 // tokens of a dense product) one per pair of sub-blocks (64 elements).
 enum class Q4KOrder { kPerBlock, kPerPair };
 
+// Rows per pass of the multi-row (gemv-order) kernel: eight tokens' accumulators still fit the 16 registers
+// here, and each weight block is then decoded once per eight tokens.
+constexpr int kRowsPerPass = 8;
+
 template <int kRows, Q4KOrder kOrder = Q4KOrder::kPerBlock>
 void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   constexpr bool kPerPair = kOrder == Q4KOrder::kPerPair;
@@ -34,10 +38,11 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   const BlockQ8_K* y[kRows];
   for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
-  static_assert(kRows <= kAvx2RowsPerPass && kAvx2RowsPerPass <= 4);  // the rows' lanes of one __m128
+  static_assert(kRows <= kRowsPerPass && (!kPerPair || kRows <= 4));
   float acc[kRows] = {}, acc_min[kRows] = {};       // one row
-  __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // several rows (or per pair), lane j for row j
-  alignas(16) float row_d[4] = {};
+  __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // up to 4 rows (or per pair), lane j for row j
+  __m256 acc8 = _mm256_setzero_ps(), acc_min8 = _mm256_setzero_ps();  // 5 to 8 rows
+  alignas(32) float row_d[8] = {};
   for (int64_t i = 0; i < n / kQKK; ++i) {
     if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(BlockQ4_K));  // decode streams the weights
     uint32_t packed[4];
@@ -90,17 +95,31 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
     if constexpr (kRows == 1) {
       acc[0] = std::fma(static_cast<float>(hsum_i32(sumi[0])), d * y[0][i].d, acc[0]);
       acc_min[0] = std::fma(static_cast<float>(hsum_i32(min_lanes[0])), dmin * y[0][i].d, acc_min[0]);
-    } else {
+    } else if constexpr (kRows <= 4) {
       // The same fused multiply-adds for all rows at once, lane j for row j: one transposing reduction
       // instead of a horizontal sum per row.
       for (int j = 0; j < kRows; ++j) row_d[j] = y[j][i].d;
       const __m128 da = _mm_load_ps(row_d);
       acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(sumi)), _mm_mul_ps(_mm_set1_ps(d), da), acc4);
       acc_min4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(min_lanes)), _mm_mul_ps(_mm_set1_ps(dmin), da), acc_min4);
+    } else {
+      __m256i sums[8], mins[8];
+      for (int j = 0; j < 8; ++j) {
+        row_d[j] = j < kRows ? y[j][i].d : 0.0f;
+        sums[j] = j < kRows ? sumi[j] : _mm256_setzero_si256();
+        mins[j] = j < kRows ? min_lanes[j] : _mm256_setzero_si256();
+      }
+      const __m256 da = _mm256_load_ps(row_d);
+      acc8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(sums)), _mm256_mul_ps(_mm256_set1_ps(d), da), acc8);
+      acc_min8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(mins)), _mm256_mul_ps(_mm256_set1_ps(dmin), da), acc_min8);
     }
   }
   if constexpr (kRows == 1 && !kPerPair) {
     out[0] = acc[0] - acc_min[0];
+  } else if constexpr (kRows > 4) {
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, _mm256_sub_ps(acc8, acc_min8));
+    for (int j = 0; j < kRows; ++j) out[j] = lanes[j];
   } else {
     alignas(16) float lanes[4];
     _mm_store_ps(lanes, _mm_sub_ps(acc4, acc_min4));
@@ -123,7 +142,7 @@ float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
 }
 
 void dot_q4_k_q8_k_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  in_row_passes<kAvx2RowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+  in_row_passes<kRowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
     dot_rows<rows.value>(n, w, pass_rows, a_stride, pass_out);
   });
 }
