@@ -60,12 +60,24 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
     __m256i sumi[kRows];
     for (int j = 0; j < kRows; ++j) sumi[j] = _mm256_setzero_si256();
     __m128 pair_scale, pair_scale_min;
-    alignas(32) int32_t min_of[kPerPair ? kRows : 1][8];  // per pair: sub-block s's min term in min_of[j][s]
+    __m128 pair_mins[4];  // per pair of sub-blocks: its min term as a float, lane j for row j
     if constexpr (kPerPair) {
       for (int j = 0; j < kRows; ++j) row_d[j] = y[j][i].d;
       pair_scale = _mm_mul_ps(_mm_set1_ps(d), _mm_load_ps(row_d));
       pair_scale_min = _mm_mul_ps(_mm_set1_ps(dmin), _mm_load_ps(row_d));
-      for (int j = 0; j < kRows; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(min_of[j]), min_lanes[j]);
+      // Adjacent lanes (a pair's two sub-blocks) added, then transposed to rows in lanes: rows01 and rows23 hold
+      // per half [row r pair p, row r pair p+1, row r+1 pair p, row r+1 pair p+1], pairs 0-1 in the low half and
+      // 2-3 in the high one.
+      const __m256i zero = _mm256_setzero_si256();
+      const __m256i rows01 = _mm256_shuffle_epi32(_mm256_hadd_epi32(min_lanes[0], kRows > 1 ? min_lanes[1] : zero), 0xd8);
+      const __m256i rows23 = kRows > 2 ? _mm256_shuffle_epi32(_mm256_hadd_epi32(min_lanes[2], kRows > 3 ? min_lanes[3] : zero), 0xd8)
+                                  : zero;
+      const __m256 even = _mm256_cvtepi32_ps(_mm256_unpacklo_epi64(rows01, rows23));  // pairs 0 (low half) and 2 (high)
+      const __m256 odd = _mm256_cvtepi32_ps(_mm256_unpackhi_epi64(rows01, rows23));   // pairs 1 and 3
+      pair_mins[0] = _mm256_castps256_ps128(even);
+      pair_mins[1] = _mm256_castps256_ps128(odd);
+      pair_mins[2] = _mm256_extractf128_ps(even, 1);
+      pair_mins[3] = _mm256_extractf128_ps(odd, 1);
     }
     for (int c = 0; c < 4; ++c) {
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * c));
@@ -81,11 +93,8 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
         sumi[j] = kPerPair ? _mm256_add_epi32(p_lo, p_hi) : _mm256_add_epi32(sumi[j], _mm256_add_epi32(p_lo, p_hi));
       }
       if constexpr (kPerPair) {
-        alignas(16) int32_t pair_min[4] = {};
-        for (int j = 0; j < kRows; ++j) pair_min[j] = min_of[j][2 * c] + min_of[j][2 * c + 1];
         acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(sumi)), pair_scale, acc4);
-        acc_min4 = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(pair_min))), pair_scale_min,
-                                acc_min4);
+        acc_min4 = _mm_fmadd_ps(pair_mins[c], pair_scale_min, acc_min4);
       }
     }
     if constexpr (kPerPair) continue;
