@@ -27,10 +27,6 @@ __m128i hsum_i32_x4(const __m256i* v) {
 // tokens of a dense product) one per pair of sub-blocks (64 elements).
 enum class Q4KOrder { kPerBlock, kPerPair };
 
-// Rows per pass of the multi-row (gemv-order) kernel: eight tokens' accumulators still fit the 16 registers
-// here, and each weight block is then decoded once per eight tokens.
-constexpr int kRowsPerPass = 8;
-
 template <int kRows, Q4KOrder kOrder = Q4KOrder::kPerBlock>
 void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   constexpr bool kPerPair = kOrder == Q4KOrder::kPerPair;
@@ -38,7 +34,7 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   const BlockQ8_K* y[kRows];
   for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
-  static_assert(kRows <= kRowsPerPass && (!kPerPair || kRows <= 4));
+  static_assert(kRows <= kAvx2RowsPerPass && (!kPerPair || kRows <= 4));
   float acc[kRows] = {}, acc_min[kRows] = {};       // one row
   __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // up to 4 rows (or per pair), lane j for row j
   __m256 acc8 = _mm256_setzero_ps(), acc_min8 = _mm256_setzero_ps();  // 5 to 8 rows
@@ -139,7 +135,7 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
 }  // namespace
 
 void dot_q4_k_q8_k_gemm_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  in_row_passes<kAvx2RowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+  in_row_passes<kGemmTokens>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
     dot_rows<rows.value, Q4KOrder::kPerPair>(n, w, pass_rows, a_stride, pass_out);
   });
 }
@@ -151,7 +147,7 @@ float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
 }
 
 void dot_q4_k_q8_k_multi_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  in_row_passes<kRowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
+  in_row_passes<kAvx2RowsPerPass>(n_act, a, a_stride, out, [&](auto rows, const void* pass_rows, float* pass_out) {
     dot_rows<rows.value>(n, w, pass_rows, a_stride, pass_out);
   });
 }

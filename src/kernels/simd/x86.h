@@ -31,9 +31,9 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// Activation rows an AVX2 multi-row kernel takes per pass: more would not keep their accumulators in the 16
-// ymm registers.
-constexpr int kAvx2RowsPerPass = 4;
+// Activation rows an AVX2 multi-row kernel takes per pass: each weight block is decoded once per pass, and eight
+// rows' accumulators (one register each) still leave room in the 16 ymm registers for the decoded block.
+constexpr int kAvx2RowsPerPass = 8;
 
 // Shuffle control that spreads int16 lane k of each 128-bit half over all eight lanes of that half.
 inline __m256i int16_lane(int k) { return _mm256_set1_epi16(static_cast<int16_t>((2 * k) | ((2 * k + 1) << 8))); }
