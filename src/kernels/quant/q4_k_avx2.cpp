@@ -39,7 +39,14 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // up to 4 rows (or per pair), lane j for row j
   __m256 acc8 = _mm256_setzero_ps(), acc_min8 = _mm256_setzero_ps();  // 5 to 8 rows
   alignas(32) float row_d[8] = {};
-  for (int64_t i = 0; i < n / kQKK; ++i) {
+  // One row: the integer sums of up to 8 blocks wait here, so that one transposing reduction replaces eight
+  // horizontal sums; their fused multiply-adds then run in block order, as before.
+  constexpr int kGroup = 8;
+  __m256i group_sums[kGroup], group_mins[kGroup];
+  float group_scale[kGroup], group_scale_min[kGroup];
+  int in_group = 0;
+  const int64_t n_blocks = n / kQKK;
+  for (int64_t i = 0; i < n_blocks; ++i) {
     if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(BlockQ4_K));  // decode streams the weights
     uint32_t packed[4];
     scale_min_k4_all(x[i].scales, packed);
@@ -98,8 +105,21 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
     // group of 4, and every expert product): one fused multiply-add per super-block of the exact integer sum,
     // scales multiplied first; minimums apart.
     if constexpr (kRows == 1) {
-      acc[0] = std::fma(static_cast<float>(hsum_i32(sumi[0])), d * y[0][i].d, acc[0]);
-      acc_min[0] = std::fma(static_cast<float>(hsum_i32(min_lanes[0])), dmin * y[0][i].d, acc_min[0]);
+      group_sums[in_group] = sumi[0];
+      group_mins[in_group] = min_lanes[0];
+      group_scale[in_group] = d * y[0][i].d;
+      group_scale_min[in_group] = dmin * y[0][i].d;
+      if (++in_group == kGroup || i + 1 == n_blocks) {
+        for (int k = in_group; k < kGroup; ++k) group_sums[k] = group_mins[k] = _mm256_setzero_si256();
+        alignas(32) float sums[kGroup], mins[kGroup];
+        _mm256_store_ps(sums, _mm256_cvtepi32_ps(hsum_i32_x8(group_sums)));
+        _mm256_store_ps(mins, _mm256_cvtepi32_ps(hsum_i32_x8(group_mins)));
+        for (int k = 0; k < in_group; ++k) {
+          acc[0] = std::fma(sums[k], group_scale[k], acc[0]);
+          acc_min[0] = std::fma(mins[k], group_scale_min[k], acc_min[0]);
+        }
+        in_group = 0;
+      }
     } else if constexpr (kRows <= 4) {
       // The same fused multiply-adds for all rows at once, lane j for row j: one transposing reduction
       // instead of a horizontal sum per row.
