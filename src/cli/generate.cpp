@@ -65,7 +65,7 @@ void register_generate(CLI::App& app) {
   cmd->add_option("-m,--model", opt->model, "GGUF model file")->required();
   cmd->add_option("--tokens", opt->tokens, "Comma-separated prompt token ids")->required();
   cmd->add_option("-n,--n-predict", opt->n_predict, "Tokens to generate")->check(CLI::Range(0, 1 << 20));
-  cmd->add_option("--threads", opt->threads, "Threads")->check(CLI::Range(1, 1024));
+  cmd->add_option("-t,--threads", opt->threads, "Threads")->check(CLI::Range(1, 1024));
   cmd->add_flag("--greedy", opt->greedy, "Take the most likely token (lowest id on ties)");
   cmd->add_option("--temp", opt->sampling.temperature, "Temperature (0 = greedy)")->check(CLI::Range(0.0f, 100.0f));
   cmd->add_option("--top-k", opt->sampling.top_k, "Keep the k most likely tokens (0 = off)")

@@ -17,6 +17,12 @@ got=$("$bin" generate -m "$model" --tokens 509,498,497,502,193,87,469,53 -n 16 -
 want=278,306,383,143,501,217,353,167,278,339,55,339,55,339,55,339
 [ "$got" = "$want" ] || { echo "greedy: got $got, want $want"; exit 1; }
 
+# llama.cpp's -t spelling of --threads; the thread count never changes the numbers.
+t2=$("$bin" generate -m "$model" --tokens 509,498,497,502,193,87,469,53 -n 16 --greedy -t 2)
+[ "$t2" = "$want" ] || { echo "greedy with -t 2: got $t2, want $want"; exit 1; }
+"$bin" logits -m "$model" --tokens 509,498,497,502,193,87,469,53 -t 2 --out "$tmp/l2.bin"
+cmp -s "$tmp/l.bin" "$tmp/l2.bin" || { echo "logits with -t 2 differ from one thread"; exit 1; }
+
 # Sampling is reproducible for a seed.
 a=$("$bin" generate -m "$model" --tokens 1,2,3 -n 8 --temp 0.9 --top-k 20 --top-p 0.9 --seed 7)
 b=$("$bin" generate -m "$model" --tokens 1,2,3 -n 8 --temp 0.9 --top-k 20 --top-p 0.9 --seed 7)
