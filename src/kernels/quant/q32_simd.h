@@ -102,12 +102,56 @@ constexpr bool f16_scale_first() {
 template <typename Block>
 constexpr bool kF16ScaleFirst = f16_scale_first<Block>();
 
-// Two blocks' Σ w·a per group of 4 (16 int32 lanes) from unsigned codes u = w + 2^kShift: Σ u·a − 2^kShift·Σ a.
-template <int kShift>
-inline __m512i signed_dot_pairs(__m512i u, __m512i q) {
-  const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, q);
-  const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), q);
-  return _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, kShift));
+// A pair of weight blocks in the form vpdpbusd takes, which multiplies unsigned by signed bytes. Decoders with
+// raw signed codes (Q8_0: static __m256i signed_codes(const Block&)) give u = |w| and the mask of negative w,
+// which moves w's sign onto the activations (a = −128 never occurs: activations are within ±127, and |−128|
+// is byte 0x80 = 128 unsigned). Others give unsigned codes u = w + 2^kOffsetShift, the offset taken off
+// through Σ a. Both integer sums are exact, so the two forms give the same numbers; the first costs two
+// operations per activation pair instead of four.
+template <typename Decoder>
+concept SignedCodes = requires { Decoder::kSignedCodes; };
+
+struct WeightPair {
+  __m512i u;
+  __mmask64 negative = 0;
+};
+
+template <typename Decoder, typename Block>
+inline WeightPair decode_pair(const Block& b0, const Block& b1) {
+  if constexpr (SignedCodes<Decoder>) {
+    const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::signed_codes(b0)), Decoder::signed_codes(b1), 1);
+    return {_mm512_abs_epi8(w), _mm512_movepi8_mask(w)};
+  } else {
+    return {_mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(b0)), Decoder::unsigned_codes(b1), 1)};
+  }
+}
+
+// Two blocks' Σ w·a per group of 4 (16 int32 lanes).
+template <typename Decoder>
+inline __m512i pair_dot(const WeightPair& w, __m512i q) {
+  if constexpr (SignedCodes<Decoder>) {
+    const __m512i signed_q = _mm512_mask_sub_epi8(q, w.negative, _mm512_setzero_si512(), q);
+    return _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.u, signed_q);
+  } else {
+    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.u, q);
+    const __m512i sum_q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), q);
+    return _mm512_sub_epi32(dot, _mm512_slli_epi32(sum_q, Decoder::kOffsetShift));
+  }
+}
+
+// One block's Σ w·a (the odd block at a row's end).
+template <typename Decoder, typename Block>
+inline int block_dot(const Block& b, const int8_t* qs) {
+  const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
+  if constexpr (SignedCodes<Decoder>) {
+    const __m256i w = Decoder::signed_codes(b);
+    const __m256i signed_q = _mm256_mask_sub_epi8(q, _mm256_movepi8_mask(w), _mm256_setzero_si256(), q);
+    return hsum_i32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(w), signed_q));
+  } else {
+    const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), Decoder::unsigned_codes(b), q);
+    const __m256i sum_q = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
+    return hsum_i32(dot) - hsum_i32(sum_q) * (1 << Decoder::kOffsetShift);
+  }
 }
 
 // Two blocks per 512-bit register. VNNI multiplies unsigned by signed bytes, so the decoder gives unsigned
@@ -139,32 +183,21 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
           _mm256_mul_ps(_mm256_cvtph_ps(_mm256_cvtepi32_epi16(dw)), _mm256_cvtph_ps(_mm256_cvtepi32_epi16(da))));
       for (int p = 0; p < 4; ++p) {
         const int64_t b = i + 2 * p;
-        const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[b])),
-                                             Decoder::unsigned_codes(x[b + 1]), 1);
-        const __m512i q = load_2x256(y[b].qs, y[b + 1].qs);
-        const __m512i isum = signed_dot_pairs<Decoder::kOffsetShift>(u, q);
+        const WeightPair u = decode_pair<Decoder>(x[b], x[b + 1]);
+        const __m512i isum = pair_dot<Decoder>(u, load_2x256(y[b].qs, y[b + 1].qs));
         acc = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick[p], scales), _mm512_cvtepi32_ps(isum), acc);
       }
     }
   }
   for (; i + 1 < nb; i += 2) {
     prefetch_stream(x + i, 2 * sizeof(Block));
-    const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[i])),
-                                         Decoder::unsigned_codes(x[i + 1]), 1);
-    const __m512i q = load_2x256(y[i].qs, y[i + 1].qs);
-    const __m512i isum = signed_dot_pairs<Decoder::kOffsetShift>(u, q);
+    const WeightPair u = decode_pair<Decoder>(x[i], x[i + 1]);
+    const __m512i isum = pair_dot<Decoder>(u, load_2x256(y[i].qs, y[i + 1].qs));
     const __m512 d = set_2x8(Decoder::scale(x[i]) * f16_scalar(y[i].d), Decoder::scale(x[i + 1]) * f16_scalar(y[i + 1].d));
     acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum), acc);
   }
   float sum = _mm512_reduce_add_ps(acc);
-  if (i < nb) {
-    const __m256i u = Decoder::unsigned_codes(x[i]);
-    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
-    const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, q);
-    const __m256i sum_q = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
-    const int isum = hsum_i32(dot) - hsum_i32(sum_q) * (1 << Decoder::kOffsetShift);
-    sum += Decoder::scale(x[i]) * f16_scalar(y[i].d) * static_cast<float>(isum);
-  }
+  if (i < nb) sum += Decoder::scale(x[i]) * f16_scalar(y[i].d) * static_cast<float>(block_dot<Decoder>(x[i], y[i].qs));
   return sum;
 }
 
@@ -196,37 +229,26 @@ void dot_q32_q8_0_rows_avx512vnni(int64_t n, const void* w, const void* a, size_
             dw, _mm256_cvtph_ps(_mm256_cvtepi32_epi16(_mm256_i32gather_epi32(reinterpret_cast<const int*>(y[j] + i), offsets_y, 1)))));
       for (int p = 0; p < 4; ++p) {
         const int64_t b = i + 2 * p;
-        const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[b])),
-                                             Decoder::unsigned_codes(x[b + 1]), 1);
+        const WeightPair u = decode_pair<Decoder>(x[b], x[b + 1]);
         for (int j = 0; j < kRows; ++j) {
-          const __m512i q = load_2x256(y[j][b].qs, y[j][b + 1].qs);
-          const __m512i isum = signed_dot_pairs<Decoder::kOffsetShift>(u, q);
+          const __m512i isum = pair_dot<Decoder>(u, load_2x256(y[j][b].qs, y[j][b + 1].qs));
           acc[j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick[p], scales[j]), _mm512_cvtepi32_ps(isum), acc[j]);
         }
       }
     }
   }
   for (; i + 1 < nb; i += 2) {
-    const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(x[i])),
-                                         Decoder::unsigned_codes(x[i + 1]), 1);
+    const WeightPair u = decode_pair<Decoder>(x[i], x[i + 1]);
     const float d0 = Decoder::scale(x[i]), d1 = Decoder::scale(x[i + 1]);
     for (int j = 0; j < kRows; ++j) {
-      const __m512i q = load_2x256(y[j][i].qs, y[j][i + 1].qs);
-      const __m512i isum = signed_dot_pairs<Decoder::kOffsetShift>(u, q);
+      const __m512i isum = pair_dot<Decoder>(u, load_2x256(y[j][i].qs, y[j][i + 1].qs));
       const __m512 d = set_2x8(d0 * f16_scalar(y[j][i].d), d1 * f16_scalar(y[j][i + 1].d));
       acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum), acc[j]);
     }
   }
   for (int j = 0; j < kRows; ++j) {
     out[j] = _mm512_reduce_add_ps(acc[j]);
-    if (i < nb) {
-      const __m256i u = Decoder::unsigned_codes(x[i]);
-      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[j][i].qs));
-      const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, q);
-      const __m256i sum_q = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
-      const int isum = hsum_i32(dot) - hsum_i32(sum_q) * (1 << Decoder::kOffsetShift);
-      out[j] += Decoder::scale(x[i]) * f16_scalar(y[j][i].d) * static_cast<float>(isum);
-    }
+    if (i < nb) out[j] += Decoder::scale(x[i]) * f16_scalar(y[j][i].d) * static_cast<float>(block_dot<Decoder>(x[i], y[j][i].qs));
   }
 }
 

@@ -1,14 +1,13 @@
-// Q8_0 · Q8_0 with AVX-512 VNNI: flipping the sign bit turns int8 w into unsigned w + 128.
+// Q8_0 · Q8_0 with AVX-512 VNNI: the weights are raw signed bytes, multiplied as |w| by the activations with
+// w's sign (q32_simd.h, decode_pair).
 #include "kernels/quant/q32_simd.h"
 #include "kernels/quant/simd_decls.h"
 
 namespace sy::kernels {
 namespace {
 struct DecodeQ8_0 {
-  static constexpr int kOffsetShift = 7;  // w + 128
-  static __m256i unsigned_codes(const BlockQ8_0& b) {
-    return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), _mm256_set1_epi8(-128));
-  }
+  static constexpr bool kSignedCodes = true;
+  static __m256i signed_codes(const BlockQ8_0& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
   static float scale(const BlockQ8_0& b) { return f16_scalar(b.d); }
 };
 }  // namespace
