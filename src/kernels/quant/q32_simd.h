@@ -154,9 +154,9 @@ inline int block_dot(const Block& b, const int8_t* qs) {
   }
 }
 
-// Two blocks per 512-bit register. VNNI multiplies unsigned by signed bytes, so the decoder gives unsigned
-// codes u with w = u − 2^kOffsetShift; Σ w·a = Σ u·a − (Σ a << kOffsetShift), both exact in int32.
-// Decoder: static __m256i unsigned_codes(const Block&), static constexpr int kOffsetShift, static float scale(...).
+// Two blocks per 512-bit register, in the form decode_pair gives. Decoder: static float scale(const Block&), and
+// either static __m256i signed_codes(const Block&) with kSignedCodes, or static __m256i unsigned_codes(const
+// Block&) with static constexpr int kOffsetShift.
 template <typename Block, typename Decoder>
 float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const Block*>(w);
