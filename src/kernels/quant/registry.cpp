@@ -36,40 +36,22 @@ const QuantKernels* find_kernels(TensorType type) {
   return nullptr;
 }
 
-VecDotFn best_vec_dot(const QuantKernels& kernels) {
+namespace {
+// The first variant of a fastest-first list that this CPU supports, else `fallback`.
+template <typename Variant>
+auto first_supported(std::span<const Variant> variants, decltype(Variant::fn) fallback) {
   const CpuFeatures& cpu = cpu_features();
-  for (const auto& v : kernels.simd_variants)
+  for (const Variant& v : variants)
     if (cpu.supports(v.isa)) return v.fn;
-  return kernels.vec_dot_ref;
+  return fallback;
 }
+}  // namespace
 
-VecDotMultiFn best_vec_dot_multi(const QuantKernels& kernels) {
-  const CpuFeatures& cpu = cpu_features();
-  for (const auto& v : kernels.multi_variants)
-    if (cpu.supports(v.isa)) return v.fn;
-  return nullptr;
-}
-
-VecDotMultiFn best_vec_dot_gemm(const QuantKernels& kernels) {
-  const CpuFeatures& cpu = cpu_features();
-  for (const auto& v : kernels.gemm_variants)
-    if (cpu.supports(v.isa)) return v.fn;
-  return nullptr;
-}
-
-VecDotFn best_vec_dot_plain(const QuantKernels& kernels) {
-  const CpuFeatures& cpu = cpu_features();
-  for (const auto& v : kernels.plain_variants)
-    if (cpu.supports(v.isa)) return v.fn;
-  return nullptr;
-}
-
-QuantizeRowFn best_quantize_row(const QuantKernels& kernels) {
-  const CpuFeatures& cpu = cpu_features();
-  for (const auto& v : kernels.quantize_variants)
-    if (cpu.supports(v.isa)) return v.fn;
-  return kernels.quantize_row;
-}
+VecDotFn best_vec_dot(const QuantKernels& k) { return first_supported(k.simd_variants, k.vec_dot_ref); }
+VecDotMultiFn best_vec_dot_multi(const QuantKernels& k) { return first_supported(k.multi_variants, nullptr); }
+VecDotMultiFn best_vec_dot_gemm(const QuantKernels& k) { return first_supported(k.gemm_variants, nullptr); }
+VecDotFn best_vec_dot_plain(const QuantKernels& k) { return first_supported(k.plain_variants, nullptr); }
+QuantizeRowFn best_quantize_row(const QuantKernels& k) { return first_supported(k.quantize_variants, k.quantize_row); }
 
 std::span<const QuantKernels* const> all_kernels() { return kAll; }
 
