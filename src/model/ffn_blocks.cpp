@@ -68,7 +68,8 @@ Status moe_ffn_block(const BlockContext& ctx, const float* x, float* out) {
                                    .data = reinterpret_cast<const uint8_t*>(w.f32(il, Role::kShGateInp)),
                                    .row_stride = static_cast<size_t>(d) * sizeof(float)};
     if (auto s = kernels::matmul(gate, x, n, scale.data(), pool); !s) return s;
-    for (float& g : scale) g = g / (1.0f + std::exp(-g)) / g;
+    // At g = 0 that is 0 / 0; the sigmoid's value there is exactly 1/2.
+    for (float& g : scale) g = g == 0.0f ? 0.5f : g / (1.0f + std::exp(-g)) / g;
   }
   for (int64_t t = 0; t < n; ++t)
     for (int64_t i = 0; i < d; ++i) out[t * d + i] += scale[static_cast<size_t>(t)] * shared[static_cast<size_t>(t * d + i)];

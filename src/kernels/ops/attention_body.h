@@ -26,7 +26,8 @@ inline void reduce_lane_rows(float* lane, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = (lane[i] + lane[2 * n + i]) + (lane[n + i] + lane[3 * n + i]);
 }
 
-// scratch: at least attention_scratch_floats(a) floats.
+// scratch: the scores through the 16-group holding the position, then 4 × 16 × head_dim_v accumulators
+// (attention() sizes it for the longest position of the batch).
 void attention_one(const AttentionArgs& a, VecDotFn dot, int64_t t, int64_t h, float* scratch) {
   constexpr int64_t L = lanes::kLanes;
   const int64_t g = h / (a.n_head / a.n_head_kv);
