@@ -102,8 +102,10 @@ void plan_groups(const Kernels& k, int64_t n_tokens, std::span<const int64_t> ru
 }  // namespace
 
 bool multi_matches_single(TensorType type) {
-  // Checked for every type by SimdVecDot.MultiTokenKernelsGiveSingleTokenBits: the x86 kernels of one ISA keep
-  // one accumulator chain per token in the single-token kernel's order. Kernels of different ISAs do not.
+  // Checked for every type by SimdVecDot.MultiTokenKernelsGiveSingleTokenBits: the AVX2 kernels of a type keep one
+  // accumulator chain per token in the single-token kernel's order (llama.cpp's vec_dot order). Kernels of
+  // different ISAs do not, and some AVX-512 ones are different algorithms for one and for several tokens (Q4_K's
+  // decode and prefill loops): claimed only for AVX2, where it was verified bit for bit.
   const QuantKernels* k = find_kernels(type);
   if (k == nullptr || type == TensorType::kF32 || type == TensorType::kF16 || type == TensorType::kBF16) return false;
   const CpuFeatures& cpu = cpu_features();
@@ -119,7 +121,8 @@ bool multi_matches_single(TensorType type) {
       single_isa = v.isa;
       break;
     }
-  return multi_isa != nullptr && single_isa != nullptr && std::strcmp(multi_isa, single_isa) == 0;
+  return multi_isa != nullptr && single_isa != nullptr && std::strcmp(multi_isa, "avx2") == 0 &&
+         std::strcmp(single_isa, "avx2") == 0;
 }
 
 Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
