@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/routing_options.h"
 #include "cli/text_options.h"
+#include "cli/validators.h"
 #include "core/error.h"
 #include "runtime/generator.h"
 #include "tokenizer/chat/chat_template.h"
@@ -166,7 +167,7 @@ void register_chat(CLI::App& app) {
   cmd->add_option("--system", opt->system, "System message that starts the conversation");
   cmd->add_option("--chat-template-file", opt->template_file, "Jinja chat template to use instead of the model's");
   cmd->add_option("-n,--n-predict", opt->n_predict, "Tokens per reply at most (-1 = until end of turn)")
-      ->check(CLI::Range(-1, 1 << 24));
+      ->check(in_range(-1, 1 << 24));
   add_sampling_options(cmd, opt->sampling);
   add_context_options(cmd, opt->context);
   add_routing_options(cmd, opt->routing);

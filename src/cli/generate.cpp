@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/routing_options.h"
 #include "cli/token_list.h"
+#include "cli/validators.h"
 #include "core/error.h"
 #include "model/model.h"
 #include "runtime/sampler.h"
@@ -64,19 +65,19 @@ void register_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Continue a token sequence; prints the generated ids comma-separated");
   cmd->add_option("-m,--model", opt->model, "GGUF model file")->required();
   cmd->add_option("--tokens", opt->tokens, "Comma-separated prompt token ids")->required();
-  cmd->add_option("-n,--n-predict", opt->n_predict, "Tokens to generate")->check(CLI::Range(0, 1 << 20));
-  cmd->add_option("-t,--threads", opt->threads, "Threads")->check(CLI::Range(1, 1024));
+  cmd->add_option("-n,--n-predict", opt->n_predict, "Tokens to generate")->check(in_range(0, 1 << 20));
+  cmd->add_option("-t,--threads", opt->threads, "Threads")->check(in_range(1, 1024));
   cmd->add_flag("--greedy", opt->greedy, "Take the most likely token (lowest id on ties)");
-  cmd->add_option("--temp", opt->sampling.temperature, "Temperature (0 = greedy)")->check(CLI::Range(0.0f, 100.0f));
+  cmd->add_option("--temp", opt->sampling.temperature, "Temperature (0 = greedy)")->check(in_range(0.0f, 100.0f));
   cmd->add_option("--top-k", opt->sampling.top_k, "Keep the k most likely tokens (0 = off)")
-      ->check(CLI::Range(0, 1 << 24));
-  cmd->add_option("--top-p", opt->sampling.top_p, "Nucleus sampling mass (1 = off)")->check(CLI::Range(0.0f, 1.0f));
+      ->check(in_range(0, 1 << 24));
+  cmd->add_option("--top-p", opt->sampling.top_p, "Nucleus sampling mass (1 = off)")->check(in_range(0.0f, 1.0f));
   cmd->add_option("--min-p", opt->sampling.min_p, "Drop tokens below min-p x the top probability")
-      ->check(CLI::Range(0.0f, 1.0f));
+      ->check(in_range(0.0f, 1.0f));
   cmd->add_option("--repeat-penalty", opt->sampling.repeat_penalty, "Penalty for recent tokens (1 = off)")
-      ->check(CLI::Range(0.0f, 100.0f));
+      ->check(in_range(0.0f, 100.0f));
   cmd->add_option("--repeat-last-n", opt->sampling.repeat_last_n, "Recent tokens the penalty considers (-1 = all)")
-      ->check(CLI::Range(-1, 1 << 24));
+      ->check(in_range(-1, 1 << 24));
   cmd->add_option("--seed", opt->sampling.seed, "Random seed");
   add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_generate(*opt); });

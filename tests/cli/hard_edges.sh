@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The edges a new user hits (issue 13): every error as one line "switchyard: error: …" (status 2 for the
+# command line, 1 for a failure while running); NaN and infinities refused. Usage: hard_edges.sh SWITCHYARD SHARED_DIR
+set -euo pipefail
+bin=$1
+shared=$2
+model=$shared/conformance/models/qwen3moe-tiny.q8_0.gguf
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# expect STATUS TEXT ARGS...: exits with STATUS, and stderr is one line "switchyard: error: …" holding TEXT.
+expect() {
+  local status=$1 text=$2
+  shift 2
+  local got=0
+  "$bin" "$@" </dev/null >"$tmp/out" 2>"$tmp/err" || got=$?
+  [ "$got" -eq "$status" ] || { cat "$tmp/err"; fail "exit status $got, want $status: $*"; }
+  [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q '^switchyard: error: ' "$tmp/err" ||
+    { cat "$tmp/err"; fail "not one 'switchyard: error:' line: $*"; }
+  grep -qF -- "$text" "$tmp/err" || { cat "$tmp/err"; fail "expected '$text': $*"; }
+}
+
+# --- usage errors: status 2, naming the option and the value.
+expect 2 "unknown command 'frob' (see switchyard --help)" frob
+expect 2 "missing command (see switchyard --help)"
+expect 2 "-n/--n-predict: 'abc' is not an integer" generate -m "$model" --tokens 1 -n abc
+expect 2 "-n/--n-predict: '2000000' is outside 0 to 1048576" generate -m "$model" --tokens 1 -n 2000000
+expect 2 "missing required option -m/--model" generate --tokens 1
+expect 2 "unknown option '--frob' (see switchyard generate --help)" generate -m "$model" --tokens 1 --frob
+expect 2 "--temp: 'warm' is not a number" run -m "$model" -p hi --temp warm
+expect 2 "-c/--ctx-size: '1e9' is not an integer" run -m "$model" -p hi -c 1e9
+for opt in --temp --top-p --min-p --repeat-penalty; do
+  for v in nan inf -inf; do
+    expect 2 "$opt: '$v' is not a finite number" generate -m "$model" --tokens 1 "$opt" "$v"
+    expect 2 "$opt: '$v' is not a finite number" run -m "$model" -p hi "$opt" "$v"
+    expect 2 "$opt: '$v' is not a finite number" chat -m "$model" "$opt" "$v"
+  done
+done
+# --- runtime errors: status 1.
+expect 1 "cannot open" generate -m "$tmp/missing.gguf" --tokens 1
+# --help and --version print normally and succeed.
+"$bin" --help | grep -q "generate" || fail "--help"
+"$bin" generate --help | grep -q -- "--n-predict" || fail "generate --help"
+[ "$("$bin" --version)" = "switchyard 0.1.0" ] || fail "--version"
+
+# --- out of memory is said in words: a context whose KV cache (~25 GB) cannot be allocated under a 2 GB limit.
+"$bin" gen-model -a qwen3moe --set context_length=16777216 -t q8_0 -o "$tmp/long.gguf" -q 2>/dev/null
+got=0
+(ulimit -v 2000000; "$bin" run -m "$tmp/long.gguf" -p hi -c 16777216 -n 1 </dev/null >/dev/null 2>"$tmp/err") || got=$?
+[ "$got" -eq 1 ] && grep -q '^switchyard: error: out of memory' "$tmp/err" || { cat "$tmp/err"; fail "out of memory: status $got"; }
+
+echo "hard_edges: ok"
