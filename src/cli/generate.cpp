@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/routing_options.h"
+#include "cli/text_options.h"
 #include "cli/token_list.h"
 #include "cli/validators.h"
 #include "core/error.h"
@@ -26,13 +27,7 @@ struct GenerateOptions {
   int n_predict = 16;
   int threads = 1;
   bool greedy = false;
-  runtime::SamplingParams sampling{.temperature = 0.8f,
-                                   .top_k = 40,
-                                   .top_p = 0.95f,
-                                   .min_p = 0.05f,
-                                   .repeat_penalty = 1.0f,
-                                   .repeat_last_n = 64,
-                                   .seed = 0};
+  runtime::SamplingParams sampling = runtime::SamplingParams::defaults();
   RoutingOptions routing;
 };
 
@@ -68,16 +63,7 @@ void register_generate(CLI::App& app) {
   cmd->add_option("-n,--n-predict", opt->n_predict, "Tokens to generate")->check(in_range(0, 1 << 20));
   cmd->add_option("-t,--threads", opt->threads, "Threads")->check(in_range(1, 1024));
   cmd->add_flag("--greedy", opt->greedy, "Take the most likely token (lowest id on ties)");
-  cmd->add_option("--temp", opt->sampling.temperature, "Temperature (0 = greedy)")->check(in_range(0.0f, 100.0f));
-  cmd->add_option("--top-k", opt->sampling.top_k, "Keep the k most likely tokens (0 = off)")
-      ->check(in_range(0, 1 << 24));
-  cmd->add_option("--top-p", opt->sampling.top_p, "Nucleus sampling mass (1 = off)")->check(in_range(0.0f, 1.0f));
-  cmd->add_option("--min-p", opt->sampling.min_p, "Drop tokens below min-p x the top probability")
-      ->check(in_range(0.0f, 1.0f));
-  cmd->add_option("--repeat-penalty", opt->sampling.repeat_penalty, "Penalty for recent tokens (1 = off)")
-      ->check(in_range(0.0f, 100.0f));
-  cmd->add_option("--repeat-last-n", opt->sampling.repeat_last_n, "Recent tokens the penalty considers (-1 = all)")
-      ->check(in_range(-1, 1 << 24));
+  add_sampling_params(cmd, opt->sampling);
   cmd->add_option("--seed", opt->sampling.seed, "Random seed");
   add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_generate(*opt); });

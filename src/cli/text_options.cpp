@@ -42,8 +42,7 @@ TextModel load_text_model(const std::string& path) {
   return TextModel{std::move(model), std::move(tokenizer)};
 }
 
-void add_sampling_options(CLI::App* cmd, SamplingOptions& opt) {
-  auto& p = opt.params;
+void add_sampling_params(CLI::App* cmd, runtime::SamplingParams& p) {
   cmd->add_option("--temp", p.temperature, "Temperature (0 = greedy: the lowest id among the largest logits)")
       ->check(in_range(0.0f, 100.0f));
   cmd->add_option("--top-k", p.top_k, "Keep the k most likely tokens (0 = off)")->check(in_range(0, 1 << 24));
@@ -54,6 +53,10 @@ void add_sampling_options(CLI::App* cmd, SamplingOptions& opt) {
       ->check(in_range(0.0f, 100.0f));
   cmd->add_option("--repeat-last-n", p.repeat_last_n, "Recent tokens the penalty considers (-1 = all)")
       ->check(in_range(-1, 1 << 24));
+}
+
+void add_sampling_options(CLI::App* cmd, SamplingOptions& opt) {
+  add_sampling_params(cmd, opt.params);
   cmd->add_option("-s,--seed", opt.seed, "Random seed (-1 = random)")->check(in_range(int64_t{-1}, INT64_MAX));
 }
 
