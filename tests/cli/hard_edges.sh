@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The edges a new user hits (issue 13): every error as one line "switchyard: error: …" (status 2 for the
-# command line, 1 for a failure while running); NaN and infinities refused. Usage: hard_edges.sh SWITCHYARD SHARED_DIR
+# command line, 1 for a failure while running); NaN and infinities refused; generate at a full context.
+# Usage: hard_edges.sh SWITCHYARD SHARED_DIR
 set -euo pipefail
 bin=$1
 shared=$2
@@ -49,5 +50,13 @@ expect 1 "cannot open" generate -m "$tmp/missing.gguf" --tokens 1
 got=0
 (ulimit -v 2000000; "$bin" run -m "$tmp/long.gguf" -p hi -c 16777216 -n 1 </dev/null >/dev/null 2>"$tmp/err") || got=$?
 [ "$got" -eq 1 ] && grep -q '^switchyard: error: out of memory' "$tmp/err" || { cat "$tmp/err"; fail "out of memory: status $got"; }
+
+# --- generate in a model whose training context (8) is smaller than prompt + n: what fits, then why it stopped.
+"$bin" gen-model -a qwen3moe --set context_length=8 -t q8_0 -s 3 -o "$tmp/ctx8.gguf" -q 2>/dev/null
+"$bin" gen-model -a qwen3moe --set context_length=64 -t q8_0 -s 3 -o "$tmp/ctx64.gguf" -q 2>/dev/null
+got=$("$bin" generate -m "$tmp/ctx8.gguf" --tokens 1,2,3 -n 10 --greedy 2>"$tmp/err") || { cat "$tmp/err"; fail "generate at a full context failed"; }
+grep -q "stopped: context full after 6 of 10 tokens" "$tmp/err" || { cat "$tmp/err"; fail "no context-full note"; }
+full=$("$bin" generate -m "$tmp/ctx64.gguf" --tokens 1,2,3 -n 10 --greedy)  # same weights, room for all 10
+[ "$got" = "$(echo "$full" | cut -d, -f1-6)" ] || fail "generate at a full context: $got, want the first 6 of $full"
 
 echo "hard_edges: ok"
