@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The edges a new user hits (issue 13): every error as one line "switchyard: error: …" (status 2 for the
-# command line, 1 for a failure while running); NaN and infinities refused; generate at a full context.
-# Usage: hard_edges.sh SWITCHYARD SHARED_DIR
+# command line, 1 for a failure while running); NaN and infinities refused; generate and chat at a full
+# context. Usage: hard_edges.sh SWITCHYARD SHARED_DIR
 set -euo pipefail
 bin=$1
 shared=$2
@@ -58,5 +58,23 @@ got=$("$bin" generate -m "$tmp/ctx8.gguf" --tokens 1,2,3 -n 10 --greedy 2>"$tmp/
 grep -q "stopped: context full after 6 of 10 tokens" "$tmp/err" || { cat "$tmp/err"; fail "no context-full note"; }
 full=$("$bin" generate -m "$tmp/ctx64.gguf" --tokens 1,2,3 -n 10 --greedy)  # same weights, room for all 10
 [ "$got" = "$(echo "$full" | cut -d, -f1-6)" ] || fail "generate at a full context: $got, want the first 6 of $full"
+
+# --- chat in a small context (the model's ChatML template): the oldest turns make room, the chat goes on.
+chat() { "$bin" chat -m "$tmp/ctx64.gguf" --temp 0 -c 64 "$@"; }
+printf 'first message\nsecond message\nthird message\nfourth message\n' | chat -n 8 >"$tmp/chat.out" 2>"$tmp/chat.err" ||
+  { cat "$tmp/chat.err"; fail "chat exit status"; }
+grep -q "chat: context full, dropped the [0-9]* oldest turn" "$tmp/chat.err" || { cat "$tmp/chat.err"; fail "no shift"; }
+grep -q "error" "$tmp/chat.err" && { cat "$tmp/chat.err"; fail "chat reported an error"; }
+# A reply that fills the context is kept as far as it went; the next turn drops it to make room.
+printf 'hello\nagain\n' | chat >"$tmp/cut.out" 2>"$tmp/cut.err" || { cat "$tmp/cut.err"; fail "chat exit status"; }
+grep -q "reply cut: the context is full" "$tmp/cut.err" || { cat "$tmp/cut.err"; fail "no cut reply"; }
+grep -q "dropped the 1 oldest turn" "$tmp/cut.err" || { cat "$tmp/cut.err"; fail "no shift after a cut reply"; }
+grep -q "error" "$tmp/cut.err" && { cat "$tmp/cut.err"; fail "chat reported an error"; }
+[ "$(wc -l <"$tmp/cut.out")" -ge 2 ] || fail "two replies expected"
+# A message that cannot fit even alone is not sent, and the chat goes on.
+long=$(printf 'word %.0s' $(seq 1 60))
+printf '%s\nhi\n' "$long" | chat -n 4 >"$tmp/long.out" 2>"$tmp/long.err" || { cat "$tmp/long.err"; fail "chat exit status"; }
+grep -q "more than the context of 64; not sent" "$tmp/long.err" || { cat "$tmp/long.err"; fail "no 'not sent'"; }
+[ -s "$tmp/long.out" ] || fail "no reply after the message that did not fit"
 
 echo "hard_edges: ok"
