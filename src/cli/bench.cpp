@@ -258,9 +258,9 @@ void run_bench(const BenchOptions& opt) {
   }
 
   if (format == "json")
-    fmt::print("{}\n", results.dump(2));
+    fmt::print("{}\n", results.dump(2, ' ', false, json::error_handler_t::replace));
   else if (format == "jsonl")
-    for (const json& r : results) fmt::print("{}\n", r.dump());
+    for (const json& r : results) fmt::print("{}\n", r.dump(-1, ' ', false, json::error_handler_t::replace));
   else
     print_markdown(results, run);
   if (!stopped.empty())

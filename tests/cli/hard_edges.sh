@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The edges a new user hits (issue 13): every error as one line "switchyard: error: …" (status 2 for the
 # command line, 1 for a failure while running); NaN and infinities refused; generate and chat at a full
-# context. Usage: hard_edges.sh SWITCHYARD SHARED_DIR
+# context; text that is not UTF-8 in a routing report. Usage: hard_edges.sh SWITCHYARD SHARED_DIR
 set -euo pipefail
 bin=$1
 shared=$2
@@ -77,4 +77,11 @@ printf '%s\nhi\n' "$long" | chat -n 4 >"$tmp/long.out" 2>"$tmp/long.err" || { ca
 grep -q "more than the context of 64; not sent" "$tmp/long.err" || { cat "$tmp/long.err"; fail "no 'not sent'"; }
 [ -s "$tmp/long.out" ] || fail "no reply after the message that did not fit"
 
+# --- a routing report whose trace holds text that is not UTF-8 (here: the mask file's name).
+mask="$tmp/mask$(printf '\377').txt"
+printf '0: 0\n' >"$mask"
+"$bin" generate -m "$model" --tokens 1,2,3 -n 2 --expert-mask "$mask" --trace "$tmp/t.trace" >/dev/null
+"$bin" routes report "$tmp/t.trace" -o "$tmp/report" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; fail "routes report"; }
+python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert "\ufffd" in r["trace"]["policy"], r["trace"]' \
+  "$tmp/report/report.json" || fail "report.json"
 echo "hard_edges: ok"
