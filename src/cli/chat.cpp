@@ -174,14 +174,15 @@ void run_chat(const ChatOptions& opt) {
     }
     const int64_t n_ctx = session.n_ctx();
     const size_t first_turn = opt.system.empty() ? 0 : 1;
-    if (const int n = drop_oldest_turns(tmpl, input, tm.tokenizer, first_turn, n_ctx, reply_room(opt.n_predict, n_ctx),
-                                        tokens);
+    if (const int n =
+            drop_oldest_turns(tmpl, input, tm.tokenizer, first_turn, n_ctx, reply_room(opt.n_predict, n_ctx), tokens);
         n > 0)
       fmt::print(stderr, "chat: context full, dropped the {} oldest turn{}\n", n, n == 1 ? "" : "s");
     if (static_cast<int64_t>(tokens.size()) > n_ctx) {
       input.messages.erase(input.messages.end() - 1);
-      fmt::print(stderr, "chat: {} this message take {} tokens, more than the context of {}; not sent (a shorter "
-                         "message{} or a larger -c/--ctx-size)\n",
+      fmt::print(stderr,
+                 "chat: {} this message take {} tokens, more than the context of {}; not sent (a shorter "
+                 "message{} or a larger -c/--ctx-size)\n",
                  opt.system.empty() ? "the template and" : "the system message and", tokens.size(), n_ctx,
                  opt.system.empty() ? "" : " or --system");
       continue;

@@ -1,9 +1,9 @@
 // `switchyard logits -m FILE --tokens 1,2,3 [-t/--threads N] --out FILE.bin`: runs the tokens as one batch and
 // writes the logits of every position as little-endian float32 [n_tokens][n_vocab], row-major. A stable
 // machine interface (README.md) used to compare against other engines.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>

@@ -2,9 +2,9 @@
 // Every error leaves as one line on stderr, "switchyard: error: MESSAGE": a command line that cannot be
 // parsed (usage errors) with status 2, a failure while the command runs with status 1. --help and
 // --version print to stdout and exit 0.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <new>
 #include <span>
@@ -36,8 +36,10 @@ int main(int argc, char** argv) {
   } catch (const sy::Exception& e) {
     return report(e.what(), 1);
   } catch (const std::bad_alloc&) {
-    return report("out of memory (a buffer this command needs could not be allocated: try a smaller model, "
-                  "-c/--ctx-size or batch)", 1);
+    return report(
+        "out of memory (a buffer this command needs could not be allocated: try a smaller model, "
+        "-c/--ctx-size or batch)",
+        1);
   } catch (const std::exception& e) {
     return report(e.what(), 1);
   }

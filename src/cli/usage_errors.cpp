@@ -14,7 +14,8 @@ namespace {
 // so this is known even when the parse failed inside it.
 std::vector<const CLI::App*> command_path(const CLI::App& app) {
   std::vector<const CLI::App*> path{&app};
-  for (auto subs = app.get_subcommands(); !subs.empty(); subs = path.back()->get_subcommands()) path.push_back(subs.front());
+  for (auto subs = app.get_subcommands(); !subs.empty(); subs = path.back()->get_subcommands())
+    path.push_back(subs.front());
   return path;
 }
 
@@ -96,7 +97,8 @@ std::string usage_error_message(const CLI::App& app, const CLI::ParseError& erro
   }
   std::string_view s = what;
   if (const auto is_required = s.rfind(" is required"); is_required != std::string_view::npos &&
-                                                        is_required + 12 == s.size() && find_option(path, s.substr(0, is_required)))
+                                                        is_required + 12 == s.size() &&
+                                                        find_option(path, s.substr(0, is_required)))
     return fmt::format("missing required option {} (see {} --help)", pretty_name(path, s.substr(0, is_required)), here);
   if (consume(s, "Could not convert: ")) {
     const auto eq = s.find(" = ");
@@ -113,7 +115,9 @@ std::string usage_error_message(const CLI::App& app, const CLI::ParseError& erro
   if (consume(s, "The following argument was not expected: ") ||
       consume(s, "The following arguments were not expected: ")) {
     const std::string_view first = s.substr(0, s.find(' '));
-    const char* kind = first.starts_with("-") ? "unknown option" : path.size() == 1 ? "unknown command" : "unexpected argument";
+    const char* kind = first.starts_with("-") ? "unknown option"
+                       : path.size() == 1     ? "unknown command"
+                                              : "unexpected argument";
     return fmt::format("{} '{}' (see {} --help)", kind, first, here);
   }
   s = what;

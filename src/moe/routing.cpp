@@ -90,7 +90,8 @@ void NativeRoutingPolicy::route(const RoutingConfig& c, const RouterOutput& in, 
     gate_.run(c, in.logits + t * E, in.selection_bias);
     int32_t* ids = out.ids.data() + t * k;
     top_k_indices(gate_.scores(), k, order_, ids);
-    native_weights(c, gate_.probs(), {ids, static_cast<size_t>(k)}, {out.weights.data() + t * k, static_cast<size_t>(k)});
+    native_weights(c, gate_.probs(), {ids, static_cast<size_t>(k)},
+                   {out.weights.data() + t * k, static_cast<size_t>(k)});
   }
 }
 

@@ -25,7 +25,8 @@ void TopPPolicy::route(const RoutingConfig& config, const RouterOutput& in, Rout
     order_.clear();
     for (int32_t e = 0; e < E; ++e)
       if (s[e] > -INFINITY) order_.push_back(e);
-    std::sort(order_.begin(), order_.end(), [s](int32_t a, int32_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
+    std::sort(order_.begin(), order_.end(),
+              [s](int32_t a, int32_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
     const auto reachable = static_cast<int32_t>(order_.size());
     // Mass over the allowed experts; kSoftmaxSelected's probs are still logits.
     double sum = 0.0;

@@ -96,8 +96,13 @@ TEST(TopPPolicy, SigmoidScoresAreNormalisedToMassOne) {
 }
 
 // DeepSeek-V3's rule in small: sigmoid, 8 experts in 4 groups of 2, 2 groups kept, k 2, renormalised, x2.5.
-const RoutingConfig kGrouped{.gating = Gating::kSigmoid, .n_expert = 8, .n_used = 2, .norm_weights = true,
-                             .weight_scale = 2.5f, .n_group = 4, .n_group_used = 2};
+const RoutingConfig kGrouped{.gating = Gating::kSigmoid,
+                             .n_expert = 8,
+                             .n_used = 2,
+                             .norm_weights = true,
+                             .weight_scale = 2.5f,
+                             .n_group = 4,
+                             .n_group_used = 2};
 
 TEST(TopPPolicy, HonoursTheGroupLimitAndTheRoutedScale) {
   // Expert 0 is the single best, but its group {0, 1} scores sigmoid(3) + sigmoid(-5) = 0.96, below groups
@@ -119,8 +124,10 @@ TEST(TopPPolicy, WithPGivingTheModelsKItIsTheNativeDecisionBitForBit) {
   std::normal_distribution<float> normal(0.0f, 1.5f);
   std::vector<float> bias(8);
   for (float& b : bias) b = 0.3f * normal(rng);
-  for (const RoutingConfig& c : {kGrouped, RoutingConfig{.gating = Gating::kSoftmax, .n_expert = 8, .n_used = 3,
-                                                         .norm_weights = true, .weight_scale = 16.0f}}) {
+  for (const RoutingConfig& c :
+       {kGrouped,
+        RoutingConfig{
+            .gating = Gating::kSoftmax, .n_expert = 8, .n_used = 3, .norm_weights = true, .weight_scale = 16.0f}}) {
     for (int token = 0; token < 50; ++token) {
       std::vector<float> z(8);
       for (float& v : z) v = normal(rng);
