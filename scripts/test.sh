@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, checks formatting, builds the release and the sanitizer
-# (ASan+UBSan) trees, and runs every test in both.
+# The test command: installs what is missing, checks the layers' includes and the formatting, builds the
+# release and the sanitizer (ASan+UBSan) trees, and runs every test in both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+echo "== layers (scripts/check-includes.sh: no #include points up DESIGN.md's list)"
+scripts/check-includes.sh
 echo "== format (clang-format over the folders scripts/format.sh lists)"
 scripts/format.sh --check
 scripts/build.sh release

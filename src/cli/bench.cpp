@@ -1,4 +1,4 @@
-// `switchyard bench [-m FILE] [-p 64,512] [-n 32] [-t 2] [-r 3] [-o md|json|jsonl] [--json]`
+// `switchyard bench [-m FILE] [-p 64,512] [-n 32] [-t 2] [--sequences 1,4] [-r 3] [-o md|json|jsonl] [--json]`
 //
 // Speed in the manner of llama-bench (protocol: src/runtime/bench.h): one test per prompt length (ppP) and
 // per generation length (tgN), each for every thread count; tokens/s as mean ± sd over the repetitions. For
@@ -44,6 +44,7 @@ struct BenchOptions {
   std::vector<std::string> n_prompt{"64,512"};  // each entry may itself be a comma list
   std::vector<std::string> n_gen{"32"};
   std::vector<std::string> threads{"2"};
+  std::vector<std::string> sequences{"1"};
   int repetitions = 3;
   std::string output = "md";
   bool json = false;
@@ -150,19 +151,36 @@ void print_markdown(const json& results, const json& run) {
   fmt::print(
       "weights/token: dense and shared weights, one embedding row, and the experts each token was routed "
       "to; GB/s = weights/token × t/s (1 GB = 1e9 bytes)\n");
+  for (const json& r : results) {
+    if (r["n_sequences"].get<int>() <= 1 || r["bytes_per_step"].is_null()) continue;
+    fmt::print("{} ({} threads): {} sequences, one step reads {} (dense + the union of their experts); the bytes allow "
+               "{:.2f}x the one-sequence speed",
+               r["test"].get<std::string>(), r["threads"].get<int>(), r["n_sequences"].get<int>(),
+               bytes_str(r["bytes_per_step"].get<double>()), r["speedup_allowed"].get<double>());
+    if (!r["speedup"].is_null())
+      fmt::print(", measured {:.2f}x ({:.1f} % of the allowance)", r["speedup"].get<double>(),
+                 100.0 * r["allowance_share"].get<double>());
+    fmt::print("\n");
+  }
 }
 
 void run_bench(const BenchOptions& opt) {
   const auto prompts = parse_list(opt.n_prompt, "-p/--n-prompt", 0, 1 << 20);
   const auto gens = parse_list(opt.n_gen, "-n/--n-gen", 0, 1 << 20);
   const auto threads = parse_list(opt.threads, "-t/--threads", 1, 1024);
+  const auto sequences = parse_list(opt.sequences, "--sequences", 1, 256);
   std::vector<runtime::BenchTest> tests;
   for (const int64_t p : prompts)
     for (const int64_t t : threads)
       if (p > 0) tests.push_back({.n_prompt = p, .n_threads = static_cast<int>(t), .repetitions = opt.repetitions});
   for (const int64_t n : gens)
-    for (const int64_t t : threads)
-      if (n > 0) tests.push_back({.n_gen = n, .n_threads = static_cast<int>(t), .repetitions = opt.repetitions});
+    for (const int64_t q : sequences)
+      for (const int64_t t : threads)
+        if (n > 0)
+          tests.push_back({.n_gen = n,
+                           .n_threads = static_cast<int>(t),
+                           .n_sequences = static_cast<int>(q),
+                           .repetitions = opt.repetitions});
   if (tests.empty()) throw Exception({ErrorCode::kInvalidInput, "nothing to run: every -p and -n is 0"});
   const std::string format = opt.json ? "json" : opt.output;
 
@@ -228,12 +246,21 @@ void run_bench(const BenchOptions& opt) {
                                        {"passes", probe.passes}});
   }
 
+  // Several sequences: the speed-up over one sequence (same n_gen and threads, when that test ran too).
+  auto one_sequence_ts = [&](const runtime::BenchTest& test) -> double {
+    for (const auto& [t, r] : done)
+      if (t.n_gen == test.n_gen && t.n_threads == test.n_threads && t.n_sequences == 1) return r.mean_ts;
+    return 0;
+  };
   json results = json::array();
   for (const auto& [test, r] : done) {
     const bool tg = test.n_gen > 0;
+    const double base_ts = tg ? one_sequence_ts(test) : 0.0;
+    const double speedup = base_ts > 0 ? r.mean_ts / base_ts : 0.0;
     const auto bw = bandwidth_gbs.find(test.n_threads);
     const bool have_bw = bw != bandwidth_gbs.end() && bw->second > 0;
-    const double implied_gbs = r.bytes_per_token * r.mean_ts / 1e9;
+    // Weight bytes per second actually streamed: one step reads bytes_per_step for n_sequences tokens.
+    const double implied_gbs = r.bytes_per_step * r.mean_ts / r.n_sequences / 1e9;
     json samples_ns = json::array();
     for (const double s : r.samples_seconds) samples_ns.push_back(static_cast<int64_t>(s * 1e9 + 0.5));
     results.push_back({{"test", runtime::bench_test_name(test)},
@@ -249,7 +276,12 @@ void run_bench(const BenchOptions& opt) {
                        {"model_type", type},
                        {"model_size", model_size},
                        {"model_n_params", n_params},
+                       {"n_sequences", test.n_sequences},
                        {"bytes_per_token", null_or(r.bytes_per_token, tg)},
+                       {"bytes_per_step", null_or(r.bytes_per_step, tg)},
+                       {"speedup_allowed", null_or(r.speedup_allowed(), tg)},
+                       {"speedup", null_or(speedup, tg && speedup > 0)},
+                       {"allowance_share", null_or(speedup / r.speedup_allowed(), tg && speedup > 0 && r.speedup_allowed() > 0)},
                        {"bandwidth_gbs", null_or(implied_gbs, tg)},
                        {"bandwidth_share", null_or(have_bw ? implied_gbs / bw->second : 0.0, tg && have_bw)},
                        {"memory_bandwidth_gbs", null_or(have_bw ? bw->second : 0.0, have_bw)},

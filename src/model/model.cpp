@@ -3,8 +3,13 @@
 namespace sy::model {
 namespace {
 
-moe::ExpertTensor expert_tensor(const gguf::TensorInfo& t) {
-  return moe::ExpertTensor{.type = t.type, .n_cols = t.ne[0], .n_rows = t.ne[1], .n_expert = t.ne[2], .data = t.data.data()};
+moe::ExpertTensor expert_tensor(const gguf::File& file, const gguf::TensorInfo& t) {
+  return moe::ExpertTensor{.type = t.type,
+                           .n_cols = t.ne[0],
+                           .n_rows = t.ne[1],
+                           .n_expert = t.ne[2],
+                           .data = t.data.data(),
+                           .file_offset = file.data_offset() + t.offset};
 }
 
 }  // namespace
@@ -28,14 +33,15 @@ Result<std::unique_ptr<Model>> Model::from_file(gguf::File file) {
     if (m->config_.layers[il].ffn.kind != FfnKind::kMoe) continue;
     const int l = static_cast<int>(il);
     const ModelWeights& w = m->weights_;
-    layers[il] = moe::LayerExperts{.gate = expert_tensor(*w.get(l, Role::kExpGate)),
-                                   .up = expert_tensor(*w.get(l, Role::kExpUp)),
-                                   .down = expert_tensor(*w.get(l, Role::kExpDown)),
+    layers[il] = moe::LayerExperts{.gate = expert_tensor(m->file_, *w.get(l, Role::kExpGate)),
+                                   .up = expert_tensor(m->file_, *w.get(l, Role::kExpUp)),
+                                   .down = expert_tensor(m->file_, *w.get(l, Role::kExpDown)),
                                    .gate_bias = w.f32(l, Role::kExpGateBias),
                                    .up_bias = w.f32(l, Role::kExpUpBias),
                                    .down_bias = w.f32(l, Role::kExpDownBias)};
   }
-  m->resident_ = std::make_unique<moe::ResidentExpertStore>(std::move(layers));
+  m->expert_table_ = std::move(layers);
+  m->resident_ = std::make_unique<moe::ResidentExpertStore>(m->expert_table_);
   return m;
 }
 

@@ -25,12 +25,15 @@ class Model {
   const ModelWeights& weights() const { return weights_; }
   // Every expert as mapped from the file; the default ExpertStore.
   moe::ExpertStore& resident_experts() const { return *resident_; }
+  // Where each MoE layer's experts are (mapping and file offsets): for stores that place experts themselves.
+  const moe::ExpertTable& expert_table() const { return expert_table_; }
 
  private:
   explicit Model(gguf::File file) : file_(std::move(file)) {}
   gguf::File file_;
   ModelConfig config_;
   ModelWeights weights_;
+  moe::ExpertTable expert_table_;
   std::unique_ptr<moe::ResidentExpertStore> resident_;
 };
 

@@ -1,10 +1,15 @@
-// ExpertStore: the only way the forward pass reaches routed-expert weights (DESIGN.md). acquire() hands out
-// views of the requested experts' gate/up/down slabs that stay valid until the matching release(); a
-// resident store maps the file, a budgeted cache (later) reads and evicts slabs behind the same interface.
+// ExpertStore: the only way the forward pass reaches routed-expert weights (DESIGN.md). The forward pass
+// acquires one expert at a time and gets a handle; the weights the handle views stay valid and unchanged until
+// the handle is destroyed, which releases the expert. So a store that loads experts into a budgeted cache has to
+// hold only the experts in flight (one per thread), never a whole layer's.
+//
+// Thread-safety contract: acquire(), prefetch(), ready_first() and handle destruction may be called from any
+// thread, concurrently. A store's own state is its business (the resident store has none to guard).
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -21,12 +26,59 @@ struct ExpertWeights {
   const float* down_bias = nullptr;  // [n_embd] or nullptr
 };
 
+class ExpertStore;
+
+// One acquired expert. Move-only; releases the expert when destroyed (or reset).
+class ExpertHandle {
+ public:
+  ExpertHandle() = default;
+  ExpertHandle(ExpertStore* store, int32_t layer, int32_t expert, const ExpertWeights& weights)
+      : store_(store), layer_(layer), expert_(expert), weights_(weights) {}
+  ExpertHandle(ExpertHandle&& o) noexcept { *this = std::move(o); }
+  ExpertHandle& operator=(ExpertHandle&& o) noexcept;
+  ExpertHandle(const ExpertHandle&) = delete;
+  ExpertHandle& operator=(const ExpertHandle&) = delete;
+  ~ExpertHandle() { reset(); }
+
+  void reset();
+  explicit operator bool() const { return store_ != nullptr; }
+  const ExpertWeights& weights() const { return weights_; }
+  int32_t layer() const { return layer_; }
+  int32_t expert() const { return expert_; }
+
+ private:
+  ExpertStore* store_ = nullptr;
+  int32_t layer_ = 0;
+  int32_t expert_ = 0;
+  ExpertWeights weights_;
+};
+
 class ExpertStore {
  public:
   virtual ~ExpertStore() = default;
-  // Fills out[i] with expert ids[i] of `layer`; the views stay valid until release(layer, ids).
-  virtual Status acquire(int32_t layer, std::span<const int32_t> ids, std::span<ExpertWeights> out) = 0;
-  virtual void release(int32_t layer, std::span<const int32_t> ids) = 0;
+  // Expert `expert` of `layer`; may block until its bytes are in memory. Fails on an id the layer lacks or
+  // when the bytes cannot be had (a read error).
+  virtual Result<ExpertHandle> acquire(int32_t layer, int32_t expert) = 0;
+  // A hint that these experts of `layer` will be acquired soon (the ones the router chose, or a predictor's
+  // guess for a later layer). Never blocks on I/O; may do nothing.
+  virtual void prefetch(int32_t layer, std::span<const int32_t> experts) {}
+  // Reorders `experts` so those whose bytes are in memory now come first, and returns how many those are: the
+  // forward pass computes in that order while the rest load. Results never depend on the order.
+  virtual size_t ready_first(int32_t layer, std::span<int32_t> experts) { return experts.size(); }
+
+ protected:
+  friend class ExpertHandle;
+  // Called once per acquire, when its handle goes. Must not fail.
+  virtual void release(int32_t layer, int32_t expert) noexcept = 0;
+};
+
+// Where the bytes of one expert's matrix are in the model file: what a store that reads experts itself needs.
+struct ExpertSlab {
+  uint64_t offset = 0;  // from the start of the file
+  uint64_t bytes = 0;
+  TensorType type = TensorType::kF32;
+  int64_t n_cols = 0;  // ne0
+  int64_t n_rows = 0;  // ne1
 };
 
 // One MoE layer's expert tensors as stored: 3-D [ne0, ne1, n_expert] with one contiguous slab per expert.
@@ -35,26 +87,43 @@ struct ExpertTensor {
   int64_t n_cols = 0;  // ne0
   int64_t n_rows = 0;  // ne1
   int64_t n_expert = 0;
-  const uint8_t* data = nullptr;
+  const uint8_t* data = nullptr;  // the mapping
+  uint64_t file_offset = 0;       // where the tensor's data starts in the file
+
+  uint64_t slab_bytes() const;
+  ExpertSlab slab(int32_t expert) const;
+  kernels::MatrixView view(int32_t expert, const uint8_t* slab_data) const;  // slab_data: that expert's bytes
 };
 
 struct LayerExperts {
   ExpertTensor gate, up, down;
-  const float* gate_bias = nullptr;  // [n_expert][n_ff] or nullptr
+  const float* gate_bias = nullptr;  // [n_expert][n_ff] or nullptr (small: always resident)
   const float* up_bias = nullptr;
   const float* down_bias = nullptr;  // [n_expert][n_embd] or nullptr
+
+  int64_t n_expert() const { return gate.n_expert; }
+  // The expert's weights with its matrices at the given bytes (the mapping's, or a store's own copy).
+  ExpertWeights weights(int32_t expert, const uint8_t* gate_bytes, const uint8_t* up_bytes,
+                        const uint8_t* down_bytes) const;
 };
 
-// Every expert resident in the (memory-mapped) file: acquire is pointer arithmetic.
+// The table of every MoE layer's experts (layers without experts have n_expert 0), published by model/.
+using ExpertTable = std::vector<LayerExperts>;
+
+// Every expert resident in the (memory-mapped) file: acquire is pointer arithmetic, release does nothing.
 class ResidentExpertStore final : public ExpertStore {
  public:
-  // layers[i] describes layer i; layers without experts have n_expert 0.
-  explicit ResidentExpertStore(std::vector<LayerExperts> layers) : layers_(std::move(layers)) {}
-  Status acquire(int32_t layer, std::span<const int32_t> ids, std::span<ExpertWeights> out) override;
-  void release(int32_t, std::span<const int32_t>) override {}
+  explicit ResidentExpertStore(ExpertTable table) : table_(std::move(table)) {}
+  Result<ExpertHandle> acquire(int32_t layer, int32_t expert) override;
+
+ protected:
+  void release(int32_t, int32_t) noexcept override {}
 
  private:
-  std::vector<LayerExperts> layers_;
+  ExpertTable table_;
 };
+
+// Checks that `layer` has experts and `expert` is one of them; the error names both.
+Status check_expert_id(const ExpertTable& table, int32_t layer, int32_t expert);
 
 }  // namespace sy::moe

@@ -17,6 +17,7 @@ struct RoutingEvent {
   int64_t n_embd = 0;
   const float* logits = nullptr;       // [n_tokens][config->n_expert]: router logits (router bias added)
   const RoutingConfig* config = nullptr;  // the layer's native routing rule (gating kind, k)
+  int32_t sequence = 0;                // which sequence of the batch these tokens belong to
 };
 
 class RoutingObserver {

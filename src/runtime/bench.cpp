@@ -2,43 +2,59 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cmath>
 #include <numeric>
 #include <random>
 #include <string>
 
 #include "moe/observer.h"
-#include "runtime/session.h"
+#include "runtime/engine.h"
 
 namespace sy::runtime {
 namespace {
 
-// Sums, per layer, the distinct experts each token was sent to (padding slots and repeats not counted).
+// Sums, per layer, the distinct experts each token was sent to (padding slots and repeats not counted), and the
+// distinct experts of each step's whole batch (end_step() closes a step): the bytes one token reads alone, and
+// what a step of several sequences reads.
 class ExpertCounter final : public moe::RoutingObserver {
  public:
-  explicit ExpertCounter(size_t n_layer) : counts_(n_layer, 0) {}
+  explicit ExpertCounter(size_t n_layer) : per_token_(n_layer, 0), per_step_(n_layer, 0), step_seen_(n_layer) {}
   void on_routing(const moe::RoutingEvent& e) override {
-    if (e.layer < 0 || static_cast<size_t>(e.layer) >= counts_.size() || e.decision == nullptr) return;
-    seen_.assign(static_cast<size_t>(e.config != nullptr ? e.config->n_expert : 0), 0);
+    if (e.layer < 0 || static_cast<size_t>(e.layer) >= per_token_.size() || e.decision == nullptr) return;
+    const auto l = static_cast<size_t>(e.layer);
+    const size_t n_expert = static_cast<size_t>(e.config != nullptr ? e.config->n_expert : 0);
+    token_seen_.assign(n_expert, 0);
+    if (step_seen_[l].size() < n_expert) step_seen_[l].resize(n_expert, 0);
     for (int64_t t = 0; t < e.decision->n_tokens; ++t) {
       const auto ids = e.decision->ids_of(t);
       for (const int32_t id : ids) {
-        if (id < 0) continue;  // kNoExpert
-        if (static_cast<size_t>(id) >= seen_.size()) seen_.resize(static_cast<size_t>(id) + 1, 0);
-        if (seen_[static_cast<size_t>(id)] != 0) continue;
-        seen_[static_cast<size_t>(id)] = 1;
-        ++counts_[static_cast<size_t>(e.layer)];
+        if (id < 0 || static_cast<size_t>(id) >= n_expert) continue;  // kNoExpert
+        if (token_seen_[static_cast<size_t>(id)] == 0) {
+          token_seen_[static_cast<size_t>(id)] = 1;
+          ++per_token_[l];
+        }
+        if (step_seen_[l][static_cast<size_t>(id)] == 0) {
+          step_seen_[l][static_cast<size_t>(id)] = 1;
+          ++per_step_[l];
+        }
       }
       for (const int32_t id : ids)
-        if (id >= 0) seen_[static_cast<size_t>(id)] = 0;
+        if (id >= 0 && static_cast<size_t>(id) < n_expert) token_seen_[static_cast<size_t>(id)] = 0;
     }
   }
-  const std::vector<int64_t>& counts() const { return counts_; }
+  void end_step() {
+    for (auto& seen : step_seen_) std::fill(seen.begin(), seen.end(), 0);
+  }
+  const std::vector<int64_t>& per_token() const { return per_token_; }
+  const std::vector<int64_t>& per_step() const { return per_step_; }
 
  private:
-  std::vector<int64_t> counts_;
-  std::vector<uint8_t> seen_;
+  std::vector<int64_t> per_token_, per_step_;
+  std::vector<std::vector<uint8_t>> step_seen_;
+  std::vector<uint8_t> token_seen_;
 };
 
 std::vector<int32_t> bench_tokens(const BenchTest& test, int64_t n, int64_t n_vocab) {
@@ -52,18 +68,23 @@ std::vector<int32_t> bench_tokens(const BenchTest& test, int64_t n, int64_t n_vo
 
 bool interrupted(const BenchTest& test) { return test.interrupt != nullptr && test.interrupt->load(); }
 
-// One run from an empty cache: the whole prompt as one batch, or the ids one at a time. Returns seconds.
-Result<double> run_once(Session& session, const BenchTest& test, const std::vector<int32_t>& ids,
-                        std::vector<float>& logits) {
-  session.reset();
+// One run from empty caches: the whole prompt as one batch, or the ids one step at a time (one per sequence).
+// Returns seconds.
+Result<double> run_once(Engine& engine, std::span<const std::unique_ptr<Sequence>> seqs, const BenchTest& test,
+                        const std::vector<std::vector<int32_t>>& ids, ExpertCounter* counter) {
+  for (const auto& s : seqs) s->reset();
+  std::vector<Engine::Step> batch(seqs.size());
   const auto start = std::chrono::steady_clock::now();
   if (test.n_prompt > 0) {
     if (interrupted(test)) return fail(ErrorCode::kInvalidInput, "interrupted");
-    if (auto s = session.eval(ids, logits, Session::Logits::kLast); !s) return tl::unexpected(s.error());
+    if (auto s = engine.step(*seqs[0], ids[0], Engine::Logits::kLast); !s) return tl::unexpected(s.error());
   } else {
-    for (const int32_t& id : ids) {
+    for (size_t i = 0; i < ids[0].size(); ++i) {
       if (interrupted(test)) return fail(ErrorCode::kInvalidInput, "interrupted");
-      if (auto s = session.eval({&id, 1}, logits, Session::Logits::kLast); !s) return tl::unexpected(s.error());
+      for (size_t q = 0; q < seqs.size(); ++q)
+        batch[q] = {.sequence = seqs[q].get(), .tokens = {&ids[q][i], 1}, .logits = Engine::Logits::kLast};
+      if (auto s = engine.step(batch); !s) return tl::unexpected(s.error());
+      if (counter != nullptr) counter->end_step();
     }
   }
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -72,7 +93,8 @@ Result<double> run_once(Session& session, const BenchTest& test, const std::vect
 }  // namespace
 
 std::string bench_test_name(const BenchTest& test) {
-  return test.n_prompt > 0 ? fmt::format("pp{}", test.n_prompt) : fmt::format("tg{}", test.n_gen);
+  if (test.n_prompt > 0) return fmt::format("pp{}", test.n_prompt);
+  return test.n_sequences > 1 ? fmt::format("tg{}x{}", test.n_gen, test.n_sequences) : fmt::format("tg{}", test.n_gen);
 }
 
 double mean_of(const std::vector<double>& values) {
@@ -101,24 +123,37 @@ Result<BenchResult> run_bench_test(const model::Model& model, const model::Decod
     return fail(ErrorCode::kOutOfRange, "{} needs a context of {} tokens; the model was trained with {}", name, n,
                 train);
 
-  Session session(model, {.n_ctx = n, .n_threads = test.n_threads});
-  const std::vector<int32_t> ids = bench_tokens(test, n, session.n_vocab());
-  std::vector<float> logits;
+  if (test.n_sequences < 1 || (test.n_prompt > 0 && test.n_sequences != 1))
+    return fail(ErrorCode::kInvalidInput, "{}: several sequences are a tg test's option", name);
+  Engine engine(model, {.n_threads = test.n_threads});
+  std::vector<std::unique_ptr<Sequence>> seqs;
+  std::vector<std::vector<int32_t>> ids;
+  for (int q = 0; q < test.n_sequences; ++q) {
+    seqs.push_back(engine.new_sequence({.n_ctx = n}));
+    BenchTest stream = test;
+    stream.seed = test.seed + static_cast<uint64_t>(q);
+    ids.push_back(bench_tokens(stream, n, engine.n_vocab()));
+  }
 
   // Warm-up: maps in the weights these ids touch and sizes the buffers; for tg it also counts the experts.
   ExpertCounter counter(model.config().layers.size());
-  if (test.n_gen > 0) session.observers().add(&counter);
-  auto warm = run_once(session, test, ids, logits);
-  session.observers().remove(&counter);
+  if (test.n_gen > 0) engine.observers().add(&counter);
+  auto warm = run_once(engine, seqs, test, ids, test.n_gen > 0 ? &counter : nullptr);
+  engine.observers().remove(&counter);
   if (!warm) return fail(warm.error().code, "{} (warm-up): {}", name, warm.error().message);
 
   BenchResult r;
-  if (test.n_gen > 0) r.bytes_per_token = cost.mean_bytes(counter.counts(), test.n_gen);
+  r.n_sequences = test.n_sequences;
+  if (test.n_gen > 0) {
+    r.bytes_per_token = cost.mean_bytes(counter.per_token(), test.n_gen * test.n_sequences);
+    r.bytes_per_step = cost.mean_bytes(counter.per_step(), test.n_gen);
+  }
+  const int64_t tokens = n * test.n_sequences;
   for (int rep = 0; rep < test.repetitions; ++rep) {
-    auto seconds = run_once(session, test, ids, logits);
+    auto seconds = run_once(engine, seqs, test, ids, nullptr);
     if (!seconds) return fail(seconds.error().code, "{} (repetition {}): {}", name, rep + 1, seconds.error().message);
     r.samples_seconds.push_back(*seconds);
-    r.samples_ts.push_back(*seconds > 0 ? static_cast<double>(n) / *seconds : 0.0);
+    r.samples_ts.push_back(*seconds > 0 ? static_cast<double>(tokens) / *seconds : 0.0);
   }
   r.mean_ts = mean_of(r.samples_ts);
   r.sd_ts = sample_sd(r.samples_ts);

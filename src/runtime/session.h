@@ -1,5 +1,6 @@
-// One sequence being run: its KV cache, thread pool, routing policy, expert store and observers. Prefill
-// feeds a whole prompt as one batch; decode feeds one token at a time. Not thread-safe: one caller.
+// One engine with one sequence: what a command that runs a single text needs (run, chat, logits, generate,
+// perplexity, bench). Prefill feeds a whole prompt as one batch; decode feeds one token at a time. A server or
+// anything that runs several sequences uses Engine and Sequence directly. Not thread-safe: one caller.
 #pragma once
 
 #include <cstdint>
@@ -8,12 +9,10 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/thread_pool.h"
-#include "model/forward.h"
-#include "model/kv_cache.h"
 #include "model/model.h"
 #include "moe/observer.h"
 #include "moe/routing.h"
+#include "runtime/engine.h"
 
 namespace sy::runtime {
 
@@ -26,45 +25,29 @@ class Session {
  public:
   Session(const model::Model& model, const SessionOptions& options);
 
-  enum class Logits { kAll, kLast };
+  using Logits = Engine::Logits;
   // Runs `tokens` at the current position and appends them to the sequence. logits: [n_tokens][n_vocab], or
   // [1][n_vocab] for the last token only with Logits::kLast (what generation needs).
   Status eval(std::span<const int32_t> tokens, std::vector<float>& logits, Logits which = Logits::kAll);
 
-  int64_t pos() const { return pos_; }
-  int64_t n_ctx() const { return cache_.n_ctx(); }
-  int64_t n_vocab() const { return model_.config().common.n_vocab; }
-  const std::vector<int32_t>& history() const { return history_; }
-  void reset();
+  int64_t pos() const { return sequence_->pos(); }
+  int64_t n_ctx() const { return sequence_->n_ctx(); }
+  int64_t n_vocab() const { return engine_.n_vocab(); }
+  const std::vector<int32_t>& history() const { return sequence_->history(); }
+  void reset() { sequence_->reset(); }
 
-  // The native policy unless replaced; the store is the model's resident one unless replaced (not owned).
-  void set_policy(moe::RoutingPolicy* policy) { policy_ = policy != nullptr ? policy : &native_; }
-  // The same, owned by the session (routing options built from the command line or a request).
-  void set_policy(std::unique_ptr<moe::RoutingPolicy> policy) {
-    owned_policy_ = std::move(policy);
-    set_policy(owned_policy_.get());
-  }
-  // Adds an observer the session owns (a trace writer, a predictor); observers are notified in the order added.
-  void add_observer(std::unique_ptr<moe::RoutingObserver> observer) {
-    observers_.add(observer.get());
-    owned_observers_.push_back(std::move(observer));
-  }
-  const model::Model& model() const { return model_; }
-  void set_expert_store(moe::ExpertStore* store) { store_ = store != nullptr ? store : &model_.resident_experts(); }
-  moe::ObserverList& observers() { return observers_; }
+  Engine& engine() { return engine_; }
+  Sequence& sequence() { return *sequence_; }
+  const model::Model& model() const { return engine_.model(); }
+  // The engine's routing and observers (a session has one sequence, so they are its own).
+  void set_policy(std::unique_ptr<moe::RoutingPolicy> policy) { engine_.set_policy(std::move(policy)); }
+  void add_observer(std::unique_ptr<moe::RoutingObserver> observer) { engine_.add_observer(std::move(observer)); }
+  moe::ObserverList& observers() { return engine_.observers(); }
+  void set_expert_store(moe::ExpertStore* store) { engine_.set_expert_store(store); }
 
  private:
-  const model::Model& model_;
-  ThreadPool pool_;
-  model::KvCache cache_;
-  moe::NativeRoutingPolicy native_;
-  moe::RoutingPolicy* policy_;
-  moe::ExpertStore* store_;
-  moe::ObserverList observers_;
-  std::unique_ptr<moe::RoutingPolicy> owned_policy_;
-  std::vector<std::unique_ptr<moe::RoutingObserver>> owned_observers_;
-  int64_t pos_ = 0;
-  std::vector<int32_t> history_;
+  Engine engine_;
+  std::unique_ptr<Sequence> sequence_;
 };
 
 }  // namespace sy::runtime

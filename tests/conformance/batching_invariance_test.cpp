@@ -34,8 +34,10 @@ TEST(EngineInvariance, ThreadsAgreeExactlyAndTokenByTokenWithinFloatNoise) {
   constexpr float kF32Bound = 1e-4f;
   std::vector<int32_t> tokens;
   for (int i = 0; i < 40; ++i) tokens.push_back((i * 131 + 7) % 509);
+  int checked = 0;
   for (const auto& path : test::conformance_models()) {
     if (path.stem().extension() != ".f32") continue;
+    ++checked;
     SCOPED_TRACE(path.filename().string());
     auto m = model::Model::open(path);
     ASSERT_TRUE(m) << m.error().message;
@@ -47,6 +49,7 @@ TEST(EngineInvariance, ThreadsAgreeExactlyAndTokenByTokenWithinFloatNoise) {
     EXPECT_LE(max_diff, kF32Bound) << "token by token differs from one batch";
     EXPECT_EQ(batch, run(**m, tokens, false, 3)) << "3 threads differ from 1";
   }
+  EXPECT_GT(checked, 0) << "no *.f32.gguf in " << test::conformance_dir() / "models";
 }
 
 TEST(EngineInvariance, ContextOverflowAndBadTokensAreErrors) {

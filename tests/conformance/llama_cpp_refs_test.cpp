@@ -58,10 +58,11 @@ Tier tier_of(const std::string& model) {
   return Tier::kQuantized;
 }
 
-std::vector<float> read_f32(const fs::path& path) {
-  const auto bytes = test::read_file_bytes(path);
-  std::vector<float> out(bytes.size() / sizeof(float));
-  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
+// A reference file of exactly `count` floats (throws, failing the test, when its size says otherwise).
+std::vector<float> read_f32(const fs::path& path, size_t count) {
+  const auto bytes = test::read_file_bytes(path, count * sizeof(float));
+  std::vector<float> out(count);
+  std::memcpy(out.data(), bytes.data(), bytes.size());
   return out;
 }
 
@@ -120,11 +121,15 @@ class LlamaCppRefs : public ::testing::TestWithParam<Case> {};
 TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
   const Case& c = GetParam();
   const fs::path root = test::conformance_dir();
-  const json ref = json::parse(std::ifstream(root / "refs" / c.model / (c.seq + ".json")));
+  ASSERT_FALSE(c.model.empty()) << "no conformance models in " << root / "models";
+  const fs::path ref_path = root / "refs" / c.model / (c.seq + ".json");
+  ASSERT_TRUE(fs::is_regular_file(ref_path)) << "missing reference " << ref_path;
+  const json ref = json::parse(std::ifstream(ref_path));
   auto file = gguf::File::open(root / "models" / (c.model + ".gguf"));
   ASSERT_TRUE(file) << file.error().message;
+  // A model the engine cannot run is a failure: skipping it would let the suite pass with a type unsupported.
   if (std::string missing = missing_kernels(*file); !missing.empty())
-    GTEST_SKIP() << "kernels for " << missing << " have not landed in this build";
+    FAIL() << "this build has no kernels for " << missing;
   auto model = model::Model::from_file(std::move(*file));
   ASSERT_TRUE(model) << model.error().message;
 
@@ -137,6 +142,8 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
   const auto greedy = ref.at("greedy").get<std::vector<int32_t>>();
   const auto margins = ref.at("top2_margin_greedy_steps").get<std::vector<float>>();
   const int n = static_cast<int>(tokens.size());
+  ASSERT_GT(n, 0) << ref_path << " has no tokens";
+  ASSERT_EQ(margins.size(), greedy.size()) << ref_path;
 
   runtime::Session session(**model, runtime::SessionOptions{.n_ctx = n + 16, .n_threads = 1});
   ExpertRecorder recorder;
@@ -145,7 +152,11 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
   // Prompt: one batch, logits at every position.
   std::vector<float> logits;
   ASSERT_TRUE(session.eval(tokens, logits));
-  const std::vector<float> want_prompt = read_f32(root / "refs" / c.model / (c.seq + ".prompt.f32"));
+  // [n, n_vocab] and [greedy steps, n_vocab]
+  const size_t row = static_cast<size_t>(n_vocab);
+  const std::vector<float> want_prompt = read_f32(root / "refs" / c.model / (c.seq + ".prompt.f32"),
+                                                 static_cast<size_t>(n) * row);
+  const std::vector<float> want_gen = read_f32(root / "refs" / c.model / (c.seq + ".gen.f32"), greedy.size() * row);
   ASSERT_EQ(want_prompt.size(), logits.size());
   RowStats prompt;
   compare_rows(logits.data(), want_prompt.data(), n, n_vocab, bound, prompt);
@@ -156,6 +167,8 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
   for (size_t il = 0; il < experts.size(); ++il) {
     if (experts[il].is_null()) continue;
     ASSERT_LT(il, recorder.by_layer.size()) << "layer " << il << " made no routing decision";
+    ASSERT_EQ(recorder.by_layer[il].size(), static_cast<size_t>(n)) << "layer " << il << ": one decision per token";
+    ASSERT_EQ(experts[il].size(), static_cast<size_t>(n)) << ref_path << ": experts_prompt of layer " << il;
     for (int t = 0; t < n; ++t) {
       ++expert_rows;
       if (recorder.by_layer[il][static_cast<size_t>(t)] == experts[il][static_cast<size_t>(t)].get<std::vector<int32_t>>())
@@ -166,7 +179,6 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
   }
 
   // 16 greedy steps, teacher-forced with the reference tokens.
-  const std::vector<float> want_gen = read_f32(root / "refs" / c.model / (c.seq + ".gen.f32"));
   std::vector<float> gen;
   int greedy_diffs = 0;
   for (size_t j = 0; j < greedy.size(); ++j) {
@@ -184,9 +196,12 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
   }
   // Experts of the decode steps: the recorder appended one row per step after the prompt's rows.
   const json& experts_gen = ref.at("experts_gen");
+  ASSERT_EQ(experts_gen.size(), greedy.size()) << ref_path;
   for (size_t j = 0; j < experts_gen.size(); ++j) {
     for (size_t il = 0; il < experts_gen[j].size(); ++il) {
       if (experts_gen[j][il].is_null()) continue;
+      ASSERT_LT(il, recorder.by_layer.size()) << "layer " << il << " made no routing decision";
+      ASSERT_LT(static_cast<size_t>(n) + j, recorder.by_layer[il].size()) << "layer " << il << " decode step " << j;
       ++expert_rows;
       if (recorder.by_layer[il][static_cast<size_t>(n) + j] == experts_gen[j][il][0].get<std::vector<int32_t>>())
         ++expert_same;
@@ -229,12 +244,15 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
-  for (const auto& path : test::conformance_models())
+  for (const auto& path : test::find_conformance_models())
     for (const char* seq : {"s8", "s32", "s100"}) cases.push_back({path.stem().string(), seq});
+  // No models would instantiate no test, and the suite would pass: one empty case fails in the body instead.
+  if (cases.empty()) cases.push_back({});
   return cases;
 }
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  if (info.param.model.empty()) return "NoModels";
   std::string name = info.param.model + "_" + info.param.seq;
   for (char& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
+#include <system_error>
 
 namespace sy::test {
 
@@ -19,17 +21,36 @@ std::filesystem::path scratch_dir(const std::string& name) {
   return dir;
 }
 
-std::vector<std::filesystem::path> conformance_models() {
+std::vector<std::filesystem::path> find_conformance_models() {
   std::vector<std::filesystem::path> out;
-  for (const auto& e : std::filesystem::directory_iterator(conformance_dir() / "models"))
-    if (e.path().extension() == ".gguf") out.push_back(e.path());
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(conformance_dir() / "models", ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->path().extension() == ".gguf") out.push_back(it->path());
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::filesystem::path> conformance_models() {
+  auto out = find_conformance_models();
+  if (out.empty())
+    throw std::runtime_error("no *.gguf conformance models in " + (conformance_dir() / "models").string() +
+                             " (set SY_SHARED_DIR to the folder holding conformance/)");
   return out;
 }
 
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, uint64_t expected_bytes) {
+  auto bytes = read_file_bytes(path);
+  if (bytes.size() != expected_bytes)
+    throw std::runtime_error(path.string() + " is " + std::to_string(bytes.size()) + " bytes; the case implies " +
+                             std::to_string(expected_bytes));
+  return bytes;
 }
 
 }  // namespace sy::test

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/thread_pool.h"
 
@@ -32,6 +33,8 @@ struct AttentionArgs {
   int64_t out_token_stride = 0;
 };
 
-void attention(const AttentionArgs& a, ThreadPool& pool);
+// `scratch` holds the per-thread scores and accumulators; grown here when too small, so a caller that keeps it
+// (the forward pass) does not allocate per call. nullptr: a temporary one.
+void attention(const AttentionArgs& a, ThreadPool& pool, std::vector<float>* scratch = nullptr);
 
 }  // namespace sy::kernels

@@ -37,11 +37,14 @@ TEST(GgufReaderFuzzReplay, SeedCorpusParsesCleanly) {
 // The smaller conformance models whole (the seed corpus has shrunken copies of all of them); the larger ones
 // would only repeat the same paths over more weight bytes.
 TEST(GgufReaderFuzzReplay, SmallConformanceModels) {
+  size_t count = 0;
   for (const auto& model : sy::test::conformance_models()) {
     if (std::filesystem::file_size(model) > (1u << 20)) continue;
     const auto bytes = sy::test::read_file_bytes(model);
     EXPECT_EQ(fuzz::gguf_reader(bytes.data(), bytes.size()), 0) << model;
+    ++count;
   }
+  EXPECT_GT(count, 0u) << "no conformance model under 1 MiB";
 }
 
 TEST(GgufReaderFuzzReplay, KeptRegressionInputs) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "kernels/matmul/matmul.h"
 #include "kernels/quant/quant.h"
 #include "kernels/simd/cpu_features.h"
 
@@ -80,6 +81,45 @@ TEST(SimdVecDot, EveryMultiRowVariantMatchesTheReferencePerRow) {
       }
     }
   }
+}
+
+// Batches of several sequences send tokens of different sequences through one multi-token call only where
+// that gives each token exactly the single-token kernel's bits (matmul.h, multi_matches_single): checked here
+// bit for bit for every type that claims it, and at least the x86 integer types must claim it on AVX2.
+TEST(SimdVecDot, MultiTokenKernelsGiveSingleTokenBits) {
+  std::mt19937 rng(777);
+  int claimed = 0;
+  for (const QuantKernels* k : all_kernels()) {
+    if (!multi_matches_single(k->type)) continue;
+    ++claimed;
+    const QuantKernels* act = find_kernels(k->vec_dot_type);
+    const VecDotMultiFn multi = best_vec_dot_multi(*k);
+    const VecDotFn single = best_vec_dot(*k);
+    ASSERT_NE(multi, nullptr) << type_name(k->type);
+    const int64_t block = std::max(traits(k->type).block_elems, traits(act->type).block_elems);
+    for (int trial = 0; trial < 24; ++trial) {
+      const int64_t n = block * (1 + trial % 9);
+      const int n_act = 1 + trial % kMaxDotRows;
+      const auto w = test::make_rows(k->type, 1, n, rng, trial % 2 == 0);
+      const size_t stride = row_bytes(act->type, static_cast<uint64_t>(n));
+      std::vector<uint8_t> a(stride * kMaxDotRows);
+      for (int j = 0; j < n_act; ++j) {
+        const auto x = test::gaussian(static_cast<size_t>(n), rng);
+        act->quantize_row(x.data(), a.data() + j * stride, n);
+      }
+      float out[kMaxDotRows];
+      multi(n, w.data(), a.data(), stride, n_act, out);
+      for (int j = 0; j < n_act; ++j)
+        ASSERT_EQ(out[j], single(n, w.data(), a.data() + j * stride))
+            << type_name(k->type) << " n=" << n << " row " << j << " of " << n_act;
+    }
+  }
+  if (cpu_features().avx2 && !cpu_features().avx512) {
+    EXPECT_TRUE(multi_matches_single(TensorType::kQ8_0));
+    EXPECT_TRUE(multi_matches_single(TensorType::kQ4_K));
+    EXPECT_TRUE(multi_matches_single(TensorType::kQ6_K));
+  }
+  if (cpu_features().avx2) EXPECT_GE(claimed, 1);
 }
 
 TEST(SimdVecDot, BestVariantIsTheFirstSupported) {

@@ -3,6 +3,7 @@
 // user policy replaces the native one without touching the dataflow.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -45,21 +46,35 @@ struct Layer {
   }
 };
 
+// Counts acquisitions and releases and the most experts held at once; optionally reverses the order the forward
+// pass computes experts in (which must not change a bit of the result).
 class CountingStore final : public ExpertStore {
  public:
-  explicit CountingStore(ExpertStore& inner) : inner_(inner) {}
-  Status acquire(int32_t layer, std::span<const int32_t> ids, std::span<ExpertWeights> out) override {
-    acquired += static_cast<int>(ids.size());
-    return inner_.acquire(layer, ids, out);
+  explicit CountingStore(ExpertStore& inner, bool reverse = false) : inner_(inner), reverse_(reverse) {}
+  Result<ExpertHandle> acquire(int32_t layer, int32_t expert) override {
+    auto h = inner_.acquire(layer, expert);
+    if (!h) return h;
+    ++acquired;
+    max_held = std::max(max_held, ++held);
+    inner_handles.push_back(std::move(*h));
+    return ExpertHandle(this, layer, expert, inner_handles.back().weights());
   }
-  void release(int32_t layer, std::span<const int32_t> ids) override {
-    released += static_cast<int>(ids.size());
-    inner_.release(layer, ids);
+  size_t ready_first(int32_t layer, std::span<int32_t> experts) override {
+    if (reverse_) std::reverse(experts.begin(), experts.end());
+    return experts.size();
   }
-  int acquired = 0, released = 0;
+  int acquired = 0, released = 0, held = 0, max_held = 0;
+  std::vector<ExpertHandle> inner_handles;
+
+ protected:
+  void release(int32_t, int32_t) noexcept override {
+    ++released;
+    --held;
+  }
 
  private:
   ExpertStore& inner_;
+  bool reverse_;
 };
 
 class Recorder final : public RoutingObserver {
@@ -107,6 +122,16 @@ TEST(MoeFfn, MatchesDirectSumThroughTheStore) {
   }
   EXPECT_GT(store.acquired, 0);
   EXPECT_EQ(store.acquired, store.released);
+  // One expert at a time on this path: a cache never has to hold a whole layer.
+  EXPECT_EQ(store.max_held, 1);
+
+  // The order the experts run in never changes the numbers.
+  CountingStore reversed(resident, /*reverse=*/true);
+  std::vector<float> out_reversed(x.size());
+  MoeLayerArgs args_reversed = args;
+  args_reversed.out = out_reversed.data();
+  ASSERT_TRUE(moe_ffn(args_reversed, MoeContext{.policy = &native, .store = &reversed, .observers = nullptr, .pool = &pool}));
+  EXPECT_EQ(out, out_reversed);
 
   OnlyExpertTwo only_two;
   ASSERT_TRUE(moe_ffn(args, MoeContext{.policy = &only_two, .store = &store, .observers = nullptr, .pool = &pool}));
@@ -117,10 +142,31 @@ TEST(MoeFfn, MatchesDirectSumThroughTheStore) {
 TEST(MoeFfn, StoreRejectsUnknownExperts) {
   Layer layer;
   ResidentExpertStore store({layer.experts()});
-  std::vector<ExpertWeights> w(1);
-  const std::vector<int32_t> bad = {7};
-  EXPECT_FALSE(store.acquire(0, bad, w));
-  EXPECT_FALSE(store.acquire(3, std::vector<int32_t>{0}, w));
+  EXPECT_FALSE(store.acquire(0, 7));
+  EXPECT_FALSE(store.acquire(0, -1));
+  EXPECT_FALSE(store.acquire(3, 0));
+  auto h = store.acquire(0, 2);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->weights().gate.data, reinterpret_cast<const uint8_t*>(layer.gate.data()) + 2 * kFf * kD * sizeof(float));
+}
+
+// Handles release exactly once, also when moved from.
+TEST(MoeFfn, HandlesReleaseOnce) {
+  Layer layer;
+  ResidentExpertStore resident({layer.experts()});
+  CountingStore store(resident);
+  {
+    auto a = store.acquire(0, 1);
+    ASSERT_TRUE(a);
+    ExpertHandle b = std::move(*a);
+    ExpertHandle c;
+    c = std::move(b);
+    EXPECT_TRUE(c);
+    EXPECT_FALSE(b);  // NOLINT(bugprone-use-after-move): moved-from handles are empty by contract
+    EXPECT_EQ(store.released, 0);
+  }
+  EXPECT_EQ(store.acquired, 1);
+  EXPECT_EQ(store.released, 1);
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ void replay_dir(const char* target, int (*fn)(const uint8_t*, size_t)) {
 
 TEST(TokenizerFuzzReplay, EncodeConformanceCasesAndAwkwardInputs) {
   std::ifstream in(sy::test::conformance_dir() / "tokenizer" / "tiny-bpe.inp", std::ios::binary);
+  ASSERT_TRUE(in) << "missing " << sy::test::conformance_dir() / "tokenizer" / "tiny-bpe.inp";
   std::ostringstream s;
   s << in.rdbuf();
   std::vector<std::string> texts = {s.str(),
@@ -52,14 +53,17 @@ TEST(TokenizerFuzzReplay, EncodeConformanceCasesAndAwkwardInputs) {
 }
 
 TEST(TokenizerFuzzReplay, VocabularyLoaderOnConformanceVocabularies) {
+  size_t count = 0;
   for (const auto& e : std::filesystem::directory_iterator(sy::test::conformance_dir() / "tokenizer")) {
     if (e.path().extension() != ".gguf") continue;
+    ++count;
     const auto bytes = sy::test::read_file_bytes(e.path());
     EXPECT_EQ(fuzz::tokenizer_vocab(bytes.data(), bytes.size()), 0) << e.path();
     // A cut-off file must fail cleanly, wherever the cut falls.
     for (size_t cut : {size_t{0}, size_t{7}, size_t{100}, bytes.size() / 2, bytes.size() - 1})
       EXPECT_EQ(fuzz::tokenizer_vocab(bytes.data(), cut), 0) << e.path() << " cut at " << cut;
   }
+  EXPECT_GT(count, 0u) << "no *.gguf in " << sy::test::conformance_dir() / "tokenizer";
   replay_dir("tokenizer_vocab", fuzz::tokenizer_vocab);
 }
 
