@@ -36,10 +36,7 @@ int main(int argc, char** argv) {
   } catch (const sy::Exception& e) {
     return report(e.what(), 1);
   } catch (const std::bad_alloc&) {
-    return report(
-        "out of memory (a buffer this command needs could not be allocated: try a smaller model, "
-        "-c/--ctx-size or batch)",
-        1);
+    return report("out of memory (a buffer this command needs could not be allocated)", 1);
   } catch (const std::exception& e) {
     return report(e.what(), 1);
   }

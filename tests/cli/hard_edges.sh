@@ -45,10 +45,17 @@ expect 1 "cannot open" generate -m "$tmp/missing.gguf" --tokens 1
 "$bin" generate --help | grep -q -- "--n-predict" || fail "generate --help"
 [ "$("$bin" --version)" = "switchyard 0.1.0" ] || fail "--version"
 
-# --- out of memory is said in words: a context whose KV cache (~25 GB) cannot be allocated under a 2 GB limit.
-"$bin" gen-model -a qwen3moe --set context_length=16777216 -t q8_0 -o "$tmp/long.gguf" -q 2>/dev/null
+# --- out of memory is said in words. A trace whose header claims 65535 experts on its first MoE layer (the
+# file format's limit) makes the report's expert x expert co-activation matrix ~34 GB: beyond a 2 GB limit.
+"$bin" generate -m "$model" --tokens 1,2,3 -n 2 --trace "$tmp/oom.trace" >/dev/null
+python3 - "$tmp/oom.trace" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<I", b, 48 + 4, 65535)  # the first MoE layer entry (after the 48-byte fixed header): n_expert
+open(sys.argv[1], "wb").write(b)
+PY
 got=0
-(ulimit -v 2000000; "$bin" run -m "$tmp/long.gguf" -p hi -c 16777216 -n 1 </dev/null >/dev/null 2>"$tmp/err") || got=$?
+(ulimit -v 2000000; "$bin" routes report "$tmp/oom.trace" -o "$tmp/oom" </dev/null >/dev/null 2>"$tmp/err") || got=$?
 [ "$got" -eq 1 ] && grep -q '^switchyard: error: out of memory' "$tmp/err" || { cat "$tmp/err"; fail "out of memory: status $got"; }
 
 # --- generate in a model whose training context (8) is smaller than prompt + n: what fits, then why it stopped.
