@@ -28,6 +28,7 @@
 #include "cli/routing_options.h"
 #include "cli/text_options.h"
 #include "cli/units.h"
+#include "cli/validators.h"
 #include "core/error.h"
 #include "model/accounting.h"
 #include "model/model.h"
@@ -289,9 +290,9 @@ void run_bench(const BenchOptions& opt) {
   }
 
   if (format == "json")
-    fmt::print("{}\n", results.dump(2));
+    fmt::print("{}\n", results.dump(2, ' ', false, json::error_handler_t::replace));
   else if (format == "jsonl")
-    for (const json& r : results) fmt::print("{}\n", r.dump());
+    for (const json& r : results) fmt::print("{}\n", r.dump(-1, ' ', false, json::error_handler_t::replace));
   else
     print_markdown(results, run);
   if (!stopped.empty())
@@ -310,16 +311,13 @@ void register_bench(CLI::App& app) {
   cmd->add_option("-n,--n-gen", opt->n_gen, "Generation lengths, comma-separated or repeated; 0 skips (default 32)")
       ->take_all();
   cmd->add_option("-t,--threads", opt->threads, "Thread counts, comma-separated or repeated (default 2)")->take_all();
-  cmd->add_option("--sequences", opt->sequences,
-                  "tg only: sequences decoded together, one token each per step; comma-separated or repeated (default 1)")
-      ->take_all();
-  cmd->add_option("-r,--repetitions", opt->repetitions, "Timed runs per test (default 3)")->check(CLI::Range(1, 1000));
+  cmd->add_option("-r,--repetitions", opt->repetitions, "Timed runs per test (default 3)")->check(in_range(1, 1000));
   cmd->add_option("-o,--output", opt->output, "Output format: md (a table), json (a list) or jsonl (default md)")
       ->check(CLI::IsMember({"md", "json", "jsonl"}));
   cmd->add_flag("--json", opt->json, "Same as -o json");
   cmd->add_option("--probe-mib", opt->probe_mib,
                   "Buffer of the memory bandwidth probe in MiB (default 0: 8 x the last-level cache, 256 to 1024)")
-      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+      ->check(in_range(int64_t{0}, int64_t{1} << 20));
   cmd->callback([opt] { run_bench(*opt); });
 }
 

@@ -3,23 +3,28 @@
 // An interactive chat in the terminal: each line read from stdin is a user turn; the conversation is
 // rendered with the model's chat template (tokenizer.chat_template, or --chat-template-file) and the reply is streamed
 // to stdout, ending at the template's end-of-turn token. Only the part of the conversation the session has not seen is
-// evaluated. `/reset` forgets the conversation (keeping --system). Ctrl-C stops the current reply and the
+// evaluated. When the conversation and room for a reply no longer fit the context, its oldest whole turns
+// after the system message are dropped (said on stderr) and it is evaluated again. `/reset` forgets the
+// conversation (keeping --system). Ctrl-C stops the current reply and the
 // chat goes on; Ctrl-C while waiting for input, or end of input (Ctrl-D), leaves.
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/routing_options.h"
 #include "cli/text_options.h"
+#include "cli/validators.h"
 #include "core/error.h"
 #include "runtime/generator.h"
 #include "tokenizer/chat/chat_template.h"
@@ -75,6 +80,41 @@ std::optional<std::string> token_text(const tok::Vocab& vocab, std::optional<tok
   return vocab.tokens[static_cast<size_t>(*id)];
 }
 
+// The conversation rendered with the generation prompt, as token ids.
+std::vector<int32_t> conversation_tokens(const chat::ChatTemplate& tmpl, const chat::ChatInput& input,
+                                         const tok::Tokenizer& tokenizer) {
+  const std::string rendered = value_or_throw(tmpl.render(input));
+  // Templates that write the BOS text themselves must not get a second one from the tokenizer.
+  const bool has_bos = input.bos_token && rendered.starts_with(*input.bos_token);
+  return value_or_throw(tokenizer.encode(rendered, {.add_special = !has_bos, .parse_special = true}));
+}
+
+// Tokens kept free for a reply when deciding whether the conversation fits: -n if given, else a quarter of the
+// context; never more than half of it.
+int64_t reply_room(int32_t n_predict, int64_t n_ctx) {
+  const int64_t want = n_predict > 0 ? n_predict : n_ctx / 4;
+  return std::max<int64_t>(1, std::min(want, n_ctx / 2));
+}
+
+// A context shift at the conversation level: while the conversation does not leave `room` tokens free in a
+// context of n_ctx, drop its oldest whole turn after the system message (a user message and the replies up to
+// the next user message), then render again. The last message (the user's new turn) is never dropped.
+// Returns the turns dropped; `tokens` is the conversation that is left.
+int drop_oldest_turns(const chat::ChatTemplate& tmpl, chat::ChatInput& input, const tok::Tokenizer& tokenizer,
+                      size_t first_turn, int64_t n_ctx, int64_t room, std::vector<int32_t>& tokens) {
+  auto& messages = input.messages;
+  int dropped = 0;
+  while (static_cast<int64_t>(tokens.size()) + room > n_ctx && messages.size() > first_turn + 1) {
+    size_t end = first_turn + 1;
+    while (end + 1 < messages.size() && messages[end]["role"] != "user") ++end;
+    messages.erase(messages.begin() + static_cast<std::ptrdiff_t>(first_turn),
+                   messages.begin() + static_cast<std::ptrdiff_t>(end));
+    ++dropped;
+    tokens = conversation_tokens(tmpl, input, tokenizer);
+  }
+  return dropped;
+}
+
 void run_chat(const ChatOptions& opt) {
   TextModel tm = load_text_model(opt.model);
   const tok::Vocab& vocab = tm.tokenizer.vocab();
@@ -125,15 +165,28 @@ void run_chat(const ChatOptions& opt) {
       continue;
     }
     input.messages.push_back({{"role", "user"}, {"content", line}});
-    auto rendered = tmpl.render(input);
-    if (!rendered) {
+    std::vector<int32_t> tokens;
+    try {
+      tokens = conversation_tokens(tmpl, input, tm.tokenizer);
+    } catch (const Exception&) {
       input.messages.erase(input.messages.end() - 1);
-      throw Exception(std::move(rendered.error()));
+      throw;
     }
-    // Templates that write the BOS text themselves must not get a second one from the tokenizer.
-    const bool has_bos = input.bos_token && rendered->starts_with(*input.bos_token);
-    const auto tokens =
-        value_or_throw(tm.tokenizer.encode(*rendered, {.add_special = !has_bos, .parse_special = true}));
+    const int64_t n_ctx = session.n_ctx();
+    const size_t first_turn = opt.system.empty() ? 0 : 1;
+    if (const int n =
+            drop_oldest_turns(tmpl, input, tm.tokenizer, first_turn, n_ctx, reply_room(opt.n_predict, n_ctx), tokens);
+        n > 0)
+      fmt::print(stderr, "chat: context full, dropped the {} oldest turn{}\n", n, n == 1 ? "" : "s");
+    if (static_cast<int64_t>(tokens.size()) > n_ctx) {
+      input.messages.erase(input.messages.end() - 1);
+      fmt::print(stderr,
+                 "chat: {} this message take {} tokens, more than the context of {}; not sent (a shorter "
+                 "message{} or a larger -c/--ctx-size)\n",
+                 opt.system.empty() ? "the template and" : "the system message and", tokens.size(), n_ctx,
+                 opt.system.empty() ? "" : " or --system");
+      continue;
+    }
 
     std::string reply;
     g_interrupt.store(false);
@@ -145,14 +198,14 @@ void run_chat(const ChatOptions& opt) {
     });
     g_generating.store(false);
     if (!stats) {
-      // Most likely the conversation outgrew the context: say so and let the user /reset.
       input.messages.erase(input.messages.end() - 1);
       fmt::print(stderr, "\nerror: {} (/reset starts over)\n", stats.error().message);
       continue;
     }
     fmt::print("\n");
     if (stats->reason == runtime::StopReason::kInterrupted) fmt::print(stderr, "(reply stopped)\n");
-    if (stats->reason == runtime::StopReason::kContextFull) fmt::print(stderr, "(context full: /reset starts over)\n");
+    // The partial reply is kept; the next turn makes room by dropping the oldest turns.
+    if (stats->reason == runtime::StopReason::kContextFull) fmt::print(stderr, "(reply cut: the context is full)\n");
     // A stopped reply stays in the conversation as far as it went: that is what the user saw.
     input.messages.push_back({{"role", "assistant"}, {"content", reply}});
   }
@@ -166,7 +219,7 @@ void register_chat(CLI::App& app) {
   cmd->add_option("--system", opt->system, "System message that starts the conversation");
   cmd->add_option("--chat-template-file", opt->template_file, "Jinja chat template to use instead of the model's");
   cmd->add_option("-n,--n-predict", opt->n_predict, "Tokens per reply at most (-1 = until end of turn)")
-      ->check(CLI::Range(-1, 1 << 24));
+      ->check(in_range(-1, 1 << 24));
   add_sampling_options(cmd, opt->sampling);
   add_context_options(cmd, opt->context);
   add_routing_options(cmd, opt->routing);

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/units.h"
+#include "cli/validators.h"
 #include "core/error.h"
 #include "model/accounting.h"
 #include "modelgen/generator.h"
@@ -134,8 +135,8 @@ void register_gen_model(CLI::App& app) {
   cmd->add_option("-s,--seed", opt->seed, "Random seed (same seed, same bytes)")->capture_default_str();
   cmd->add_option("--set", opt->sets, "Override a metadata key, KEY=VALUE (e.g. block_count=4); repeatable");
   cmd->add_option("--vocab", opt->vocab, "Vocabulary size (default: the preset's)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
-  cmd->add_option("-j,--threads", opt->threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
+      ->check(in_range(int64_t{1}, int64_t{1} << 24));
+  cmd->add_option("-j,--threads", opt->threads, "Threads (default: all cores)")->check(in_range(0, 1024));
   cmd->add_flag("--list", opt->list, "List presets with their parameter counts");
   cmd->add_flag("-n,--dry-run", opt->dry_run, "Plan only: print sizes, write nothing");
   cmd->add_flag("-q,--quiet", opt->quiet, "No progress line");

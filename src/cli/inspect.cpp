@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/inspect_report.h"
 #include "cli/units.h"
+#include "cli/validators.h"
 #include "core/error.h"
 #include "format/gguf_reader.h"
 
@@ -219,7 +220,7 @@ void register_inspect(CLI::App& app) {
   cmd->add_flag("--brief", opt->brief, "Text without the metadata list and the tensor table");
   cmd->add_option("--ctx", opt->context, "Context length the memory estimate provisions KV cache for")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+      ->check(in_range(int64_t{1}, int64_t{1} << 24));
   cmd->callback([opt] { run_inspect(*opt); });
 }
 

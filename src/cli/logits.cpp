@@ -1,9 +1,9 @@
 // `switchyard logits -m FILE --tokens 1,2,3 [-t/--threads N] --out FILE.bin`: runs the tokens as one batch and
 // writes the logits of every position as little-endian float32 [n_tokens][n_vocab], row-major. A stable
 // machine interface (README.md) used to compare against other engines.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/routing_options.h"
 #include "cli/token_list.h"
+#include "cli/validators.h"
 #include "core/error.h"
 #include "model/model.h"
 #include "runtime/session.h"
@@ -47,7 +48,7 @@ void register_logits(CLI::App& app) {
   cmd->add_option("-m,--model", opt->model, "GGUF model file")->required();
   cmd->add_option("--tokens", opt->tokens, "Comma-separated token ids")->required();
   cmd->add_option("--out", opt->out, "Output file: float32 [n_tokens][n_vocab]")->required();
-  cmd->add_option("-t,--threads", opt->threads, "Threads")->check(CLI::Range(1, 1024));
+  cmd->add_option("-t,--threads", opt->threads, "Threads")->check(in_range(1, 1024));
   add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_logits(*opt); });
 }

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/routing_options.h"
 #include "cli/text_options.h"
+#include "cli/validators.h"
 #include "core/error.h"
 
 namespace sy::cli {
@@ -89,8 +90,8 @@ void register_perplexity(CLI::App& app) {
   cmd->add_option("-f,--file", opt->text_file, "Text file to score")->required();
   cmd->add_option("-c,--ctx,--ctx-size", opt->ctx,
                   "Window size in tokens, BOS included (0 = the training context, at most 512)")
-      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
-  cmd->add_option("-t,--threads", opt->threads, "Threads (default: up to 4)")->check(CLI::Range(0, 1024));
+      ->check(in_range(int64_t{0}, int64_t{1} << 24));
+  cmd->add_option("-t,--threads", opt->threads, "Threads (default: up to 4)")->check(in_range(0, 1024));
   cmd->add_flag("--json", opt->json, "Print the result as one JSON object");
   add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_perplexity(*opt); });

@@ -67,7 +67,10 @@ void run_report(const std::string& trace_path, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Exception(Error{ErrorCode::kIo, fmt::format("cannot create {}: {}", dir, ec.message())});
-  const std::pair<std::string, std::string> files[] = {{"report.json", report.dump(1)}, {"report.html", report_html(report)}};
+  // File names and the policy text come from outside and need not be UTF-8: bytes that are not become U+FFFD.
+  const std::pair<std::string, std::string> files[] = {
+      {"report.json", report.dump(1, ' ', false, json::error_handler_t::replace)},
+      {"report.html", report_html(report)}};
   for (const auto& [name, text] : files) {
     const auto path = std::filesystem::path(dir) / name;
     std::ofstream out(path, std::ios::binary);

@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/routing_options.h"
 #include "cli/text_options.h"
+#include "cli/validators.h"
 #include "core/error.h"
 #include "runtime/generator.h"
 
@@ -86,7 +87,7 @@ void register_run(CLI::App& app) {
   auto* f = cmd->add_option("-f,--file", opt->prompt_file, "File whose text is the prompt");
   p->excludes(f);
   cmd->add_option("-n,--n-predict", opt->n_predict, "Tokens to generate at most (-1 = until EOS or a full context)")
-      ->check(CLI::Range(-1, 1 << 24));
+      ->check(in_range(-1, 1 << 24));
   cmd->add_flag("--no-bos", opt->no_bos, "Do not add BOS/EOS even where the vocabulary asks for them");
   cmd->add_flag("--parse-special", opt->parse_special, "Recognise control tokens written in the prompt");
   cmd->add_flag("--ignore-eos", opt->ignore_eos, "Do not stop at end-of-generation tokens");

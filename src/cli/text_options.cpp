@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/validators.h"
 #include "core/error.h"
 
 namespace sy::cli {
@@ -41,19 +42,22 @@ TextModel load_text_model(const std::string& path) {
   return TextModel{std::move(model), std::move(tokenizer)};
 }
 
-void add_sampling_options(CLI::App* cmd, SamplingOptions& opt) {
-  auto& p = opt.params;
+void add_sampling_params(CLI::App* cmd, runtime::SamplingParams& p) {
   cmd->add_option("--temp", p.temperature, "Temperature (0 = greedy: the lowest id among the largest logits)")
-      ->check(CLI::Range(0.0f, 100.0f));
-  cmd->add_option("--top-k", p.top_k, "Keep the k most likely tokens (0 = off)")->check(CLI::Range(0, 1 << 24));
-  cmd->add_option("--top-p", p.top_p, "Nucleus sampling mass (1 = off)")->check(CLI::Range(0.0f, 1.0f));
+      ->check(in_range(0.0f, 100.0f));
+  cmd->add_option("--top-k", p.top_k, "Keep the k most likely tokens (0 = off)")->check(in_range(0, 1 << 24));
+  cmd->add_option("--top-p", p.top_p, "Nucleus sampling mass (1 = off)")->check(in_range(0.0f, 1.0f));
   cmd->add_option("--min-p", p.min_p, "Drop tokens below min-p x the top probability (0 = off)")
-      ->check(CLI::Range(0.0f, 1.0f));
+      ->check(in_range(0.0f, 1.0f));
   cmd->add_option("--repeat-penalty", p.repeat_penalty, "Penalty for recent tokens (1 = off)")
-      ->check(CLI::Range(0.0f, 100.0f));
+      ->check(in_range(0.0f, 100.0f));
   cmd->add_option("--repeat-last-n", p.repeat_last_n, "Recent tokens the penalty considers (-1 = all)")
-      ->check(CLI::Range(-1, 1 << 24));
-  cmd->add_option("-s,--seed", opt.seed, "Random seed (-1 = random)")->check(CLI::Range(int64_t{-1}, INT64_MAX));
+      ->check(in_range(-1, 1 << 24));
+}
+
+void add_sampling_options(CLI::App* cmd, SamplingOptions& opt) {
+  add_sampling_params(cmd, opt.params);
+  cmd->add_option("-s,--seed", opt.seed, "Random seed (-1 = random)")->check(in_range(int64_t{-1}, INT64_MAX));
 }
 
 runtime::SamplingParams sampling_params(const SamplingOptions& opt) {
@@ -63,9 +67,9 @@ runtime::SamplingParams sampling_params(const SamplingOptions& opt) {
 }
 
 void add_context_options(CLI::App* cmd, ContextOptions& opt) {
-  cmd->add_option("-t,--threads", opt.threads, "Threads (default: up to 4)")->check(CLI::Range(0, 1024));
+  cmd->add_option("-t,--threads", opt.threads, "Threads (default: up to 4)")->check(in_range(0, 1024));
   cmd->add_option("-c,--ctx-size", opt.ctx_size, "Context size in tokens (0 = the model's training context)")
-      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
+      ->check(in_range(int64_t{0}, int64_t{1} << 24));
 }
 
 runtime::SessionOptions session_options(const ContextOptions& opt, const model::Model& model) {

@@ -29,15 +29,13 @@ TextModel load_text_model(const std::string& path);
 std::string bundled_model_path();
 
 struct SamplingOptions {
-  runtime::SamplingParams params{.temperature = 0.8f,
-                                 .top_k = 40,
-                                 .top_p = 0.95f,
-                                 .min_p = 0.05f,
-                                 .repeat_penalty = 1.0f,
-                                 .repeat_last_n = 64,
-                                 .seed = 0};
+  runtime::SamplingParams params = runtime::SamplingParams::defaults();
   int64_t seed = -1;  // -1: a random seed
 };
+// --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n (not the seed): every command that
+// samples declares them here, so they share names, ranges and the refusal of NaN and infinities.
+void add_sampling_params(CLI::App* cmd, runtime::SamplingParams& p);
+// add_sampling_params plus -s/--seed (-1 = random).
 void add_sampling_options(CLI::App* cmd, SamplingOptions& opt);
 runtime::SamplingParams sampling_params(const SamplingOptions& opt);  // resolves the random seed
 

@@ -1,9 +1,12 @@
 #include "modelgen/presets.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <vector>
 
 #include "modelgen/synthetic_vocab.h"
 
@@ -252,6 +255,23 @@ Result<gguf::Value> typed_value(const std::string& key, const std::string& text,
   }
 }
 
+// The architecture keys (without "<arch>.") that the presets of an architecture write: what --set may change.
+// Sorted, for the error message.
+std::vector<std::string> settable_keys(std::string_view arch) {
+  std::vector<std::string> keys;
+  const std::string prefix = fmt::format("{}.", arch);
+  for (const Preset& p : kPresets) {
+    if (p.arch != arch) continue;
+    model::MetadataMap m;
+    p.fill(m, p.arch);
+    for (const auto& [key, value] : m.entries)
+      if (key.starts_with(prefix)) keys.push_back(key.substr(prefix.size()));
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
 }  // namespace
 
 std::span<const Preset> all_presets() { return kPresets; }
@@ -283,6 +303,11 @@ Result<model::MetadataMap> preset_metadata(const Preset& preset, std::span<const
                   o.key);
     const std::string key =
         o.key.starts_with(std::string(preset.arch) + ".") ? o.key : fmt::format("{}.{}", preset.arch, o.key);
+    // A mistyped key would otherwise be written and silently ignored by the loader.
+    const std::vector<std::string> settable = settable_keys(preset.arch);
+    if (!std::binary_search(settable.begin(), settable.end(), key.substr(preset.arch.size() + 1)))
+      return fail(ErrorCode::kInvalidInput, "--set {}: {} has no key '{}' (keys: {})", o.key, preset.arch, key,
+                  fmt::join(settable, ", "));
     auto value = typed_value(key, o.value, m.find(key));
     if (!value) return tl::unexpected(value.error());
     m.set(key, std::move(*value));

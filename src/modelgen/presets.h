@@ -30,8 +30,9 @@ std::span<const Preset> all_presets();
 const Preset* find_preset(std::string_view name);
 
 // One `--set KEY=VALUE` override. A key without a dot is an architecture key ("block_count" means
-// "<arch>.block_count"). The value takes the type of the key it replaces; a new key is typed from its text
-// (integer → u32, number → f32, true/false → bool, else string).
+// "<arch>.block_count"). The key must be one the architecture's presets write (preset_metadata refuses
+// others, listing the valid ones). The value takes the type of the key it replaces; a key the chosen
+// preset lacks is typed from its text (integer → u32, number → f32, true/false → bool, else string).
 struct Override {
   std::string key;
   std::string value;

@@ -39,6 +39,36 @@ class RoutingPolicy {
   virtual void route(const RoutingConfig& config, const RouterOutput& in, RoutingDecision& out) = 0;
 };
 
+// The native rule (reference A.0) in the two halves that do not depend on how many experts are taken, so the
+// policies that change only the count (native top-k, top-k:K, top-p) share one implementation of each rule.
+//
+// NativeGate, per token: gating and group limit. probs() is what the weights come from (softmax over all
+// experts, sigmoid per expert, or the raw logits for kSoftmaxSelected); scores() is what the choice is made
+// on: probs + selection bias, and -inf for every expert of a group the group limit drops (groups scored by
+// the sum of their two best scores). An expert that arrives with -inf logit and bias (a mask) keeps score
+// -inf. Not thread-safe: one caller at a time.
+class NativeGate {
+ public:
+  // z: one token's logits [n_expert]; selection_bias: [n_expert] or nullptr.
+  void run(const RoutingConfig& c, const float* z, const float* selection_bias);
+  std::span<const float> probs() const { return probs_; }    // [n_expert]
+  std::span<const float> scores() const { return scores_; }  // [n_expert]
+
+ private:
+  std::vector<float> probs_, scores_, group_scores_;
+  std::vector<int32_t> order_, kept_;
+  std::vector<uint8_t> keep_;
+};
+
+// The weights of the chosen experts ids [n] (from NativeGate::probs()), as the native rule makes them:
+// w[j] = probs[ids[j]]; softmax over the n for kSoftmaxSelected; divided by their sum when norm_weights;
+// times weight_scale unless it is 0 or 1.
+void native_weights(const RoutingConfig& c, std::span<const float> probs, std::span<const int32_t> ids,
+                    std::span<float> w);
+
+// The k largest of v [n], largest first, ties to the lower index (the order every native choice uses).
+void top_k_indices(std::span<const float> v, int32_t k, std::vector<int32_t>& order, int32_t* out);
+
 // The rule the model was trained with, as llama.cpp applies it (reference A.0): gating (softmax, sigmoid, or
 // softmax over the chosen logits), optional selection bias and group limit, top-k, optional
 // renormalisation and scale.
@@ -47,7 +77,7 @@ class NativeRoutingPolicy final : public RoutingPolicy {
   void route(const RoutingConfig& config, const RouterOutput& in, RoutingDecision& out) override;
 
  private:
-  std::vector<float> probs_, scores_, group_scores_;
+  NativeGate gate_;
   std::vector<int32_t> order_;
 };
 

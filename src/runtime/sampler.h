@@ -17,6 +17,18 @@ struct SamplingParams {
   float repeat_penalty = 1.0f;  // 1: off; divides positive / multiplies negative logits of recent tokens
   int32_t repeat_last_n = 64;   // how many recent tokens the penalty looks at
   uint64_t seed = 0;
+
+  // What the commands start from (llama.cpp's defaults): temperature 0.8, top-k 40, top-p 0.95, min-p 0.05,
+  // no repetition penalty. A value-initialised SamplingParams is greedy with every filter off.
+  static SamplingParams defaults() {
+    return {.temperature = 0.8f,
+            .top_k = 40,
+            .top_p = 0.95f,
+            .min_p = 0.05f,
+            .repeat_penalty = 1.0f,
+            .repeat_last_n = 64,
+            .seed = 0};
+  }
 };
 
 // The lowest index among the largest values.

@@ -46,6 +46,9 @@ expect_error "unknown tensor type 'q9_9'" -p olmoe-tiny -t q9_9
 expect_error "expected KEY=VALUE" -p olmoe-tiny --set block_count
 expect_error "unsigned 32-bit integer" -p olmoe-tiny --set block_count=-3
 expect_error "expert_used_count" -p olmoe-tiny --set expert_used_count=99
+# A mistyped key is refused, naming it and the keys that exist.
+expect_error "olmoe has no key 'olmoe.block_cont' (keys: " -p olmoe-tiny --set block_cont=2
+grep -q "block_count, " "$tmp/err.txt" || { cat "$tmp/err.txt" >&2; exit 1; }
 expect_error "below the minimum" -p olmoe-tiny --vocab 10
 if "$bin" gen-model -p olmoe-tiny -q 2> "$tmp/err.txt"; then echo "no output accepted" >&2; exit 1; fi
 grep -q -- "--output" "$tmp/err.txt"

@@ -1,13 +1,15 @@
-// `top-p:P[:MIN[:MAX]][:renorm]` — dynamic routing of "Harder Tasks Need More Experts" (reference B1): per
-// token, sort the router probabilities in decreasing order and keep the experts whose cumulative mass is
-// <= P plus the next one (the expert that crosses P is kept, so at least one is), then clamp the count to
-// [MIN, MAX]. Weights are the raw probabilities, as in the paper, or renormalised to sum 1 with `renorm`.
-// The decision has as many slots as the widest token of the batch; narrower tokens are padded with
-// kNoExpert.
-//
-// Probabilities are softmax(logits) for softmax and softmax-over-selected routers and the sigmoid scores
-// divided by their sum for sigmoid routers. A selection bias (and a mask, which arrives as a -inf bias)
-// orders the experts but adds no mass.
+// `top-p:P[:MIN[:MAX]][:renorm]` — the native rule with a dynamic k, after "Harder Tasks Need More Experts"
+// (reference B1). Per token, as the native rule: the same gating, selection bias and group limit
+// (NativeGate). Then, over the experts still allowed (not masked, not in a dropped group), ordered by the
+// native selection score: keep the experts whose cumulative probability mass is <= P plus the next one (the
+// expert that crosses P is kept, so at least one is), and clamp the count to [MIN, MAX]. The mass of an
+// expert is its probability normalised over the allowed experts: softmax over the allowed logits for softmax
+// and softmax-over-selected routers, the sigmoid scores divided by their sum for sigmoid routers. A selection
+// bias orders the experts but adds no mass. The weights are then made as the native rule makes them for the
+// chosen experts (native_weights: unbiased probabilities, softmax over the chosen for softmax-over-selected,
+// renormalised if the model renormalises, times the routed scaling factor); `renorm` renormalises them even
+// when the model does not. So with P such that the count equals the model's k, the decision is the native one.
+// The decision has as many slots as the widest token of the batch; narrower tokens are padded with kNoExpert.
 #pragma once
 
 #include <vector>
@@ -30,7 +32,8 @@ class TopPPolicy final : public RoutingPolicy {
 
  private:
   TopPParams params_;
-  std::vector<float> probs_;
+  NativeGate gate_;
+  std::vector<float> mass_;
   std::vector<int32_t> order_;
 };
 

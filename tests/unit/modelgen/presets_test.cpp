@@ -120,6 +120,9 @@ TEST(Presets, OverridesAndErrors) {
   expect_error(not_float, "finite number");
   const Override tokenizer[] = {{"tokenizer.ggml.pre", "x"}};
   expect_error(tokenizer, "only architecture keys");
+  const Override typo[] = {{"block_cont", "2"}};  // a mistyped key is refused, not written and ignored
+  expect_error(typo, "has no key '");
+  expect_error(typo, "block_count");  // the valid keys are listed
   auto small = preset_metadata(*p, {}, 100);
   ASSERT_FALSE(small);
   EXPECT_NE(small.error().message.find("below the minimum"), std::string::npos);

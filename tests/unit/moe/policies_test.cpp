@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "moe/policies/biased.h"
@@ -85,12 +86,80 @@ TEST(TopPPolicy, RenormalisesWhenAsked) {
 }
 
 TEST(TopPPolicy, SigmoidScoresAreNormalisedToMassOne) {
-  // sigmoid(0) = 0.5 each of 4: mass 0.25 each; P = 0.3 keeps 2 (0.25 <= 0.3, 0.5 crosses).
+  // sigmoid(0) = 0.5 each of 4: mass 0.25 each; P = 0.3 keeps 2 (0.25 <= 0.3, 0.5 crosses). The weights are
+  // the native ones: the unbiased sigmoid scores (this router does not renormalise).
   TopPPolicy p({.p = 0.3f});
   const RoutingConfig c{.gating = Gating::kSigmoid, .n_expert = 4, .n_used = 2};
   const auto d = run(p, c, {0.0f, 0.0f, 0.0f, 0.0f});
   EXPECT_EQ(d.ids, (std::vector<int32_t>{0, 1}));
-  EXPECT_NEAR(d.weights[0], 0.25, 1e-6);
+  EXPECT_NEAR(d.weights[0], 0.5, 1e-6);
+}
+
+// DeepSeek-V3's rule in small: sigmoid, 8 experts in 4 groups of 2, 2 groups kept, k 2, renormalised, x2.5.
+const RoutingConfig kGrouped{.gating = Gating::kSigmoid,
+                             .n_expert = 8,
+                             .n_used = 2,
+                             .norm_weights = true,
+                             .weight_scale = 2.5f,
+                             .n_group = 4,
+                             .n_group_used = 2};
+
+TEST(TopPPolicy, HonoursTheGroupLimitAndTheRoutedScale) {
+  // Expert 0 is the single best, but its group {0, 1} scores sigmoid(3) + sigmoid(-5) = 0.96, below groups
+  // {2, 3} (1.46) and {4, 5} (1.24): only experts 2-5 may be chosen. P = 0.99 takes all four.
+  TopPPolicy p({.p = 0.99f});
+  const auto d = run(p, kGrouped, {3.0f, -5.0f, 1.0f, 1.0f, 0.5f, 0.5f, -1.0f, -1.0f});
+  EXPECT_EQ(d.ids, (std::vector<int32_t>{2, 3, 4, 5}));
+  float sum = 0.0f;
+  for (float w : d.weights) sum += w;
+  EXPECT_NEAR(sum, 2.5f, 1e-5);  // renormalised as the model does, then the routed scaling factor
+  const float s1 = 1.0f / (1.0f + std::exp(-1.0f)), s05 = 1.0f / (1.0f + std::exp(-0.5f));
+  EXPECT_NEAR(d.weights[0], 2.5f * s1 / (2 * s1 + 2 * s05), 1e-5);
+}
+
+TEST(TopPPolicy, WithPGivingTheModelsKItIsTheNativeDecisionBitForBit) {
+  // Random logits and selection bias; per token, P halfway between the mass of the native k-1 and k best
+  // allowed experts, so the dynamic count is exactly k.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.5f);
+  std::vector<float> bias(8);
+  for (float& b : bias) b = 0.3f * normal(rng);
+  for (const RoutingConfig& c :
+       {kGrouped,
+        RoutingConfig{
+            .gating = Gating::kSoftmax, .n_expert = 8, .n_used = 3, .norm_weights = true, .weight_scale = 16.0f}}) {
+    for (int token = 0; token < 50; ++token) {
+      std::vector<float> z(8);
+      for (float& v : z) v = normal(rng);
+      NativeRoutingPolicy native;
+      const auto want = run(native, c, z, 0, bias.data());
+      NativeGate gate;
+      gate.run(c, z.data(), bias.data());
+      double allowed = 0.0, before = 0.0;
+      for (int32_t e = 0; e < 8; ++e)
+        if (gate.scores()[e] > -INFINITY) allowed += gate.probs()[e];
+      for (int32_t j = 0; j + 1 < c.n_used; ++j) before += gate.probs()[want.ids[j]];
+      const double at = before + gate.probs()[want.ids[c.n_used - 1]];
+      TopPPolicy top_p({.p = static_cast<float>((before + at) / 2.0 / allowed)});
+      const auto got = run(top_p, c, z, 0, bias.data());
+      ASSERT_EQ(got.ids, want.ids) << "token " << token;
+      for (size_t j = 0; j < want.weights.size(); ++j)
+        EXPECT_EQ(got.weights[j], want.weights[j]) << "token " << token << " slot " << j;  // bit for bit
+    }
+  }
+}
+
+TEST(TopPPolicy, NeverChoosesAMaskedExpert) {
+  // Expert 3 has the best logit and a large bias; masked, it is never chosen, even with P = 1 and MIN 4.
+  std::vector<std::vector<uint8_t>> off = {{0, 0, 0, 1, 0, 0, 0, 0}};
+  const std::vector<float> bias = {0, 0, 0, 5, 0, 0, 0, 0};
+  const std::vector<float> z = {0.5f, 0.4f, 2.0f, 4.0f, 0.3f, 0.2f, 0.1f, 0.0f};
+  for (const RoutingConfig& c : {kGrouped, RoutingConfig{.gating = Gating::kSoftmax, .n_expert = 8, .n_used = 2}}) {
+    MaskedPolicy p(off, std::make_unique<TopPPolicy>(TopPParams{.p = 1.0f, .min = 4}));
+    const auto d = run(p, c, z, 0, bias.data());
+    EXPECT_GE(d.k, 2);
+    for (int32_t id : d.ids) EXPECT_NE(id, 3);
+  }
 }
 
 TEST(MaskedPolicy, DisabledExpertsAreNeverChosenAndTheRestRenormalise) {

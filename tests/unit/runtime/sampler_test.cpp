@@ -43,5 +43,17 @@ TEST(Sampler, SameSeedSameDraws) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(a.sample(logits, {}), b.sample(logits, {}));
 }
 
+TEST(Sampler, DefaultsAreLlamaCppsAndOnlyWrittenOnce) {
+  // run, chat, perplexity and generate all start from these (README.md documents them).
+  const SamplingParams d = SamplingParams::defaults();
+  EXPECT_EQ(d.temperature, 0.8f);
+  EXPECT_EQ(d.top_k, 40);
+  EXPECT_EQ(d.top_p, 0.95f);
+  EXPECT_EQ(d.min_p, 0.05f);
+  EXPECT_EQ(d.repeat_penalty, 1.0f);
+  EXPECT_EQ(d.repeat_last_n, 64);
+  EXPECT_EQ(SamplingParams{}.temperature, 0.0f);  // a value-initialised one stays greedy
+}
+
 }  // namespace
 }  // namespace sy::runtime
