@@ -5,9 +5,7 @@
 
 #include <atomic>
 #include <csignal>
-#include <fstream>
-#include <sstream>
-
+#include "core/file_io.h"
 #include "model/tensor_table.h"
 #include "moe/policies/routing_spec.h"
 #include "moe/predict/next_layer_predictor.h"
@@ -27,12 +25,8 @@ extern "C" void on_sigint(int) {
 }
 
 Result<std::string> read_text(const std::string& path, const char* option) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, "{} {}: cannot open the file", option, path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return fail(ErrorCode::kIo, "{} {}: read failed", option, path);
-  return s.str();
+  constexpr size_t kMaxRoutingFileBytes = size_t{64} << 20;  // a mask or bias line per layer and expert
+  return read_file(path, fmt::format("{} file", option), kMaxRoutingFileBytes);
 }
 
 // Prints the next-layer prediction recall when the run ends (the trace keeps the per-token detail).
@@ -129,6 +123,8 @@ Status apply_routing_options(runtime::Session& session, const RoutingOptions& o)
                                static_cast<uint32_t>(l.config.n_used)});
       if (o.predict_next) header.pred_slots = std::max(header.pred_slots, static_cast<uint32_t>(l.config.n_used));
     }
+    const std::filesystem::path inputs[] = {model.file().source(), o.expert_mask, o.route_bias};
+    if (auto ok = check_output_path(o.trace, inputs, "--trace"); !ok) return ok;
     auto writer = moe::trace::TraceWriter::create(o.trace, header, predictor);
     if (!writer) return tl::unexpected(writer.error());
     session.add_observer(std::move(*writer));

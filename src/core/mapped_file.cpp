@@ -9,10 +9,13 @@
 #include <cstring>
 #include <utility>
 
+#include "core/file_io.h"
+
 namespace sy {
 
 Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer before the S_ISREG check below could refuse it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kIo, "{}: cannot open: {}", path.string(), std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
@@ -22,7 +25,7 @@ Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return fail(ErrorCode::kInvalidInput, "{}: not a regular file", path.string());
+    return fail(ErrorCode::kInvalidInput, "{}: is {}, not a regular file", path.string(), file_kind_name(st.st_mode));
   }
   MappedFile file;
   file.path_ = path.string();
