@@ -49,9 +49,9 @@ void load_from_model(const std::string& path, std::string& source, chat::ChatInp
     const auto* id = file.find(key);
     if (!id || !list || !id->as_int()) return std::nullopt;
     const int64_t i = *id->as_int();
-    if (i < 0 || static_cast<size_t>(i) >= list->items.size() || !list->items[static_cast<size_t>(i)].as_string())
+    if (i < 0 || static_cast<size_t>(i) >= list->values().size() || !list->values()[static_cast<size_t>(i)].as_string())
       return std::nullopt;
-    return *list->items[static_cast<size_t>(i)].as_string();
+    return *list->values()[static_cast<size_t>(i)].as_string();
   };
   input.bos_token = token_text("tokenizer.ggml.bos_token_id");
   input.eos_token = token_text("tokenizer.ggml.eos_token_id");

@@ -54,8 +54,8 @@ Result<int64_t> Metadata::u32(std::string_view key) const {
   // Per-layer arrays (allowed by GGUF for some keys) are only accepted when every layer agrees.
   if (const gguf::Array* arr = v->as_array()) {
     std::optional<int64_t> first;
-    for (const auto& item : arr->items) {
-      auto i = item.as_int();
+    for (size_t k = 0; k < arr->size(); ++k) {
+      auto i = arr->at(k).as_int();
       if (!i || (first && *first != *i))
         return fail(ErrorCode::kUnsupported, "{}: metadata key {} varies per layer, which is not supported",
                     source(), full_key(key));

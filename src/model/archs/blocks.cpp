@@ -19,7 +19,7 @@ Result<CommonHparams> load_common(const Metadata& meta) {
     SY_TRY_ASSIGN(v, meta.u32("vocab_size"));
     c.n_vocab = v;
   } else if (const gguf::Value* tokens = meta.find_global("tokenizer.ggml.tokens"); tokens && tokens->as_array()) {
-    c.n_vocab = static_cast<int64_t>(tokens->as_array()->items.size());
+    c.n_vocab = static_cast<int64_t>(tokens->as_array()->size());
   } else if (auto rows = meta.tensor_dim("token_embd.weight", 1)) {
     c.n_vocab = *rows;
   } else {
