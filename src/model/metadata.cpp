@@ -1,5 +1,7 @@
 #include "model/metadata.h"
 
+#include <algorithm>
+
 namespace sy::model {
 
 const gguf::Value* MetadataMap::find(std::string_view key) const {
@@ -44,6 +46,25 @@ std::optional<int64_t> Metadata::tensor_dim(std::string_view name, size_t dim) c
   const gguf::TensorInfo* t = file_->find_tensor(name);
   if (t == nullptr) return std::nullopt;
   return t->ne[dim];
+}
+
+std::optional<int64_t> Metadata::tensor_block_count() const {
+  if (file_ == nullptr) return std::nullopt;
+  int64_t count = 0;
+  constexpr std::string_view kPrefix = "blk.";
+  for (const gguf::TensorInfo& t : file_->tensors()) {
+    std::string_view name = t.name;
+    if (!name.starts_with(kPrefix)) continue;
+    name.remove_prefix(kPrefix.size());
+    int64_t n = 0;
+    size_t digits = 0;
+    // Tensor names are at most 63 bytes, so at most 59 digits: stop before the count could overflow.
+    while (digits < name.size() && digits < 9 && name[digits] >= '0' && name[digits] <= '9')
+      n = n * 10 + (name[digits++] - '0');
+    if (digits == 0 || digits >= name.size() || name[digits] != '.') continue;
+    count = std::max(count, n + 1);
+  }
+  return count;
 }
 
 bool Metadata::has(std::string_view key) const { return find(key) != nullptr; }
