@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -118,7 +119,8 @@ Array Array::from_packed_bytes(ValueType elem_type, const uint8_t* bytes, size_t
     using T = decltype(t);
     auto& v = std::get<std::vector<T>>(a.packed_);
     v.resize(count);
-    if (count > 0) std::memcpy(v.data(), bytes, count * sizeof(T));  // GGUF is little-endian, as are our hosts
+    static_assert(std::endian::native == std::endian::little, "GGUF numbers are little-endian: copied as they are");
+    if (count > 0) std::memcpy(v.data(), bytes, count * sizeof(T));
   });
   return a;
 }
