@@ -7,19 +7,20 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "format/gguf_reader.h"
 #include "tokenizer/chat/chat_template.h"
 
 namespace sy::cli {
 namespace {
+
+constexpr size_t kMaxTemplateBytes = size_t{16} << 20;  // templates and JSON cases are kilobytes
 
 struct ChatTemplateOptions {
   std::string model;
@@ -28,14 +29,6 @@ struct ChatTemplateOptions {
   std::string messages;
   bool add_generation_prompt = false;
 };
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, "cannot open '{}'", path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 Result<nlohmann::ordered_json> parse_json(const std::string& text, const std::string& what) {
   auto json = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -56,9 +49,9 @@ void load_from_model(const std::string& path, std::string& source, chat::ChatInp
     const auto* id = file.find(key);
     if (!id || !list || !id->as_int()) return std::nullopt;
     const int64_t i = *id->as_int();
-    if (i < 0 || static_cast<size_t>(i) >= list->items.size() || !list->items[static_cast<size_t>(i)].as_string())
+    if (i < 0 || static_cast<size_t>(i) >= list->values().size() || !list->values()[static_cast<size_t>(i)].as_string())
       return std::nullopt;
-    return *list->items[static_cast<size_t>(i)].as_string();
+    return *list->values()[static_cast<size_t>(i)].as_string();
   };
   input.bos_token = token_text("tokenizer.ggml.bos_token_id");
   input.eos_token = token_text("tokenizer.ggml.eos_token_id");
@@ -89,11 +82,12 @@ void run_chat_template(const ChatTemplateOptions& opt) {
   std::string source;
   chat::ChatInput input;
   if (!opt.model.empty()) load_from_model(opt.model, source, input);
-  if (!opt.template_path.empty()) source = value_or_throw(read_file(opt.template_path));
+  if (!opt.template_path.empty())
+    source = value_or_throw(read_file(opt.template_path, "template file", kMaxTemplateBytes));
   if (opt.model.empty() && opt.template_path.empty())
     throw Exception(Error{ErrorCode::kInvalidInput, "give a model (-m) or a template file (--template)"});
   if (!opt.input_path.empty()) {
-    const std::string text = value_or_throw(read_file(opt.input_path));
+    const std::string text = value_or_throw(read_file(opt.input_path, "input file", kMaxTemplateBytes));
     apply_case(value_or_throw(parse_json(text, opt.input_path)), input);
   }
   if (!opt.messages.empty()) input.messages = value_or_throw(parse_json(opt.messages, "--messages"));

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "format/gguf_reader.h"
 #include "tokenizer/hf_import.h"
 #include "tokenizer/tokenizer.h"
@@ -22,6 +23,10 @@ struct ConvertTokenizerOptions {
 };
 
 void run_convert_tokenizer(const ConvertTokenizerOptions& opt) {
+  const std::filesystem::path dir(opt.dir);
+  const std::filesystem::path inputs[] = {dir, dir / "tokenizer.json", dir / "tokenizer_config.json",
+                                          dir / "chat_template.jinja"};
+  value_or_throw(check_output_path(opt.output, inputs, "-o/--output"));
   tok::HfImportOptions import_options;
   if (!opt.pre.empty()) import_options.pre = opt.pre;
   auto imported = value_or_throw(tok::import_hf_tokenizer(opt.dir, import_options));

@@ -14,6 +14,7 @@
 #include "cli/units.h"
 #include "cli/validators.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "model/accounting.h"
 #include "modelgen/generator.h"
 #include "modelgen/presets.h"
@@ -102,6 +103,7 @@ void run_gen_model(const GenModelOptions& opt) {
              bytes_str(static_cast<double>(plan.tensor_bytes())));
   if (opt.dry_run) return;
   if (opt.output.empty()) throw Exception(Error{ErrorCode::kInvalidInput, "missing -o/--output FILE"});
+  value_or_throw(check_output_path(opt.output, {}, "-o/--output"));  // no inputs: only a directory, FIFO, device
 
   modelgen::GenerateOptions gen;
   gen.seed = opt.seed;

@@ -15,8 +15,8 @@ using json = nlohmann::ordered_json;
 json value_json(const gguf::Value& v, size_t max_items) {
   if (const gguf::Array* arr = v.as_array()) {
     json head = json::array();
-    for (size_t i = 0; i < arr->items.size() && i < max_items; ++i) head.push_back(value_json(arr->items[i], 0));
-    return {{"elem_type", gguf::value_type_name(arr->elem_type)}, {"count", arr->items.size()}, {"head", head}};
+    for (size_t i = 0; i < arr->size() && i < max_items; ++i) head.push_back(value_json(arr->at(i), 0));
+    return {{"elem_type", gguf::value_type_name(arr->elem_type())}, {"count", arr->size()}, {"head", head}};
   }
   if (const std::string* s = v.as_string()) return *s;
   return std::visit(
@@ -45,7 +45,7 @@ json tokenizer_json(const gguf::File& file) {
   };
   auto count = [&](const char* key) -> json {
     const gguf::Value* v = file.find(key);
-    return v != nullptr && v->as_array() ? json(v->as_array()->items.size()) : json(nullptr);
+    return v != nullptr && v->as_array() ? json(v->as_array()->size()) : json(nullptr);
   };
   auto flag = [&](const char* key) -> json {
     const gguf::Value* v = file.find(key);

@@ -14,6 +14,7 @@
 #include "cli/token_list.h"
 #include "cli/validators.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "model/model.h"
 #include "runtime/session.h"
 
@@ -30,6 +31,8 @@ struct LogitsOptions {
 
 void run_logits(const LogitsOptions& opt) {
   const std::vector<int32_t> tokens = parse_token_list(opt.tokens);
+  const std::filesystem::path inputs[] = {opt.model, opt.routing.expert_mask, opt.routing.route_bias};
+  value_or_throw(check_output_path(opt.out, inputs, "--out"));
   auto model = value_or_throw(model::Model::open(opt.model));
   runtime::Session session(*model, runtime::SessionOptions{.n_ctx = static_cast<int64_t>(tokens.size()), .n_threads = opt.threads});
   value_or_throw(apply_routing_options(session, opt.routing));

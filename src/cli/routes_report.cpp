@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "moe/analysis/load_stats.h"
 #include "moe/analysis/locality.h"
 #include "moe/analysis/streams.h"
@@ -61,6 +62,9 @@ json cache_curves(const an::LayerStream& s) {
 }
 
 void run_report(const std::string& trace_path, const std::string& dir) {
+  const std::filesystem::path inputs[] = {trace_path};
+  for (const char* name : {"report.json", "report.html"})
+    value_or_throw(check_output_path(std::filesystem::path(dir) / name, inputs, "routes report -o"));
   const moe::trace::Trace t = value_or_throw(moe::trace::read_trace(trace_path));
   if (t.records.empty()) throw Exception(Error{ErrorCode::kInvalidInput, fmt::format("{}: the trace has no records", trace_path)});
   const json report = routing_report(t, trace_path);

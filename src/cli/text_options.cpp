@@ -6,14 +6,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "cli/validators.h"
 #include "core/error.h"
+#include "core/file_io.h"
 
 namespace sy::cli {
 
@@ -84,12 +83,7 @@ runtime::SessionOptions session_options(const ContextOptions& opt, const model::
 }
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Exception({ErrorCode::kIo, fmt::format("cannot open text file '{}'", path)});
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw Exception({ErrorCode::kIo, fmt::format("cannot read text file '{}'", path)});
-  return s.str();
+  return value_or_throw(read_file(path, "text file", kMaxTextFileBytes));
 }
 
 }  // namespace sy::cli

@@ -46,6 +46,8 @@ struct ContextOptions {
 void add_context_options(CLI::App* cmd, ContextOptions& opt);
 runtime::SessionOptions session_options(const ContextOptions& opt, const model::Model& model);
 
+// Prompt, text and template files: large enough for any evaluation text, small enough to hold in memory.
+inline constexpr size_t kMaxTextFileBytes = size_t{1} << 30;
 std::string read_text_file(const std::string& path);  // throws sy::Exception naming the file
 
 }  // namespace sy::cli

@@ -10,12 +10,11 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/text_options.h"
 #include "core/error.h"
 #include "format/gguf_reader.h"
 #include "tokenizer/tokenizer.h"
@@ -57,15 +56,6 @@ std::string json_piece(std::string_view s) {
     i += c.len;
   }
   return out + "\"";
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Exception({ErrorCode::kIo, fmt::format("cannot open text file '{}'", path)});
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw Exception({ErrorCode::kIo, fmt::format("cannot read text file '{}'", path)});
-  return s.str();
 }
 
 void run_tokenize(const TokenizeOptions& opt) {

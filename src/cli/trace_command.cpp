@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "moe/trace/trace_reader.h"
 
 namespace sy::cli {
@@ -26,6 +27,8 @@ std::string joined(const auto& v, const char* sep) { return fmt::format("{}", fm
 
 void run_export(const ExportOptions& opt) {
   if (opt.jsonl == opt.csv) throw Exception(Error{ErrorCode::kInvalidInput, "trace export: give exactly one of --jsonl, --csv"});
+  const std::filesystem::path inputs[] = {opt.trace};
+  value_or_throw(check_output_path(opt.out, inputs, "trace export -o"));
   const moe::trace::Trace t = value_or_throw(moe::trace::read_trace(opt.trace));
   std::unique_ptr<FILE, int (*)(FILE*)> file(opt.out.empty() ? stdout : std::fopen(opt.out.c_str(), "wb"),
                                             opt.out.empty() ? +[](FILE*) { return 0; } : &std::fclose);

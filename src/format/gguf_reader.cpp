@@ -126,19 +126,29 @@ Result<Array> Parser::read_array(std::string_view field, int depth) {
   const uint64_t count_at = pos_;
   auto count = read<uint64_t>(field);
   if (!count) return tl::unexpected(count.error());
-  Array array;
-  array.elem_type = static_cast<ValueType>(*elem_type);
+  const auto type = static_cast<ValueType>(*elem_type);
   // Bound the count by the bytes left before allocating anything: a forged count cannot make us reserve more
   // than the file could describe.
-  const uint64_t min_size = min_encoded_size(array.elem_type);
+  const uint64_t min_size = min_encoded_size(type);
   if (*count > remaining() / min_size)
     return error_at(count_at, "{}: array of {} {} elements cannot fit in the {} bytes left", field, *count,
-                    value_type_name(array.elem_type), remaining());
-  array.items.reserve(*count);
+                    value_type_name(type), remaining());
+  if (type != ValueType::kString && type != ValueType::kArray) {
+    // Numbers are fixed-size (min_size is their size): copy them packed, in one piece.
+    const uint8_t* items = bytes_.data() + pos_;
+    if (type == ValueType::kBool)
+      for (uint64_t i = 0; i < *count; ++i)
+        if (items[i] > 1) return error_at(pos_ + i, "{}: bool value {} is neither 0 nor 1", field, items[i]);
+    pos_ += *count * min_size;
+    return Array::from_packed_bytes(type, items, static_cast<size_t>(*count));
+  }
+  Array array(type);
+  array.reserve(static_cast<size_t>(*count));
   for (uint64_t i = 0; i < *count; ++i) {
-    auto v = read_value(array.elem_type, field, depth + 1);
+    auto v = read_value(type, field, depth + 1);
     if (!v) return tl::unexpected(v.error());
-    array.items.push_back(std::move(*v));
+    const bool ok = array.push_back(std::move(*v));
+    SY_ASSERT(ok, "read_value returns a value of the type it was asked for");
   }
   return array;
 }

@@ -21,13 +21,9 @@ Status validate_value(const std::string& key, const Value& value, int depth) {
   if (depth >= kMaxArrayDepth)
     return fail(ErrorCode::kInvalidInput, "gguf writer: metadata '{}': arrays nested deeper than {} levels", key,
                 kMaxArrayDepth);
-  for (size_t i = 0; i < array->items.size(); ++i) {
-    const Value& item = array->items[i];
-    if (item.type() != array->elem_type)
-      return fail(ErrorCode::kInvalidInput, "gguf writer: metadata '{}': item {} of an array of {} is a {}", key, i,
-                  value_type_name(array->elem_type), value_type_name(item.type()));
+  // Items all have the array's type (Array::push_back refuses others); only nesting is left to check.
+  for (const Value& item : array->values())
     if (auto st = validate_value(key, item, depth + 1); !st) return st;
-  }
   return {};
 }
 
@@ -114,13 +110,18 @@ Status Writer::write_value(const Value& value) {
         if constexpr (std::is_same_v<T, std::string>) {
           return write_string(v);
         } else if constexpr (std::is_same_v<T, Array>) {
-          const auto type = static_cast<uint32_t>(v.elem_type);
-          const uint64_t count = v.items.size();
+          const auto type = static_cast<uint32_t>(v.elem_type());
+          const uint64_t count = v.size();
           if (auto st = write_bytes(&type, 4); !st) return st;
           if (auto st = write_bytes(&count, 8); !st) return st;
-          for (const auto& item : v.items)
-            if (auto st = write_value(item); !st) return st;
-          return {};
+          if (v.elem_type() == ValueType::kString || v.elem_type() == ValueType::kArray) {
+            for (const auto& item : v.values())
+              if (auto st = write_value(item); !st) return st;
+            return {};
+          }
+          // Packed numbers (bools as u8 0/1) are already the file's little-endian bytes.
+          const std::span<const uint8_t> bytes = v.packed_bytes();
+          return write_bytes(bytes.data(), bytes.size());
         } else if constexpr (std::is_same_v<T, bool>) {
           const uint8_t b = v ? 1 : 0;
           return write_bytes(&b, 1);

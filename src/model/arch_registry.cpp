@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/arch_spec.h"
+#include "model/hparam_limits.h"
 
 namespace sy::model {
 
@@ -20,19 +21,12 @@ namespace {
 constexpr std::array<const ArchSpec*, 7> kSpecs = {&kQwen3MoeSpec, &kQwen3Spec,    &kOlmoeSpec, &kLlamaSpec,
                                                    &kQwen2MoeSpec, &kDeepseek2Spec, &kGptOssSpec};
 
-// Limits far above any real model, so a corrupt header cannot make us allocate tables of absurd size.
-constexpr int64_t kMaxLayers = 1024;
-constexpr int64_t kMaxDim = 1 << 20;
-constexpr int64_t kMaxExperts = 1 << 14;
-
 Status validate(const ModelConfig& c, const std::string& source) {
   auto bad = [&](std::string_view what, int64_t v) {
     return fail(ErrorCode::kInvalidInput, "{}: {} = {} is out of range", source, what, v);
   };
   auto dim_ok = [](int64_t v) { return v > 0 && v <= kMaxDim; };
-  if (c.common.n_layer <= 0 || c.common.n_layer > kMaxLayers) return bad("block_count", c.common.n_layer);
-  if (!dim_ok(c.common.n_embd)) return bad("embedding_length", c.common.n_embd);
-  if (c.common.n_vocab <= 0 || c.common.n_vocab > (1 << 24)) return bad("vocabulary size", c.common.n_vocab);
+  // block_count, embedding_length, context_length and the vocabulary size were bounded by load_common.
   if (!(c.common.rms_eps > 0) || !std::isfinite(c.common.rms_eps))
     return fail(ErrorCode::kInvalidInput, "{}: layer_norm_rms_epsilon must be positive", source);
   for (const LayerRecipe& l : c.layers) {

@@ -1,5 +1,7 @@
 #include "model/metadata.h"
 
+#include <algorithm>
+
 namespace sy::model {
 
 const gguf::Value* MetadataMap::find(std::string_view key) const {
@@ -46,6 +48,25 @@ std::optional<int64_t> Metadata::tensor_dim(std::string_view name, size_t dim) c
   return t->ne[dim];
 }
 
+std::optional<int64_t> Metadata::tensor_block_count() const {
+  if (file_ == nullptr) return std::nullopt;
+  int64_t count = 0;
+  constexpr std::string_view kPrefix = "blk.";
+  for (const gguf::TensorInfo& t : file_->tensors()) {
+    std::string_view name = t.name;
+    if (!name.starts_with(kPrefix)) continue;
+    name.remove_prefix(kPrefix.size());
+    int64_t n = 0;
+    size_t digits = 0;
+    // Tensor names are at most 63 bytes, so at most 59 digits: stop before the count could overflow.
+    while (digits < name.size() && digits < 9 && name[digits] >= '0' && name[digits] <= '9')
+      n = n * 10 + (name[digits++] - '0');
+    if (digits == 0 || digits >= name.size() || name[digits] != '.') continue;
+    count = std::max(count, n + 1);
+  }
+  return count;
+}
+
 bool Metadata::has(std::string_view key) const { return find(key) != nullptr; }
 
 Result<int64_t> Metadata::u32(std::string_view key) const {
@@ -54,8 +75,8 @@ Result<int64_t> Metadata::u32(std::string_view key) const {
   // Per-layer arrays (allowed by GGUF for some keys) are only accepted when every layer agrees.
   if (const gguf::Array* arr = v->as_array()) {
     std::optional<int64_t> first;
-    for (const auto& item : arr->items) {
-      auto i = item.as_int();
+    for (size_t k = 0; k < arr->size(); ++k) {
+      auto i = arr->at(k).as_int();
       if (!i || (first && *first != *i))
         return fail(ErrorCode::kUnsupported, "{}: metadata key {} varies per layer, which is not supported",
                     source(), full_key(key));

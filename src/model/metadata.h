@@ -45,6 +45,9 @@ class Metadata {
   // Whether the model holds a tensor of this name; ne[dim] of it when the source knows shapes (files do).
   bool has_tensor(std::string_view name) const;
   std::optional<int64_t> tensor_dim(std::string_view name, size_t dim) const;
+  // How many blocks the file's tensors describe: 1 + the largest N of a "blk.N." tensor; 0 when it has none.
+  // nullopt for a MetadataMap, which does not list every tensor.
+  std::optional<int64_t> tensor_block_count() const;
 
   Result<int64_t> u32(std::string_view key) const;  // required non-negative integer
   Result<int64_t> u32_or(std::string_view key, int64_t fallback) const;

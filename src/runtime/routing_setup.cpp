@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 
+#include "core/file_io.h"
 #include "model/tensor_table.h"
 #include "moe/policies/routing_spec.h"
 #include "moe/predict/next_layer_predictor.h"
@@ -15,12 +15,8 @@ namespace sy::runtime {
 namespace {
 
 Result<std::string> read_text(const std::string& path, const char* option) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, "{} {}: cannot open the file", option, path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return fail(ErrorCode::kIo, "{} {}: read failed", option, path);
-  return s.str();
+  constexpr size_t kMaxRoutingFileBytes = size_t{64} << 20;  // a mask or bias line per layer and expert
+  return read_file(path, fmt::format("{} file", option), kMaxRoutingFileBytes);
 }
 
 // Reports the next-layer prediction recall when the run ends (the trace keeps the per-token detail).
@@ -105,6 +101,9 @@ Status apply_routing_options(Engine& engine, const RoutingOptions& o) {
                                static_cast<uint32_t>(l.config.n_used)});
       if (o.predict_next) header.pred_slots = std::max(header.pred_slots, static_cast<uint32_t>(l.config.n_used));
     }
+    // Before the writer opens (truncates) anything: the trace must not be one of the run's inputs.
+    const std::filesystem::path inputs[] = {model.file().source(), o.expert_mask, o.route_bias};
+    if (auto ok = check_output_path(o.trace, inputs, "--trace"); !ok) return ok;
     auto writer = moe::trace::TraceWriter::create(o.trace, header, predictor);
     if (!writer) return tl::unexpected(writer.error());
     engine.add_observer(std::move(*writer));

@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "core/file_io.h"
 #include "format/gguf_writer.h"
 #include "tokenizer/pre_tokenizer.h"
 
@@ -15,18 +14,12 @@ namespace {
 using nlohmann::json;
 
 // tokenizer.json files of real models are tens of MB; anything past this is not a tokenizer.
-constexpr std::uintmax_t kMaxJsonBytes = 512u << 20;
+constexpr size_t kMaxJsonBytes = 512u << 20;
 
 Result<json> read_json(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return fail(ErrorCode::kIo, "{}: cannot read: {}", path.string(), ec.message());
-  if (size > kMaxJsonBytes)
-    return fail(ErrorCode::kOutOfRange, "{}: {} bytes, more than the {} a tokenizer file may have", path.string(),
-                size, kMaxJsonBytes);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, "{}: cannot open", path.string());
-  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  auto text = read_file(path, "tokenizer file", kMaxJsonBytes);
+  if (!text) return tl::unexpected(text.error());
+  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return fail(ErrorCode::kInvalidInput, "{}: not valid JSON", path.string());
   return j;
 }
@@ -282,10 +275,9 @@ Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImport
 
   // Chat template: chat_template.jinja beside the config wins (newer exports keep it there).
   if (std::filesystem::exists(dir / "chat_template.jinja")) {
-    std::ifstream in(dir / "chat_template.jinja", std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    v.chat_template = s.str();
+    auto text = read_file(dir / "chat_template.jinja", "chat template", kMaxJsonBytes);
+    if (!text) return tl::unexpected(text.error());
+    v.chat_template = std::move(*text);
   } else if (config.contains("chat_template")) {
     const json& t = config["chat_template"];
     if (t.is_string()) {

@@ -36,12 +36,12 @@ class MetadataReader {
     if (!a)
       return fail(ErrorCode::kInvalidInput, "{}: '{}' must be an array, is {}", file_.source(), key,
                   gguf::value_type_name(v->type()));
-    if (!a->items.empty() && a->elem_type != elem)
+    if (!a->empty() && a->elem_type() != elem)
       return fail(ErrorCode::kInvalidInput, "{}: '{}' must be an array of {}, holds {}", file_.source(), key,
-                  gguf::value_type_name(elem), gguf::value_type_name(a->elem_type));
-    if (a->items.size() > max_items)
+                  gguf::value_type_name(elem), gguf::value_type_name(a->elem_type()));
+    if (a->size() > max_items)
       return fail(ErrorCode::kOutOfRange, "{}: '{}' has {} items, more than the {} allowed", file_.source(), key,
-                  a->items.size(), max_items);
+                  a->size(), max_items);
     return a;
   }
 
@@ -170,18 +170,19 @@ Result<Vocab> load_vocab(const gguf::File& file) {
 
   auto tokens = md.array("tokenizer.ggml.tokens", ValueType::kString, kMaxVocabTokens);
   if (!tokens) return tl::unexpected(tokens.error());
-  if ((*tokens)->items.empty())
+  if ((*tokens)->empty())
     return fail(ErrorCode::kInvalidInput, "{}: tokenizer.ggml.tokens is empty: the vocabulary has no tokens",
                 file.source());
-  v.tokens.reserve((*tokens)->items.size());
-  for (const Value& t : (*tokens)->items) v.tokens.push_back(*t.as_string());
+  v.tokens.reserve((*tokens)->size());
+  for (const Value& t : (*tokens)->values()) v.tokens.push_back(*t.as_string());
 
   if (md.find("tokenizer.ggml.token_type")) {
     auto types = md.array("tokenizer.ggml.token_type", ValueType::kI32, kMaxVocabTokens);
     if (!types) return tl::unexpected(types.error());
-    v.types.reserve((*types)->items.size());
-    for (size_t i = 0; i < (*types)->items.size(); ++i) {
-      const auto t = static_cast<int32_t>(*(*types)->items[i].as_int());
+    const std::span<const int32_t> type_ids = (*types)->numbers<int32_t>();  // an empty array may be of any type
+    v.types.reserve(type_ids.size());
+    for (size_t i = 0; i < type_ids.size(); ++i) {
+      const int32_t t = type_ids[i];
       if (!is_valid_token_type(t))
         return fail(ErrorCode::kInvalidInput, "{}: tokenizer.ggml.token_type[{}] = {} is not a token type",
                     file.source(), i, t);
@@ -191,14 +192,14 @@ Result<Vocab> load_vocab(const gguf::File& file) {
   if (md.find("tokenizer.ggml.scores")) {
     auto scores = md.array("tokenizer.ggml.scores", ValueType::kF32, kMaxVocabTokens);
     if (!scores) return tl::unexpected(scores.error());
-    v.scores.reserve((*scores)->items.size());
-    for (const Value& s : (*scores)->items) v.scores.push_back(static_cast<float>(*s.as_float()));
+    const std::span<const float> scores_f32 = (*scores)->numbers<float>();  // an empty array may be of any type
+    v.scores.assign(scores_f32.begin(), scores_f32.end());
   }
   if (v.kind == VocabKind::kBpe) {
     auto merges = md.array("tokenizer.ggml.merges", ValueType::kString, kMaxMerges);
     if (!merges) return tl::unexpected(merges.error());
-    v.merges.reserve((*merges)->items.size());
-    for (const Value& m : (*merges)->items) v.merges.push_back(*m.as_string());
+    v.merges.reserve((*merges)->size());
+    for (const Value& m : (*merges)->values()) v.merges.push_back(*m.as_string());
   }
 
   const size_t n = v.tokens.size();

@@ -21,8 +21,9 @@ uint64_t touch(const sy::gguf::Value& value) {
     for (char c : *s) sum += static_cast<unsigned char>(c);
   }
   if (const auto* a = value.as_array()) {
-    for (const auto& item : a->items) {
-      if (item.type() != a->elem_type) __builtin_trap();  // the reader promised homogeneous arrays
+    for (size_t i = 0; i < a->size(); ++i) {
+      const sy::gguf::Value item = a->at(i);
+      if (item.type() != a->elem_type()) __builtin_trap();  // the reader promised homogeneous arrays
       sum += touch(item);
     }
   }

@@ -63,10 +63,8 @@ void set_every_value_type(gguf::Writer& w) {
   w.set("a.u64", gguf::make_array<uint64_t>({1, 2}));
   w.set("a.i64", gguf::make_array<int64_t>({-1, 2}));
   w.set("a.f64", gguf::make_array<double>({0.25, 8.0}));
-  Array nested;
-  nested.elem_type = ValueType::kArray;
-  nested.items.emplace_back(gguf::make_array<int32_t>({1, 2, 3}));
-  nested.items.emplace_back(gguf::make_array<int32_t>({}));
+  const Array nested =
+      gguf::make_array_of_arrays({gguf::make_array<int32_t>({1, 2, 3}), gguf::make_array<int32_t>({})});
   w.set("a.nested", nested);
   w.set("a.empty", gguf::make_string_array({}));
 }
@@ -75,9 +73,11 @@ void set_every_value_type(gguf::Writer& w) {
 Value cut_arrays(const Value& value, size_t max_items) {
   const Array* a = value.as_array();
   if (a == nullptr) return value;
-  Array out;
-  out.elem_type = a->elem_type;
-  for (size_t i = 0; i < a->items.size() && i < max_items; ++i) out.items.push_back(cut_arrays(a->items[i], max_items));
+  Array out(a->elem_type());
+  for (size_t i = 0; i < a->size() && i < max_items; ++i) {
+    const bool ok = out.push_back(cut_arrays(a->at(i), max_items));
+    (void)ok;  // same element type as the source array
+  }
   return out;
 }
 

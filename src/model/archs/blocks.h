@@ -12,6 +12,9 @@
 
 namespace sy::model::archs {
 
+// An error naming the key and the file unless lo <= value <= hi.
+Status check_range(const Metadata& meta, std::string_view key, int64_t value, int64_t lo, int64_t hi);
+
 // embedding_length, block_count, context_length, layer_norm_rms_epsilon, vocabulary size.
 Result<CommonHparams> load_common(const Metadata& meta);
 

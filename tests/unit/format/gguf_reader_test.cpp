@@ -85,14 +85,8 @@ void expect_every_value_type(const File& f) {
   EXPECT_EQ(*f.find("a.i64"), Value(make_array<int64_t>({-99})));
   EXPECT_EQ(*f.find("a.f64"), Value(make_array<double>({3.25})));
   EXPECT_EQ(*f.find("a.empty"), Value(make_array<uint32_t>({})));
-  Array nested;
-  nested.elem_type = ValueType::kArray;
-  nested.items.emplace_back(make_array<int32_t>({1, 2}));
-  nested.items.emplace_back(make_string_array({"x"}));
-  Array inner;
-  inner.elem_type = ValueType::kArray;
-  inner.items.emplace_back(make_array<bool>({true}));
-  nested.items.emplace_back(inner);
+  const Array inner = make_array_of_arrays({make_array<bool>({true})});
+  const Array nested = make_array_of_arrays({make_array<int32_t>({1, 2}), make_string_array({"x"}), inner});
   EXPECT_EQ(*f.find("a.nested"), Value(nested));
   EXPECT_EQ(f.find("missing"), nullptr);
 

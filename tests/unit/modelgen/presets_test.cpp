@@ -143,13 +143,13 @@ TEST(SyntheticVocab, DistinctTokensAndValidMerges) {
     model::MetadataMap m;
     m.source = "test";
     ASSERT_TRUE(add_synthetic_vocab(m, n));
-    const auto& tokens = m.find("tokenizer.ggml.tokens")->as_array()->items;
+    const auto& tokens = m.find("tokenizer.ggml.tokens")->as_array()->values();
     ASSERT_EQ(static_cast<int64_t>(tokens.size()), n);
     std::set<std::string> seen;
     for (const auto& t : tokens) EXPECT_TRUE(seen.insert(*t.as_string()).second) << *t.as_string();
-    EXPECT_EQ(m.find("tokenizer.ggml.token_type")->as_array()->items.size(), tokens.size());
+    EXPECT_EQ(m.find("tokenizer.ggml.token_type")->as_array()->size(), tokens.size());
     // Both halves of each merge, and its result, are tokens.
-    for (const auto& merge : m.find("tokenizer.ggml.merges")->as_array()->items) {
+    for (const auto& merge : m.find("tokenizer.ggml.merges")->as_array()->values()) {
       const std::string& s = *merge.as_string();
       const size_t sp = s.find(' ');
       ASSERT_NE(sp, std::string::npos);
