@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/file_io.h"
-#include "format/gguf_reader.h"
+#include "tokenizer/chat/model_template.h"
 #include "tokenizer/chat/chat_template.h"
 
 namespace sy::cli {
@@ -38,23 +38,10 @@ Result<nlohmann::ordered_json> parse_json(const std::string& text, const std::st
 
 // The template and the special tokens a GGUF model carries.
 void load_from_model(const std::string& path, std::string& source, chat::ChatInput& input) {
-  auto file = value_or_throw(gguf::File::open(path));
-  const auto* tmpl = file.find("tokenizer.chat_template");
-  if (!tmpl || !tmpl->as_string())
-    throw Exception(Error{ErrorCode::kNotFound, fmt::format("'{}' has no tokenizer.chat_template", path)});
-  source = *tmpl->as_string();
-  const auto* tokens = file.find("tokenizer.ggml.tokens");
-  const auto* list = tokens ? tokens->as_array() : nullptr;
-  auto token_text = [&](const char* key) -> std::optional<std::string> {
-    const auto* id = file.find(key);
-    if (!id || !list || !id->as_int()) return std::nullopt;
-    const int64_t i = *id->as_int();
-    if (i < 0 || static_cast<size_t>(i) >= list->values().size() || !list->values()[static_cast<size_t>(i)].as_string())
-      return std::nullopt;
-    return *list->values()[static_cast<size_t>(i)].as_string();
-  };
-  input.bos_token = token_text("tokenizer.ggml.bos_token_id");
-  input.eos_token = token_text("tokenizer.ggml.eos_token_id");
+  chat::ModelTemplate t = value_or_throw(chat::load_model_template(path));
+  source = std::move(t.source);
+  input.bos_token = std::move(t.bos_token);
+  input.eos_token = std::move(t.eos_token);
 }
 
 void apply_case(const nlohmann::ordered_json& c, chat::ChatInput& input) {

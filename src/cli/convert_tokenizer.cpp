@@ -9,7 +9,6 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/file_io.h"
-#include "format/gguf_reader.h"
 #include "tokenizer/hf_import.h"
 #include "tokenizer/tokenizer.h"
 
@@ -34,8 +33,7 @@ void run_convert_tokenizer(const ConvertTokenizerOptions& opt) {
   const std::string name = std::filesystem::path(opt.dir).lexically_normal().filename().string();
   value_or_throw(tok::write_vocab_gguf(imported.vocab, opt.output, name.empty() ? "vocab" : name));
   // Read back what was written: the file must load as a tokenizer.
-  auto file = value_or_throw(gguf::File::open(opt.output));
-  auto tokenizer = value_or_throw(tok::Tokenizer::from_gguf(file));
+  auto tokenizer = value_or_throw(tok::Tokenizer::open(opt.output));
   const auto& v = tokenizer.vocab();
   fmt::print("{}: {} tokens, {} merges, pre-tokenizer {}, BOS {}, EOS {}, add_bos {}, chat template {}\n", opt.output,
              v.size(), v.merges.size(), v.pre, v.special.bos ? fmt::to_string(*v.special.bos) : "none",

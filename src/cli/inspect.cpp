@@ -7,11 +7,10 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "cli/inspect_report.h"
+#include "runtime/inspect_report.h"
 #include "cli/units.h"
 #include "cli/validators.h"
 #include "core/error.h"
-#include "format/gguf_reader.h"
 
 namespace sy::cli {
 namespace {
@@ -204,8 +203,7 @@ void print_text(const json& r, bool brief) {
 }
 
 void run_inspect(const InspectOptions& opt) {
-  auto file = value_or_throw(gguf::File::open(opt.path));
-  const json report = inspect_report(file, {.context = opt.context});
+  const json report = value_or_throw(runtime::inspect_file(opt.path, {.context = opt.context}));
   if (opt.json)
     fmt::print("{}\n", report.dump(2, ' ', false, json::error_handler_t::replace));
   else

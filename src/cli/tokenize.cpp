@@ -16,7 +16,6 @@
 #include "cli/commands.h"
 #include "cli/text_options.h"
 #include "core/error.h"
-#include "format/gguf_reader.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
 
@@ -61,8 +60,7 @@ std::string json_piece(std::string_view s) {
 void run_tokenize(const TokenizeOptions& opt) {
   // -p "" is a valid (empty) text, so only a text file excludes the prompt (CLI11 checks both given).
   const std::string text = opt.text_file.empty() ? opt.prompt : read_text_file(opt.text_file);
-  auto file = value_or_throw(gguf::File::open(opt.model));
-  auto tokenizer = value_or_throw(tok::Tokenizer::from_gguf(file));
+  auto tokenizer = value_or_throw(tok::Tokenizer::open(opt.model));
   const tok::EncodeOptions enc{.add_special = !opt.no_bos, .parse_special = opt.parse_special};
 
   if (opt.bench) {

@@ -147,6 +147,12 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
   return t;
 }
 
+Result<Tokenizer> Tokenizer::open(const std::string& path) {
+  auto file = gguf::File::open(path);
+  if (!file) return tl::unexpected(file.error());
+  return from_gguf(*file);
+}
+
 Result<Tokenizer> Tokenizer::from_gguf(const gguf::File& file) {
   auto vocab = load_vocab(file);
   if (!vocab) return tl::unexpected(vocab.error());

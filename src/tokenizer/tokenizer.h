@@ -33,6 +33,8 @@ class Tokenizer {
  public:
   static Result<Tokenizer> create(Vocab vocab);
   static Result<Tokenizer> from_gguf(const gguf::File& file);
+  // Opens a GGUF file (a model or a vocabulary-only file) and loads its tokenizer; errors name the file.
+  static Result<Tokenizer> open(const std::string& path);
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;

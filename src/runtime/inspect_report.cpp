@@ -1,4 +1,4 @@
-#include "cli/inspect_report.h"
+#include "runtime/inspect_report.h"
 
 #include <algorithm>
 #include <unordered_map>
@@ -7,7 +7,7 @@
 #include "model/arch_spec.h"
 #include "model/tensor_table.h"
 
-namespace sy::cli {
+namespace sy::runtime {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -347,4 +347,10 @@ json inspect_report(const gguf::File& file, const InspectSettings& settings) {
   return report;
 }
 
-}  // namespace sy::cli
+Result<nlohmann::ordered_json> inspect_file(const std::string& path, const InspectSettings& settings) {
+  auto file = gguf::File::open(path);
+  if (!file) return tl::unexpected(file.error());
+  return inspect_report(*file, settings);
+}
+
+}  // namespace sy::runtime

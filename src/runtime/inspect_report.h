@@ -5,9 +5,12 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include <string>
+
+#include "core/error.h"
 #include "format/gguf_reader.h"
 
-namespace sy::cli {
+namespace sy::runtime {
 
 inline constexpr int kInspectSchemaVersion = 1;
 
@@ -16,5 +19,7 @@ struct InspectSettings {
 };
 
 nlohmann::ordered_json inspect_report(const gguf::File& file, const InspectSettings& settings);
+// Opens the file (errors name it) and reports on it.
+Result<nlohmann::ordered_json> inspect_file(const std::string& path, const InspectSettings& settings);
 
-}  // namespace sy::cli
+}  // namespace sy::runtime
