@@ -311,6 +311,9 @@ void register_bench(CLI::App& app) {
   cmd->add_option("-n,--n-gen", opt->n_gen, "Generation lengths, comma-separated or repeated; 0 skips (default 32)")
       ->take_all();
   cmd->add_option("-t,--threads", opt->threads, "Thread counts, comma-separated or repeated (default 2)")->take_all();
+  cmd->add_option("--sequences", opt->sequences,
+                  "tg only: sequences decoded together, one token each per step; comma-separated or repeated (default 1)")
+      ->take_all();
   cmd->add_option("-r,--repetitions", opt->repetitions, "Timed runs per test (default 3)")->check(in_range(1, 1000));
   cmd->add_option("-o,--output", opt->output, "Output format: md (a table), json (a list) or jsonl (default md)")
       ->check(CLI::IsMember({"md", "json", "jsonl"}));

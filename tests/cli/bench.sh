@@ -72,6 +72,27 @@ done
 "$bin" bench -m "$model" -p 2 -n 0 -r 1 --probe-mib 4 -o jsonl >"$tmp/out.jsonl" 2>/dev/null || fail "bench -o jsonl"
 python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/out.jsonl" || fail "jsonl"
 
+# Several sequences decoded together: one tgNxS test per count, the bytes of a step are at least one token's and
+# at most S tokens', the allowance follows from them, and the speed-up is measured against the one-sequence test.
+"$bin" bench -m "$model" -p 0 -n 4 -t 2 --sequences 1,3 -r 1 --probe-mib 4 --json >"$tmp/seq.json" 2>"$tmp/err.txt" \
+  || { cat "$tmp/err.txt"; fail "bench --sequences"; }
+python3 - "$tmp/seq.json" <<'PY' || fail "bench --sequences output"
+import json, sys
+results = {r['test']: r for r in json.load(open(sys.argv[1]))}
+assert set(results) == {'tg4', 'tg4x3'}, results.keys()
+one, three = results['tg4'], results['tg4x3']
+assert one['n_sequences'] == 1 and three['n_sequences'] == 3
+assert abs(one['bytes_per_step'] - one['bytes_per_token']) < 1e-6 * one['bytes_per_token'], one
+assert abs(one['speedup_allowed'] - 1.0) < 1e-9, one
+assert three['bytes_per_token'] <= three['bytes_per_step'] <= 3 * three['bytes_per_token'], three
+assert abs(three['speedup_allowed'] - 3 * three['bytes_per_token'] / three['bytes_per_step']) < 1e-9, three
+assert three['speedup'] is not None and three['speedup'] > 0, three
+assert abs(three['allowance_share'] - three['speedup'] / three['speedup_allowed']) < 1e-9, three
+PY
+"$bin" bench -m "$model" -p 0 -n 2 -t 2 --sequences 1,2 -r 1 --probe-mib 4 >"$tmp/seq.md" 2>/dev/null || fail "bench --sequences (table)"
+grep -qE '\| +tg2x2 \|' "$tmp/seq.md" || { cat "$tmp/seq.md"; fail "no tg2x2 row"; }
+grep -q "^tg2x2 (2 threads): 2 sequences, one step reads" "$tmp/seq.md" || { cat "$tmp/seq.md"; fail "no tg2x2 line"; }
+
 # Bad arguments: non-zero status and a message naming the problem.
 expect_error() {
   local pattern=$1
@@ -84,6 +105,7 @@ expect_error "is not a whole number" -m "$model" -n 4,
 expect_error "repetitions" -m "$model" -r 0
 expect_error "threads" -m "$model" -t 0
 expect_error "nothing to run" -m "$model" -p 0 -n 0
+expect_error "sequences" -m "$model" -p 0 -n 2 --sequences 0
 expect_error "does-not-exist" -m "$tmp/does-not-exist.gguf"
 expect_error "context" -m "$model" -p 5000 -n 0
 echo "bench: ok"
