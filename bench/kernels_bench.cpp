@@ -6,6 +6,7 @@
 //   dot/<type>      one row's dot product on one thread, in L1: GB/s of weights (the kernels' own ceiling).
 // Run: build/bench/sy_kernels_bench [--benchmark_filter=decode]
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 
 #include <cstdlib>
 #include <memory>
@@ -53,6 +54,28 @@ void bench_decode(benchmark::State& state, TensorType type) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
 }
 
+// One token of each of n_seq sequences (each a run of its own, as Engine::step gives them): the weights stream once
+// for all of them. GB/s of weights and tokens/s; with n_seq = 1 the same product as decode/<type>.
+void bench_decode_batch(benchmark::State& state, TensorType type, MatmulKind kind, int n_seq) {
+  std::mt19937 rng(1);
+  const int64_t n_rows = static_cast<int64_t>(kDecodeBytes / row_bytes(type, kCols));
+  const auto w = test::make_rows(type, n_rows, kCols, rng, /*random_bytes=*/true);
+  const auto x = test::gaussian(static_cast<size_t>(kCols * n_seq), rng);
+  std::vector<float> y(static_cast<size_t>(n_rows * n_seq));
+  std::vector<int64_t> run_ends;
+  for (int i = 1; i <= n_seq; ++i) run_ends.push_back(i);
+  MatmulScratch scratch;
+  const MatrixView m = view(type, n_rows, w);
+  for (auto _ : state) {
+    if (!matmul(m, x.data(), n_seq, y.data(), pool(), {.kind = kind, .run_ends = run_ends, .scratch = &scratch}))
+      state.SkipWithError("matmul failed");
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
+  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * n_seq),
+                                                  benchmark::Counter::kIsRate);
+}
+
 void bench_prefill(benchmark::State& state, TensorType type, MatmulKind kind) {
   constexpr int64_t kTokens = 64, kRows = 4096;
   std::mt19937 rng(2);
@@ -85,6 +108,12 @@ void register_all() {
     if (k->vec_dot_ref == nullptr) continue;
     const std::string name(type_name(k->type));
     benchmark::RegisterBenchmark(("decode/" + name).c_str(), bench_decode, k->type)->UseRealTime()->MinTime(0.5);
+    for (const int n_seq : {1, 2, 4, 8})
+      for (const auto& [kind, label] : {std::pair{MatmulKind::kDense, "dense"}, std::pair{MatmulKind::kExperts, "expert"}})
+        benchmark::RegisterBenchmark(fmt::format("decode_batch/{}/{}/{}", name, label, n_seq).c_str(), bench_decode_batch,
+                                     k->type, kind, n_seq)
+            ->UseRealTime()
+            ->MinTime(0.5);
     benchmark::RegisterBenchmark(("prefill/" + name).c_str(), bench_prefill, k->type, MatmulKind::kDense)
         ->UseRealTime()
         ->MinTime(0.5);
