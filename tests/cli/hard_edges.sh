@@ -54,9 +54,15 @@ b = bytearray(open(sys.argv[1], "rb").read())
 struct.pack_into("<I", b, 48 + 4, 65535)  # the first MoE layer entry (after the 48-byte fixed header): n_expert
 open(sys.argv[1], "wb").write(b)
 PY
-got=0
-(ulimit -v 2000000; "$bin" routes report "$tmp/oom.trace" -o "$tmp/oom" </dev/null >/dev/null 2>"$tmp/err") || got=$?
-[ "$got" -eq 1 ] && grep -q '^switchyard: error: out of memory' "$tmp/err" || { cat "$tmp/err"; fail "out of memory: status $got"; }
+# An address-space limit is how the test makes memory run out; AddressSanitizer reserves terabytes of shadow
+# memory at start and cannot run under one, so the sanitizer build skips this case (the release build runs it).
+if ldd "$bin" 2>/dev/null | grep -q libasan; then
+  echo "hard_edges: skipped the out-of-memory case: an AddressSanitizer binary cannot start under ulimit -v"
+else
+  got=0
+  (ulimit -v 2000000; "$bin" routes report "$tmp/oom.trace" -o "$tmp/oom" </dev/null >/dev/null 2>"$tmp/err") || got=$?
+  [ "$got" -eq 1 ] && grep -q '^switchyard: error: out of memory' "$tmp/err" || { cat "$tmp/err"; fail "out of memory: status $got"; }
+fi
 
 # --- generate in a model whose training context (8) is smaller than prompt + n: what fits, then why it stopped.
 "$bin" gen-model -a qwen3moe --set context_length=8 -t q8_0 -s 3 -o "$tmp/ctx8.gguf" -q 2>/dev/null
