@@ -36,7 +36,11 @@ void add_routing_options(CLI::App* cmd, RoutingOptions& o) {
   cmd->add_flag("--predict-next", o.predict_next,
                 "Predict each MoE layer's experts with its router on the previous layer's input; recall on stderr, "
                 "predictions in the trace");
-  cmd->add_option("--expert-cache", o.expert_cache.size,
+  add_expert_cache_options(cmd, o.expert_cache);
+}
+
+void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& o) {
+  cmd->add_option("--expert-cache", o.size,
                   "Experts in a cache of SIZE bytes (K/M/G/T, KiB.., KB..) read from the file, 'auto' (a cache only "
                   "when the model does not fit in memory) or 'off' (all mapped; default) (docs/expert-cache.md)")
       ->check([](const std::string& text) -> std::string {
@@ -45,7 +49,7 @@ void add_routing_options(CLI::App* cmd, RoutingOptions& o) {
         auto bytes = runtime::parse_byte_size(text);
         return bytes ? std::string() : bytes.error().message;
       });
-  cmd->add_option("--expert-cache-policy", o.expert_cache.policy, "Expert cache eviction: lru (default), lfu or score")
+  cmd->add_option("--expert-cache-policy", o.policy, "Expert cache eviction: lru (default), lfu or score")
       ->check(CLI::IsMember({"lru", "lfu", "score"}));
 }
 

@@ -25,6 +25,8 @@ struct RoutingOptions : runtime::RoutingOptions {
 };
 
 void add_routing_options(CLI::App* cmd, RoutingOptions& options);
+// --expert-cache and --expert-cache-policy alone (part of add_routing_options; bench takes only these).
+void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& options);
 
 // runtime::apply_routing_options and runtime::apply_expert_cache on the session's engine, with the prediction
 // summary and the `auto` cache decision printed to stderr.
