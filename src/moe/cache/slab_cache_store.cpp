@@ -36,9 +36,9 @@ Result<std::unique_ptr<SlabCacheStore>> SlabCacheStore::open(const ExpertTable& 
   const uint64_t minimum = minimum_budget(table, options.n_threads);
   if (options.budget_bytes < minimum)
     return fail(ErrorCode::kOutOfRange,
-                "expert cache: a budget of {} bytes is too small; {} threads pin up to {} experts at once, which needs "
-                "at least {} bytes ({} bytes per expert slot)",
-                options.budget_bytes, std::max(1, options.n_threads), std::max(1, options.n_threads), minimum, slot);
+                "expert cache: a budget of {} bytes is too small: the forward pass pins up to {} experts at once (one "
+                "per thread), which needs at least {} bytes ({} bytes per expert slot)",
+                options.budget_bytes, std::max(1, options.n_threads), minimum, slot);
   auto file = PositionalFile::open(path);
   if (!file) return tl::unexpected(file.error());
   uint64_t n_experts = 0;
