@@ -70,16 +70,26 @@ Result<uint64_t> parse_byte_size(std::string_view text) {
   while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
   const std::string u = lower(unit);
   double scale = 0;
-  if (u.empty() || u == "b") scale = 1;
-  else if (u == "k" || u == "kib") scale = 1024.0;
-  else if (u == "m" || u == "mib") scale = 1024.0 * 1024;
-  else if (u == "g" || u == "gib") scale = 1024.0 * 1024 * 1024;
-  else if (u == "t" || u == "tib") scale = 1024.0 * 1024 * 1024 * 1024;
-  else if (u == "kb") scale = 1e3;
-  else if (u == "mb") scale = 1e6;
-  else if (u == "gb") scale = 1e9;
-  else if (u == "tb") scale = 1e12;
-  else return bad(fmt::format("unknown unit '{}'", unit));
+  if (u.empty() || u == "b")
+    scale = 1;
+  else if (u == "k" || u == "kib")
+    scale = 1024.0;
+  else if (u == "m" || u == "mib")
+    scale = 1024.0 * 1024;
+  else if (u == "g" || u == "gib")
+    scale = 1024.0 * 1024 * 1024;
+  else if (u == "t" || u == "tib")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  else if (u == "kb")
+    scale = 1e3;
+  else if (u == "mb")
+    scale = 1e6;
+  else if (u == "gb")
+    scale = 1e9;
+  else if (u == "tb")
+    scale = 1e12;
+  else
+    return bad(fmt::format("unknown unit '{}'", unit));
   const double bytes = std::stod(number) * scale;
   if (!std::isfinite(bytes) || bytes >= 18446744073709551616.0) return bad("it is too large");
   if (bytes < 1.0) return bad("it is zero (use off to run without a cache)");
@@ -94,8 +104,10 @@ Result<MemoryLimit> process_memory_limit() {
   consider(mem_available(), "MemAvailable in /proc/meminfo");
   consider(read_limit_file("/sys/fs/cgroup/memory.max"), "the cgroup's memory.max");
   consider(read_limit_file("/sys/fs/cgroup/memory/memory.limit_in_bytes"), "the cgroup's memory.limit_in_bytes");
-  if (!best) return fail(ErrorCode::kIo, "--expert-cache auto: cannot tell how much memory this process may use "
-                                         "(no MemAvailable in /proc/meminfo); give a size");
+  if (!best)
+    return fail(ErrorCode::kIo,
+                "--expert-cache auto: cannot tell how much memory this process may use "
+                "(no MemAvailable in /proc/meminfo); give a size");
   return *best;
 }
 
@@ -121,9 +133,10 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
   const auto reserve = static_cast<uint64_t>(kAutoReserveBytes + kAutoReserveShare * static_cast<double>(limit.bytes));
   const uint64_t usable = limit.bytes > reserve ? limit.bytes - reserve : 0;
   if (model.file_bytes <= usable) {
-    plan.reason = fmt::format("expert cache: off (auto): the model's {} fit in the {} that {} allows, less {} kept "
-                              "for the KV cache and scratch",
-                              mib(model.file_bytes), mib(limit.bytes), limit.source, mib(reserve));
+    plan.reason = fmt::format(
+        "expert cache: off (auto): the model's {} fit in the {} that {} allows, less {} kept "
+        "for the KV cache and scratch",
+        mib(model.file_bytes), mib(limit.bytes), limit.source, mib(reserve));
     return plan;
   }
   const uint64_t rest = model.file_bytes - model.expert_bytes;  // non-expert weights stay mapped
@@ -134,7 +147,8 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
       "expert cache: {} of {} of experts (auto): the model's {} exceed the {} that {} allows less {} for the KV "
       "cache and scratch{}",
       mib(plan.budget_bytes), mib(model.expert_bytes), mib(model.file_bytes), mib(limit.bytes), limit.source,
-      mib(reserve), room < model.minimum_cache ? "; that leaves less than the minimum the threads need, so the minimum" : "");
+      mib(reserve),
+      room < model.minimum_cache ? "; that leaves less than the minimum the threads need, so the minimum" : "");
   return plan;
 }
 
@@ -164,9 +178,9 @@ Status apply_expert_cache(Engine& engine, const ExpertCacheOptions& options,
   if (!plan->enabled) return {};
   if (model.path().empty())
     return fail(ErrorCode::kUnsupported, "--expert-cache: the model was not opened from a file the cache can read");
-  auto store = moe::SlabCacheStore::open(
-      model.expert_table(), model.path(),
-      {.budget_bytes = plan->budget_bytes, .n_threads = n_threads, .policy = plan->policy});
+  auto store =
+      moe::SlabCacheStore::open(model.expert_table(), model.path(),
+                                {.budget_bytes = plan->budget_bytes, .n_threads = n_threads, .policy = plan->policy});
   if (!store) return fail(store.error().code, "--expert-cache: {}", store.error().message);
   engine.adopt_expert_store(std::move(*store));
   return {};

@@ -34,9 +34,9 @@ Result<MemoryLimit> process_memory_limit();
 
 // What a model needs in memory, for `auto`.
 struct ModelFootprint {
-  uint64_t file_bytes = 0;      // everything the mapping would make resident
-  uint64_t expert_bytes = 0;    // routed experts (what a cache can hold back)
-  uint64_t minimum_cache = 0;   // the smallest budget the cache accepts (one expert per thread)
+  uint64_t file_bytes = 0;     // everything the mapping would make resident
+  uint64_t expert_bytes = 0;   // routed experts (what a cache can hold back)
+  uint64_t minimum_cache = 0;  // the smallest budget the cache accepts (one expert per thread)
 };
 
 struct ExpertCachePlan {

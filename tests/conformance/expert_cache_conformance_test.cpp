@@ -62,7 +62,8 @@ TEST_P(ExpertCacheConformance, AQuarterSizedCacheGivesTheResidentBits) {
   const auto resident = run(**m, nullptr);
   for (const auto kind : {moe::EvictionKind::kLru, moe::EvictionKind::kLfu, moe::EvictionKind::kScore}) {
     SCOPED_TRACE(moe::eviction_kind_name(kind));
-    auto store = moe::SlabCacheStore::open(table, (*m)->path(), {.budget_bytes = budget, .n_threads = kThreads, .policy = kind});
+    auto store =
+        moe::SlabCacheStore::open(table, (*m)->path(), {.budget_bytes = budget, .n_threads = kThreads, .policy = kind});
     ASSERT_TRUE(store) << store.error().message;
     moe::SlabCacheStore* cache = store->get();
     EXPECT_LE(static_cast<uint64_t>(cache->n_slots()) * cache->slot_bytes(), budget);
@@ -86,7 +87,8 @@ TEST_P(ExpertCacheConformance, TheQuarterCacheWorksHard) {
   engine.adopt_expert_store(std::move(*store));
   auto seq = engine.new_sequence({.n_ctx = 64});
   std::vector<int32_t> prompt(16);
-  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>((i * 37 + 5) % static_cast<size_t>(engine.n_vocab()));
+  for (size_t i = 0; i < prompt.size(); ++i)
+    prompt[i] = static_cast<int32_t>((i * 37 + 5) % static_cast<size_t>(engine.n_vocab()));
   ASSERT_TRUE(engine.step(*seq, prompt));
   const auto stats = *cache->stats();
   EXPECT_GT(stats.misses, 0u);
@@ -107,7 +109,8 @@ std::vector<std::filesystem::path> all_models() {
 std::string model_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
   if (info.param.empty()) return "NoModels";
   std::string s = info.param.stem().string();
-  std::replace_if(s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  std::replace_if(
+      s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
   return s;
 }
 

@@ -21,7 +21,8 @@ uint64_t SlabCacheStore::slot_bytes_for(const ExpertTable& table) {
   uint64_t most = 0;
   for (const LayerExperts& l : table)
     if (has_experts(l))
-      most = std::max(most, align_up(l.gate.slab_bytes()) + align_up(l.up.slab_bytes()) + align_up(l.down.slab_bytes()));
+      most =
+          std::max(most, align_up(l.gate.slab_bytes()) + align_up(l.up.slab_bytes()) + align_up(l.down.slab_bytes()));
   return most;
 }
 
@@ -29,10 +30,12 @@ uint64_t SlabCacheStore::minimum_budget(const ExpertTable& table, int n_threads)
   return slot_bytes_for(table) * static_cast<uint64_t>(std::max(1, n_threads));
 }
 
-Result<std::unique_ptr<SlabCacheStore>> SlabCacheStore::open(const ExpertTable& table, const std::filesystem::path& path,
+Result<std::unique_ptr<SlabCacheStore>> SlabCacheStore::open(const ExpertTable& table,
+                                                             const std::filesystem::path& path,
                                                              const SlabCacheOptions& options) {
   const uint64_t slot = slot_bytes_for(table);
-  if (slot == 0) return fail(ErrorCode::kInvalidInput, "expert cache: {} has no routed experts to cache", path.string());
+  if (slot == 0)
+    return fail(ErrorCode::kInvalidInput, "expert cache: {} has no routed experts to cache", path.string());
   const uint64_t minimum = minimum_budget(table, options.n_threads);
   if (options.budget_bytes < minimum)
     return fail(ErrorCode::kOutOfRange,
@@ -117,7 +120,8 @@ int32_t SlabCacheStore::pick_slot() const {
 Status SlabCacheStore::read_expert(int32_t layer, int32_t expert, uint8_t* into) const {
   const LayerExperts& l = table_[static_cast<size_t>(layer)];
   const LayerLayout& at = layout_[static_cast<size_t>(layer)];
-  const std::pair<const ExpertTensor*, uint64_t> parts[] = {{&l.gate, 0}, {&l.up, at.up_offset}, {&l.down, at.down_offset}};
+  const std::pair<const ExpertTensor*, uint64_t> parts[] = {
+      {&l.gate, 0}, {&l.up, at.up_offset}, {&l.down, at.down_offset}};
   for (const auto& [t, offset] : parts) {
     const ExpertSlab slab = t->slab(expert);
     if (auto s = file_.read_at(slab.offset, {into + offset, static_cast<size_t>(slab.bytes)}); !s)
@@ -208,7 +212,8 @@ std::optional<ExpertStoreStats> SlabCacheStore::stats() const {
 
 int32_t SlabCacheStore::n_resident() const {
   std::lock_guard lock(mutex_);
-  return static_cast<int32_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state != SlotState::kFree; }));
+  return static_cast<int32_t>(
+      std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state != SlotState::kFree; }));
 }
 
 int32_t SlabCacheStore::n_pinned() const {

@@ -104,7 +104,7 @@ class SlabCacheStore final : public ExpertStore {
   std::vector<Slot> slots_;
   std::vector<int32_t> slot_of_;  // [index_of(layer, expert)] → slot, or -1
   std::vector<ExpertUse> uses_;   // [index_of(layer, expert)]
-  uint64_t round_ = 0;  // ready_first starts round 1; ExpertUse::last_round 0 means never
+  uint64_t round_ = 0;            // ready_first starts round 1; ExpertUse::last_round 0 means never
   ExpertStoreStats stats_;
 };
 

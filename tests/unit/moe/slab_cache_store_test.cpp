@@ -102,8 +102,8 @@ TEST(SlabCacheStore, ConcurrentAcquirersOfOneExpertShareOneRead) {
   const ExpertTable& table = m->expert_table();
   const int32_t layer = first_moe_layer(table);
   const int n_threads = 8;
-  auto store = SlabCacheStore::open(table, m->path(),
-                                    {.budget_bytes = SlabCacheStore::minimum_budget(table, n_threads), .n_threads = n_threads});
+  auto store = SlabCacheStore::open(
+      table, m->path(), {.budget_bytes = SlabCacheStore::minimum_budget(table, n_threads), .n_threads = n_threads});
   ASSERT_TRUE(store) << store.error().message;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -132,7 +132,8 @@ TEST(SlabCacheStore, ATruncatedFileFailsOnTheMissNamingTheFile) {
   // The cache reads a copy; the model keeps mapping the intact original.
   const auto copy = test::scratch_dir("truncated_experts") / "model.gguf";
   std::filesystem::copy_file(m->path(), copy, std::filesystem::copy_options::overwrite_existing);
-  auto store = SlabCacheStore::open(table, copy, {.budget_bytes = SlabCacheStore::minimum_budget(table, 2), .n_threads = 2});
+  auto store =
+      SlabCacheStore::open(table, copy, {.budget_bytes = SlabCacheStore::minimum_budget(table, 2), .n_threads = 2});
   ASSERT_TRUE(store) << store.error().message;
   // Cut the file inside expert 1's gate slab of the first MoE layer.
   const ExpertSlab cut = table[static_cast<size_t>(layer)].gate.slab(1);
@@ -143,7 +144,8 @@ TEST(SlabCacheStore, ATruncatedFileFailsOnTheMissNamingTheFile) {
   EXPECT_NE(r.error().message.find("expert 1"), std::string::npos) << r.error().message;
   EXPECT_EQ((*store)->n_resident(), 0);  // the failed slot is free again
   // Opening on a file that already lacks expert bytes is refused up front.
-  EXPECT_FALSE(SlabCacheStore::open(table, copy, {.budget_bytes = SlabCacheStore::minimum_budget(table, 2), .n_threads = 2}));
+  EXPECT_FALSE(
+      SlabCacheStore::open(table, copy, {.budget_bytes = SlabCacheStore::minimum_budget(table, 2), .n_threads = 2}));
 }
 
 }  // namespace

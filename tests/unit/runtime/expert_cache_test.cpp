@@ -1,8 +1,6 @@
 // The expert cache as the engine uses it: sizes and `auto` decisions from the command line's text, the real
 // cache's hits and misses on a traced run equal moe::analysis's simulator for the same number of slots, and a
 // model file that loses its expert bytes makes a step fail with an error instead of crashing.
-#include "runtime/expert_cache_setup.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +12,7 @@
 #include "moe/analysis/streams.h"
 #include "moe/cache/slab_cache_store.h"
 #include "moe/trace/trace_reader.h"
+#include "runtime/expert_cache_setup.h"
 #include "runtime/routing_setup.h"
 #include "support/test_support.h"
 
@@ -32,7 +31,8 @@ TEST(ExpertCacheSetup, ParsesSizes) {
 }
 
 TEST(ExpertCacheSetup, RefusesBadSizesNamingTheText) {
-  for (const char* bad : {"12XB", "-1", "NaN", "nan", "inf", "", "G", ".", "1.2.3M", "0", "0.1", "1e9", "99999999999T"}) {
+  for (const char* bad :
+       {"12XB", "-1", "NaN", "nan", "inf", "", "G", ".", "1.2.3M", "0", "0.1", "1e9", "99999999999T"}) {
     SCOPED_TRACE(bad);
     auto r = parse_byte_size(bad);
     ASSERT_FALSE(r);
@@ -77,7 +77,8 @@ int32_t argmax(std::span<const float> row) {
 }
 
 // One token per step (prompt fed token by token, then greedy decode), one thread, routing traced.
-moe::ExpertStoreStats traced_run(const model::Model& m, const std::string& trace, int32_t slots, moe::EvictionKind kind) {
+moe::ExpertStoreStats traced_run(const model::Model& m, const std::string& trace, int32_t slots,
+                                 moe::EvictionKind kind) {
   Engine engine(m, {.n_threads = 1});
   RoutingOptions routing;
   routing.trace = trace;
@@ -131,7 +132,7 @@ TEST(ExpertCache, HitsAndMissesEqualTheSimulator) {
     // At least k slots: with fewer the simulator skips caching an expert that the real cache must load.
     for (const int32_t slots : {k, k + 1, 2 * k + 1, n_slots_all / 2}) {
       for (const auto& [kind, sim] : {std::pair(moe::EvictionKind::kLru, moe::analysis::CachePolicy::kLru),
-                                     std::pair(moe::EvictionKind::kLfu, moe::analysis::CachePolicy::kLfu)}) {
+                                      std::pair(moe::EvictionKind::kLfu, moe::analysis::CachePolicy::kLfu)}) {
         SCOPED_TRACE(fmt::format("{} slots, {}", slots, moe::eviction_kind_name(kind)));
         const auto trace_path = (test::scratch_dir("expert_cache_sim") / "run.trace").string();
         const moe::ExpertStoreStats real = traced_run(**m, trace_path, slots, kind);
@@ -152,7 +153,8 @@ TEST(ExpertCache, AStepFailsWhenTheFileLostItsExperts) {
   const moe::ExpertTable& table = (*m)->expert_table();
   const auto copy = test::scratch_dir("expert_cache_truncated") / "model.gguf";
   std::filesystem::copy_file((*m)->path(), copy, std::filesystem::copy_options::overwrite_existing);
-  auto store = moe::SlabCacheStore::open(table, copy, {.budget_bytes = moe::SlabCacheStore::minimum_budget(table, 2), .n_threads = 2});
+  auto store = moe::SlabCacheStore::open(
+      table, copy, {.budget_bytes = moe::SlabCacheStore::minimum_budget(table, 2), .n_threads = 2});
   ASSERT_TRUE(store) << store.error().message;
   // Keep only the file up to the first expert byte of any layer.
   uint64_t first = std::filesystem::file_size(copy);
