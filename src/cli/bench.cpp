@@ -295,7 +295,10 @@ void run_bench(const BenchOptions& opt) {
                                         {"misses", r.expert_cache->misses},
                                         {"bytes_read", r.expert_cache->bytes_read},
                                         {"evictions", r.expert_cache->evictions},
-                                        {"read_seconds", r.expert_cache->read_seconds}};
+                                        {"read_seconds", r.expert_cache->read_seconds},
+                                        {"prefetch", opt.expert_cache.prefetch},
+                                        {"prefetches", r.expert_cache->prefetches},
+                                        {"prefetch_hits", r.expert_cache->prefetch_hits}};
   }
 
   if (format == "json")

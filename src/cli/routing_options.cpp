@@ -51,6 +51,10 @@ void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& o) {
       });
   cmd->add_option("--expert-cache-policy", o.policy, "Expert cache eviction: lru (default), lfu or score")
       ->check(CLI::IsMember({"lru", "lfu", "score"}));
+  cmd->add_option("--prefetch", o.prefetch,
+                  "With --expert-cache: 'gate' reads the experts the next layer's router picks on this layer's input "
+                  "ahead, on a thread of its own; 'off' (default)")
+      ->check(CLI::IsMember({"off", "gate"}));
 }
 
 Status apply_routing_options(runtime::Session& session, const RoutingOptions& o) {

@@ -40,8 +40,10 @@ struct RunOptions {
 std::string expert_cache_summary(runtime::Session& session) {
   const auto stats = session.engine().expert_store().stats();
   if (!stats) return {};
-  return fmt::format(" | experts: hits {}, misses {}, {:.1f} MiB read", stats->hits, stats->misses,
-                     static_cast<double>(stats->bytes_read) / (1024.0 * 1024.0));
+  std::string line = fmt::format(" | experts: hits {}, misses {}, {:.1f} MiB read", stats->hits, stats->misses,
+                                 static_cast<double>(stats->bytes_read) / (1024.0 * 1024.0));
+  if (stats->prefetches > 0) line += fmt::format(", {} prefetched ({} used)", stats->prefetches, stats->prefetch_hits);
+  return line;
 }
 
 double per_second(int64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; }

@@ -35,7 +35,9 @@ struct ExpertStoreStats {
   uint64_t misses = 0;        // acquires that read the expert from the file
   uint64_t bytes_read = 0;    // bytes those reads brought in
   uint64_t evictions = 0;     // cached experts given up for others
-  double read_seconds = 0.0;  // time acquirers spent reading, summed over threads (the stall)
+  double read_seconds = 0.0;  // time acquirers spent reading, summed over threads (the stall; not prefetch reads)
+  uint64_t prefetches = 0;     // experts read ahead on a prefetch hint
+  uint64_t prefetch_hits = 0;  // hits on an expert a prefetch brought in (its first acquire only)
 };
 
 // One acquired expert. Move-only; releases the expert when destroyed (or reset).

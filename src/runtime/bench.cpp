@@ -163,7 +163,9 @@ Result<BenchResult> run_bench_test(const model::Model& model, const model::Decod
                                            .misses = after->misses - cache_before->misses,
                                            .bytes_read = after->bytes_read - cache_before->bytes_read,
                                            .evictions = after->evictions - cache_before->evictions,
-                                           .read_seconds = after->read_seconds - cache_before->read_seconds};
+                                           .read_seconds = after->read_seconds - cache_before->read_seconds,
+                                           .prefetches = after->prefetches - cache_before->prefetches,
+                                           .prefetch_hits = after->prefetch_hits - cache_before->prefetch_hits};
   r.mean_ts = mean_of(r.samples_ts);
   r.sd_ts = sample_sd(r.samples_ts);
   return r;

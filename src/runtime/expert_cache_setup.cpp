@@ -9,7 +9,9 @@
 #include <optional>
 #include <sstream>
 
+#include "moe/cache/gate_prefetcher.h"
 #include "moe/cache/slab_cache_store.h"
+#include "runtime/routing_setup.h"
 
 namespace sy::runtime {
 namespace {
@@ -117,8 +119,16 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
   if (!policy) return fail(ErrorCode::kInvalidInput, "--expert-cache-policy: {}", policy.error().message);
   ExpertCachePlan plan;
   plan.policy = *policy;
+  if (options.prefetch != "off" && options.prefetch != "gate")
+    return fail(ErrorCode::kInvalidInput, "--prefetch: unknown mode '{}' (off or gate)", options.prefetch);
+  plan.prefetch_gate = options.prefetch == "gate";
   const std::string size = lower(options.size);
-  if (size == "off") return plan;
+  if (size == "off") {
+    if (plan.prefetch_gate)
+      return fail(ErrorCode::kInvalidInput,
+                  "--prefetch gate loads experts into the cache: give --expert-cache SIZE or auto");
+    return plan;
+  }
   if (model.expert_bytes == 0) {
     if (size == "auto") return plan;  // nothing to cache: resident, quietly
     return fail(ErrorCode::kInvalidInput, "--expert-cache: the model has no routed experts to cache");
@@ -152,13 +162,13 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
   return plan;
 }
 
-ModelFootprint model_footprint(const model::Model& model, int n_threads) {
+ModelFootprint model_footprint(const model::Model& model, int n_threads, bool prefetch) {
   ModelFootprint f;
   f.file_bytes = model.file().file_size();
   for (const moe::LayerExperts& l : model.expert_table())
     for (const moe::ExpertTensor* t : {&l.gate, &l.up, &l.down})
       f.expert_bytes += t->slab_bytes() * static_cast<uint64_t>(t->n_expert);
-  f.minimum_cache = moe::SlabCacheStore::minimum_budget(model.expert_table(), n_threads);
+  f.minimum_cache = moe::SlabCacheStore::minimum_budget(model.expert_table(), n_threads, prefetch);
   return f;
 }
 
@@ -172,17 +182,22 @@ Status apply_expert_cache(Engine& engine, const ExpertCacheOptions& options,
     if (!l) return tl::unexpected(l.error());
     limit = *l;
   }
-  auto plan = plan_expert_cache(options, model_footprint(model, n_threads), limit);
+  auto plan = plan_expert_cache(options, model_footprint(model, n_threads, options.prefetch == "gate"), limit);
   if (!plan) return tl::unexpected(plan.error());
   if (!plan->reason.empty() && report) report(plan->reason);
   if (!plan->enabled) return {};
   if (model.path().empty())
     return fail(ErrorCode::kUnsupported, "--expert-cache: the model was not opened from a file the cache can read");
-  auto store =
-      moe::SlabCacheStore::open(model.expert_table(), model.path(),
-                                {.budget_bytes = plan->budget_bytes, .n_threads = n_threads, .policy = plan->policy});
+  auto store = moe::SlabCacheStore::open(model.expert_table(), model.path(),
+                                         {.budget_bytes = plan->budget_bytes,
+                                          .n_threads = n_threads,
+                                          .policy = plan->policy,
+                                          .prefetch = plan->prefetch_gate});
   if (!store) return fail(store.error().code, "--expert-cache: {}", store.error().message);
+  moe::ExpertStore& cache = **store;
   engine.adopt_expert_store(std::move(*store));
+  // The engine destroys its observers before its store, so the prefetcher never outlives the cache.
+  if (plan->prefetch_gate) engine.add_observer(std::make_unique<moe::GatePrefetcher>(moe_router_weights(model), cache));
   return {};
 }
 

@@ -17,6 +17,9 @@ namespace sy::runtime {
 struct ExpertCacheOptions {
   std::string size = "off";    // bytes ("4G", "512MiB", "1000000"), "auto" or "off"
   std::string policy = "lru";  // lru | lfu | score
+  // "off" or "gate": the next layer's router, applied to this layer's input, names experts for a reader thread
+  // to load ahead (moe/cache/gate_prefetcher.h). Needs the cache.
+  std::string prefetch = "off";
 };
 
 // "123", "1.5G", "512MiB", "64 KB": K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024; KB, MB, GB, TB of
@@ -36,13 +39,14 @@ Result<MemoryLimit> process_memory_limit();
 struct ModelFootprint {
   uint64_t file_bytes = 0;     // everything the mapping would make resident
   uint64_t expert_bytes = 0;   // routed experts (what a cache can hold back)
-  uint64_t minimum_cache = 0;  // the smallest budget the cache accepts (one expert per thread)
+  uint64_t minimum_cache = 0;  // the smallest budget the cache accepts (one expert per thread, + 1 to prefetch)
 };
 
 struct ExpertCachePlan {
   bool enabled = false;
   uint64_t budget_bytes = 0;
   moe::EvictionKind policy = moe::EvictionKind::kLru;
+  bool prefetch_gate = false;
   std::string reason;  // one line for stderr (empty for an explicit size or off)
 };
 
@@ -57,7 +61,7 @@ inline constexpr double kAutoReserveShare = 0.10;
 Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, const ModelFootprint& model,
                                           const MemoryLimit& limit);
 
-ModelFootprint model_footprint(const model::Model& model, int n_threads);
+ModelFootprint model_footprint(const model::Model& model, int n_threads, bool prefetch);
 
 // Plans and, when the cache is on, opens it on the engine's model file and gives it to the engine. `report`
 // gets the line that explains an `auto` decision. Errors name the option.

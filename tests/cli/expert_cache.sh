@@ -24,6 +24,13 @@ for policy in lru lfu score; do
   got=$("$bin" generate -m "$model" --tokens $prompt -n 16 --greedy -t 2 --expert-cache "$minimum" --expert-cache-policy $policy)
   [ "$got" = "$want" ] || fail "--expert-cache $minimum --expert-cache-policy $policy: got $got"
 done
+# Prefetch by the next layer's gate: one slot more for the reader, the same continuation.
+got=$("$bin" generate -m "$model" --tokens $prompt -n 16 --greedy -t 2 --expert-cache 400K --prefetch gate)
+[ "$got" = "$want" ] || fail "--prefetch gate: got $got"
+if "$bin" generate -m "$model" --tokens $prompt -n 2 --greedy --prefetch gate 2>"$tmp/pf.txt" >/dev/null; then
+  fail "--prefetch gate without a cache was accepted"
+fi
+grep -q -- "--prefetch gate loads experts into the cache" "$tmp/pf.txt" || fail "prefetch error: $(cat "$tmp/pf.txt")"
 got=$("$bin" generate -m "$model" --tokens $prompt -n 16 --greedy --expert-cache off)
 [ "$got" = "$want" ] || fail "--expert-cache off: got $got"
 
@@ -32,6 +39,10 @@ got=$("$bin" generate -m "$model" --tokens $prompt -n 16 --greedy --expert-cache
 grep -Eq '\| experts: hits [0-9]+, misses [1-9][0-9]*, [0-9.]+ MiB read$' "$tmp/run.txt" || fail "run timing line: $(cat "$tmp/run.txt")"
 "$bin" run -m "$model" -p "hello world" -n 4 >/dev/null 2>"$tmp/run_off.txt"
 grep -q 'experts:' "$tmp/run_off.txt" && fail "cache fields without a cache: $(cat "$tmp/run_off.txt")"
+"$bin" run -m "$model" -p "hello world" -n 8 -t 1 --expert-cache 400K --prefetch gate >/dev/null 2>"$tmp/run_pf.txt"
+# (whether the reader thread got to run in these few milliseconds is up to the scheduler: the count may be absent)
+grep -Eq '\| experts: hits [0-9]+, misses [0-9]+, [0-9.]+ MiB read(, [0-9]+ prefetched \([0-9]+ used\))?$' "$tmp/run_pf.txt" ||
+  fail "run with prefetch: $(cat "$tmp/run_pf.txt")"
 # auto explains itself on one line (this tiny model always fits).
 "$bin" run -m "$model" -p "hello" -n 1 --expert-cache auto >/dev/null 2>"$tmp/auto.txt"
 grep -q '^expert cache: off (auto): ' "$tmp/auto.txt" || fail "auto: $(cat "$tmp/auto.txt")"
@@ -47,6 +58,7 @@ for r in results:
     assert c["policy"] == "lfu", c
     assert c["hits"] + c["misses"] > 0, c
     assert c["bytes_read"] >= 0 and c["read_seconds"] >= 0, c
+    assert c["prefetch"] == "off" and c["prefetches"] == 0, c
 PY
 "$bin" bench -m "$model" -p 8 -n 0 -t 1 -r 1 --probe-mib 8 --json | grep -q expert_cache && fail "bench without a cache"
 

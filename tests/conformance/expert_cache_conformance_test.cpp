@@ -11,6 +11,7 @@
 #include "model/model.h"
 #include "moe/cache/slab_cache_store.h"
 #include "runtime/engine.h"
+#include "runtime/expert_cache_setup.h"
 #include "support/test_support.h"
 
 namespace sy {
@@ -31,9 +32,16 @@ uint64_t expert_bytes(const moe::ExpertTable& table) {
 }
 
 // Prompt logits (every row), then the last row of each greedy decode step.
-std::vector<std::vector<float>> run(const model::Model& m, std::unique_ptr<moe::ExpertStore> store) {
+// Either `store` or, through the command line's setup, `options` (nullptr: resident).
+std::vector<std::vector<float>> run(const model::Model& m, std::unique_ptr<moe::ExpertStore> store,
+                                    const runtime::ExpertCacheOptions* options = nullptr,
+                                    moe::ExpertStoreStats* stats = nullptr) {
   runtime::Engine engine(m, {.n_threads = kThreads});
   if (store) engine.adopt_expert_store(std::move(store));
+  if (options) {
+    auto st = runtime::apply_expert_cache(engine, *options, nullptr);
+    EXPECT_TRUE(st) << (st ? "" : st.error().message);
+  }
   auto seq = engine.new_sequence({.n_ctx = 64});
   const auto V = static_cast<int32_t>(engine.n_vocab());
   const std::vector<int32_t> prompt = {1 % V, 17 % V, 230 % V, 4 % V, 99 % V, 7 % V, 1234 % V};
@@ -46,6 +54,7 @@ std::vector<std::vector<float>> run(const model::Model& m, std::unique_ptr<moe::
     EXPECT_TRUE(st) << (st ? "" : st.error().message);
     out.emplace_back(seq->logits().begin(), seq->logits().end());
   }
+  if (stats && engine.expert_store().stats()) *stats = *engine.expert_store().stats();
   return out;
 }
 
@@ -70,6 +79,27 @@ TEST_P(ExpertCacheConformance, AQuarterSizedCacheGivesTheResidentBits) {
     const auto cached = run(**m, std::move(*store));
     ASSERT_EQ(cached.size(), resident.size());
     for (size_t s = 0; s < resident.size(); ++s) ASSERT_EQ(cached[s], resident[s]) << "step " << s;
+  }
+}
+
+// The reader thread loads next-layer guesses while layers compute, concurrently with two acquiring threads:
+// still the resident bits, whatever it guessed and whenever its reads finish.
+TEST_P(ExpertCacheConformance, GatePrefetchGivesTheResidentBits) {
+  ASSERT_FALSE(GetParam().empty()) << "no conformance models in " << test::conformance_dir();
+  auto m = model::Model::open(GetParam());
+  ASSERT_TRUE(m) << m.error().message;
+  const moe::ExpertTable& table = (*m)->expert_table();
+  const uint64_t budget =
+      std::max(expert_bytes(table) / 4, moe::SlabCacheStore::minimum_budget(table, kThreads, /*prefetch=*/true));
+  const auto resident = run(**m, nullptr);
+  for (const char* policy : {"lru", "score"}) {
+    SCOPED_TRACE(policy);
+    const runtime::ExpertCacheOptions options{.size = std::to_string(budget), .policy = policy, .prefetch = "gate"};
+    moe::ExpertStoreStats stats;
+    const auto cached = run(**m, nullptr, &options, &stats);
+    ASSERT_EQ(cached.size(), resident.size());
+    for (size_t s = 0; s < resident.size(); ++s) ASSERT_EQ(cached[s], resident[s]) << "step " << s;
+    EXPECT_GT(stats.hits + stats.misses, 0u);
   }
 }
 

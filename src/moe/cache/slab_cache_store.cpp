@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <new>
+#include <utility>
 
 namespace sy::moe {
 namespace {
@@ -26,8 +27,8 @@ uint64_t SlabCacheStore::slot_bytes_for(const ExpertTable& table) {
   return most;
 }
 
-uint64_t SlabCacheStore::minimum_budget(const ExpertTable& table, int n_threads) {
-  return slot_bytes_for(table) * static_cast<uint64_t>(std::max(1, n_threads));
+uint64_t SlabCacheStore::minimum_budget(const ExpertTable& table, int n_threads, bool prefetch) {
+  return slot_bytes_for(table) * static_cast<uint64_t>(std::max(1, n_threads) + (prefetch ? 1 : 0));
 }
 
 Result<std::unique_ptr<SlabCacheStore>> SlabCacheStore::open(const ExpertTable& table,
@@ -36,12 +37,13 @@ Result<std::unique_ptr<SlabCacheStore>> SlabCacheStore::open(const ExpertTable& 
   const uint64_t slot = slot_bytes_for(table);
   if (slot == 0)
     return fail(ErrorCode::kInvalidInput, "expert cache: {} has no routed experts to cache", path.string());
-  const uint64_t minimum = minimum_budget(table, options.n_threads);
+  const uint64_t minimum = minimum_budget(table, options.n_threads, options.prefetch);
   if (options.budget_bytes < minimum)
     return fail(ErrorCode::kOutOfRange,
                 "expert cache: a budget of {} bytes is too small: the forward pass pins up to {} experts at once (one "
-                "per thread), which needs at least {} bytes ({} bytes per expert slot)",
-                options.budget_bytes, std::max(1, options.n_threads), minimum, slot);
+                "per thread{}), which needs at least {} bytes ({} bytes per expert slot)",
+                options.budget_bytes, std::max(1, options.n_threads) + (options.prefetch ? 1 : 0),
+                options.prefetch ? ", and one for the prefetch reader" : "", minimum, slot);
   auto file = PositionalFile::open(path);
   if (!file) return tl::unexpected(file.error());
   uint64_t n_experts = 0;
@@ -78,9 +80,18 @@ SlabCacheStore::SlabCacheStore(const ExpertTable& table, PositionalFile file, co
   slots_.resize(static_cast<size_t>(n_slots));
   slot_of_.assign(base, -1);
   uses_.resize(base);
+  if (options.prefetch) reader_ = std::thread([this] { reader_loop(); });
 }
 
-SlabCacheStore::~SlabCacheStore() = default;
+SlabCacheStore::~SlabCacheStore() {
+  if (!reader_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  reader_.join();
+}
 
 ExpertHandle SlabCacheStore::handle_for(int32_t slot) {
   const Slot& s = slots_[static_cast<size_t>(slot)];
@@ -90,7 +101,7 @@ ExpertHandle SlabCacheStore::handle_for(int32_t slot) {
   return ExpertHandle(this, s.layer, s.expert, l.weights(s.expert, base, base + at.up_offset, base + at.down_offset));
 }
 
-int32_t SlabCacheStore::pick_slot() const {
+int32_t SlabCacheStore::pick_slot(bool spare_only) const {
   int32_t best = -1;
   bool best_this_round = false;
   EvictionKey best_key;
@@ -99,8 +110,10 @@ int32_t SlabCacheStore::pick_slot() const {
     if (s.state == SlotState::kFree) return static_cast<int32_t>(i);
     if (s.pins > 0) continue;  // pinned or loading: never a victim
     const ExpertUse& u = uses_[index_of(s.layer, s.expert)];
-    // An expert the current round already used is needed by it; give it up only if nothing else can go.
-    const bool this_round = u.last_round == round_;
+    // An expert the current round already used (or will use, or the reader fetched for the next round) is
+    // needed; give it up only if nothing else can go, and never for a prefetch.
+    const bool this_round = u.last_round == round_ || s.protect_until >= round_;
+    if (this_round && spare_only) continue;
     const EvictionKey k = policy_->key(u, round_);
     bool better = best < 0;
     if (!better && this_round != best_this_round) better = !this_round;
@@ -145,45 +158,90 @@ Result<ExpertHandle> SlabCacheStore::acquire(int32_t layer, int32_t expert) {
       }
       ++s.pins;
       ++stats_.hits;
+      if (std::exchange(s.prefetched, false)) ++stats_.prefetch_hits;
       policy_->on_use(uses_[index], round_);
       return handle_for(at);
     }
-    const int32_t slot = pick_slot();
+    const int32_t slot = pick_slot(/*spare_only=*/false);
     if (slot < 0)
       return fail(ErrorCode::kOutOfRange,
                   "expert cache: all {} slots are pinned (more experts held at once than the {} threads it was sized "
                   "for); layer {} expert {} cannot be loaded",
                   slots_.size(), slots_.size(), layer, expert);
-    Slot& s = slots_[static_cast<size_t>(slot)];
-    if (s.state == SlotState::kReady) {
-      slot_of_[index_of(s.layer, s.expert)] = -1;
-      ++stats_.evictions;
-    }
-    s = Slot{.state = SlotState::kLoading, .layer = layer, .expert = expert, .pins = 1};
-    slot_of_[index] = slot;
     ++stats_.misses;
     policy_->on_use(uses_[index], round_);
-
-    lock.unlock();
-    const auto start = std::chrono::steady_clock::now();
-    Status read = read_expert(layer, expert, slot_data(slot));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    lock.lock();
-
-    stats_.read_seconds += seconds;
-    if (!read) {
-      s = Slot{};
-      slot_of_[index] = -1;
-      loaded_.notify_all();
-      return tl::unexpected(read.error());
-    }
-    s.state = SlotState::kReady;
-    stats_.bytes_read += table_[static_cast<size_t>(layer)].gate.slab_bytes() +
-                         table_[static_cast<size_t>(layer)].up.slab_bytes() +
-                         table_[static_cast<size_t>(layer)].down.slab_bytes();
-    loaded_.notify_all();
+    if (auto st = fill_slot(lock, slot, layer, expert, /*stall=*/true); !st) return tl::unexpected(st.error());
     return handle_for(slot);
   }
+}
+
+Status SlabCacheStore::fill_slot(std::unique_lock<std::mutex>& lock, int32_t slot, int32_t layer, int32_t expert,
+                                 bool stall) {
+  const size_t index = index_of(layer, expert);
+  Slot& s = slots_[static_cast<size_t>(slot)];  // slots_ never resizes; a loading slot is this thread's alone
+  if (s.state == SlotState::kReady) {
+    slot_of_[index_of(s.layer, s.expert)] = -1;
+    ++stats_.evictions;
+  }
+  s = Slot{.state = SlotState::kLoading, .layer = layer, .expert = expert, .pins = 1};
+  slot_of_[index] = slot;
+
+  lock.unlock();
+  const auto start = std::chrono::steady_clock::now();
+  Status read = read_expert(layer, expert, slot_data(slot));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  lock.lock();
+
+  if (stall) stats_.read_seconds += seconds;
+  if (!read) {
+    s = Slot{};
+    slot_of_[index] = -1;
+    loaded_.notify_all();
+    return read;
+  }
+  s.state = SlotState::kReady;
+  const LayerExperts& l = table_[static_cast<size_t>(layer)];
+  stats_.bytes_read += l.gate.slab_bytes() + l.up.slab_bytes() + l.down.slab_bytes();
+  loaded_.notify_all();
+  return {};
+}
+
+void SlabCacheStore::reader_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    const auto [id, layer, expert] = queue_.front();
+    queue_.pop_front();
+    if (slot_of_[index_of(layer, expert)] >= 0) continue;  // cached or being loaded already
+    const int32_t slot = pick_slot(/*spare_only=*/true);
+    if (slot < 0) continue;  // nothing to spare: the hint is dropped, the acquire will read it
+    // A failed read is dropped too (the slot is free again): the acquire that needs the expert reads it
+    // itself and reports the error.
+    if (fill_slot(lock, slot, layer, expert, /*stall=*/false)) {
+      Slot& s = slots_[static_cast<size_t>(slot)];
+      --s.pins;
+      s.prefetched = true;
+      s.protect_until = round_ + 2;  // the hint came before this layer's round, for the next layer's
+      ++stats_.prefetches;
+    }
+  }
+}
+
+void SlabCacheStore::prefetch(int32_t layer, std::span<const int32_t> experts) {
+  if (!reader_.joinable() || layer < 0 || static_cast<size_t>(layer) >= table_.size()) return;
+  {
+    std::lock_guard lock(mutex_);
+    // The newest hint is the most urgent: the MoE layer hints the experts it is about to acquire right after a
+    // predictor hinted the next layer's. So the newest goes first, the one before it stays behind it, and older
+    // ones are dropped (their layers have run).
+    const uint64_t id = ++hint_id_;
+    std::erase_if(queue_, [&](const Hint& h) { return h.id + 1 < id; });
+    for (auto e = experts.rbegin(); e != experts.rend(); ++e)
+      if (*e >= 0 && *e < table_[static_cast<size_t>(layer)].n_expert() && slot_of_[index_of(layer, *e)] < 0)
+        queue_.push_front({.id = id, .layer = layer, .expert = *e});
+  }
+  work_.notify_one();
 }
 
 void SlabCacheStore::release(int32_t layer, int32_t expert) noexcept {
@@ -200,7 +258,9 @@ size_t SlabCacheStore::ready_first(int32_t layer, std::span<int32_t> experts) {
   const auto ready = std::stable_partition(experts.begin(), experts.end(), [&](int32_t e) {
     if (e < 0 || e >= table_[static_cast<size_t>(layer)].n_expert()) return false;
     const int32_t at = slot_of_[index_of(layer, e)];
-    return at >= 0 && slots_[static_cast<size_t>(at)].state == SlotState::kReady;
+    if (at < 0 || slots_[static_cast<size_t>(at)].state != SlotState::kReady) return false;
+    slots_[static_cast<size_t>(at)].protect_until = round_;  // wanted by this round: the reader keeps off it
+    return true;
   });
   return static_cast<size_t>(ready - experts.begin());
 }

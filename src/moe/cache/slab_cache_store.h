@@ -14,10 +14,12 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <span>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -31,6 +33,9 @@ struct SlabCacheOptions {
   uint64_t budget_bytes = 0;  // the slot pool; must hold at least n_threads experts
   int n_threads = 1;          // experts the forward pass holds at once (one per thread)
   EvictionKind policy = EvictionKind::kLru;
+  // A background reader thread serves prefetch(): it loads the hinted experts into free slots or ones no
+  // current work needs, never evicting what this round or the next one needs. Takes one slot more.
+  bool prefetch = false;
 };
 
 class SlabCacheStore final : public ExpertStore {
@@ -43,12 +48,16 @@ class SlabCacheStore final : public ExpertStore {
   // Bytes of one slot for this table (the largest expert, each matrix 64-byte aligned), and the smallest
   // budget that holds n_threads of them.
   static uint64_t slot_bytes_for(const ExpertTable& table);
-  static uint64_t minimum_budget(const ExpertTable& table, int n_threads);
+  static uint64_t minimum_budget(const ExpertTable& table, int n_threads, bool prefetch = false);
 
   ~SlabCacheStore() override;
 
   Result<ExpertHandle> acquire(int32_t layer, int32_t expert) override;
-  // Starts a round (the recency unit of the policies) and puts the experts already in memory first.
+  // Queues the experts for the reader thread, ahead of the previous hint's (older ones are dropped); does
+  // nothing without options.prefetch. Never blocks on I/O.
+  void prefetch(int32_t layer, std::span<const int32_t> experts) override;
+  // Starts a round (the recency unit of the policies), keeps the experts already in memory from eviction for
+  // it, and puts them first.
   size_t ready_first(int32_t layer, std::span<int32_t> experts) override;
   std::optional<ExpertStoreStats> stats() const override;
 
@@ -70,7 +79,9 @@ class SlabCacheStore final : public ExpertStore {
     SlotState state = SlotState::kFree;
     int32_t layer = -1;
     int32_t expert = -1;
-    int32_t pins = 0;  // live handles (and the loading acquirer)
+    int32_t pins = 0;            // live handles (and the loading acquirer or reader)
+    uint64_t protect_until = 0;  // not a victim while round_ <= this, unless nothing else can go
+    bool prefetched = false;     // loaded by the reader thread and not acquired since
   };
   // Where one layer's matrices go inside a slot.
   struct LayerLayout {
@@ -86,10 +97,16 @@ class SlabCacheStore final : public ExpertStore {
   }
   uint8_t* slot_data(int32_t slot) const { return pool_.get() + static_cast<uint64_t>(slot) * slot_bytes_; }
   ExpertHandle handle_for(int32_t slot);
-  // A free slot, else the policy's victim among unpinned ready slots (those not used this round first);
-  // -1 when every slot is pinned. Caller holds the lock.
-  int32_t pick_slot() const;
+  // A free slot, else the policy's victim among unpinned ready slots, those this round has not used and no
+  // round protects first (only those when `spare_only`, the reader's case); -1 when there is none. Caller holds
+  // the lock.
+  int32_t pick_slot(bool spare_only) const;
+  // Takes `slot` for (layer, expert): evicts what it held, marks it loading and pinned once, reads with the lock
+  // released (`lock` is relocked on return) and marks it ready, or frees it again on a read error. `stall`: an
+  // acquirer waits for this read (its time counts in read_seconds).
+  Status fill_slot(std::unique_lock<std::mutex>& lock, int32_t slot, int32_t layer, int32_t expert, bool stall);
   Status read_expert(int32_t layer, int32_t expert, uint8_t* into) const;
+  void reader_loop();
 
   ExpertTable table_;
   PositionalFile file_;
@@ -106,6 +123,17 @@ class SlabCacheStore final : public ExpertStore {
   std::vector<ExpertUse> uses_;   // [index_of(layer, expert)]
   uint64_t round_ = 0;            // ready_first starts round 1; ExpertUse::last_round 0 means never
   ExpertStoreStats stats_;
+
+  // The reader thread (options.prefetch): takes (layer, expert) requests from the queue until stopping_.
+  std::condition_variable work_;
+  struct Hint {
+    uint64_t id = 0;  // which prefetch() call
+    int32_t layer = 0, expert = 0;
+  };
+  std::deque<Hint> queue_;  // front first
+  uint64_t hint_id_ = 0;
+  bool stopping_ = false;
+  std::thread reader_;  // last: started once everything it reads exists
 };
 
 }  // namespace sy::moe

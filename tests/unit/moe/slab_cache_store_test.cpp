@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -122,6 +123,57 @@ TEST(SlabCacheStore, ConcurrentAcquirersOfOneExpertShareOneRead) {
   // Four distinct experts fit in eight slots: each is read once, whatever the interleaving.
   EXPECT_EQ(stats.misses, 4u);
   EXPECT_EQ(stats.evictions, 0u);
+}
+
+// The reader thread only takes free slots or ones no round wants: never a pinned expert, never one the current
+// round's ready_first kept, and with nothing to spare it drops the hint.
+TEST(SlabCacheStore, PrefetchNeverTakesWhatIsPinnedOrWanted) {
+  auto m = open_model("qwen3moe-tiny.q8_0.gguf");
+  ASSERT_TRUE(m);
+  const ExpertTable& table = m->expert_table();
+  const int32_t layer = first_moe_layer(table);
+  const auto n_expert = static_cast<int32_t>(table[static_cast<size_t>(layer)].n_expert());
+  ASSERT_GE(n_expert, 8);
+  const uint64_t slot = SlabCacheStore::slot_bytes_for(table);
+  EXPECT_EQ(SlabCacheStore::minimum_budget(table, 2, true), 3 * slot);
+  EXPECT_FALSE(SlabCacheStore::open(table, m->path(), {.budget_bytes = 2 * slot, .n_threads = 2, .prefetch = true}));
+  auto store = SlabCacheStore::open(table, m->path(), {.budget_bytes = 4 * slot, .n_threads = 2, .prefetch = true});
+  ASSERT_TRUE(store) << store.error().message;
+  SlabCacheStore& cache = **store;
+  auto wait_for = [&](auto done) {
+    for (int i = 0; i < 2000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return done();
+  };
+  // Into free slots: a hint is loaded and its first acquire counts as a prefetch hit.
+  const std::vector<int32_t> first = {0, 1};
+  cache.prefetch(layer, first);
+  ASSERT_TRUE(wait_for([&] { return cache.is_cached(layer, 0) && cache.is_cached(layer, 1); }));
+  {
+    std::vector<int32_t> round = {0, 1};
+    EXPECT_EQ(cache.ready_first(layer, round), 2u);
+    auto a = cache.acquire(layer, 0), b = cache.acquire(layer, 1);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(cache.stats()->prefetch_hits, 2u);
+    EXPECT_EQ(cache.stats()->misses, 0u);
+    // 0 and 1 pinned, 2 and 3 wanted by this round: the hint finds nothing to spare and is dropped.
+    ASSERT_TRUE(cache.acquire(layer, 2) && cache.acquire(layer, 3));
+    std::vector<int32_t> more = {4, 5, 6};
+    cache.prefetch(layer, more);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int32_t e = 0; e < 4; ++e) EXPECT_TRUE(cache.is_cached(layer, e)) << e;
+    EXPECT_FALSE(cache.is_cached(layer, 4));
+    EXPECT_LE(cache.n_resident(), cache.n_slots());
+  }
+  // A new round: 2 and 3 are no longer wanted, so a hint may replace them; 0 and 1 stay if it is kept small.
+  std::vector<int32_t> round = {0, 1};
+  cache.ready_first(layer, round);
+  auto a = cache.acquire(layer, 0), b = cache.acquire(layer, 1);
+  std::vector<int32_t> next = {6, 7};
+  cache.prefetch(layer, next);
+  ASSERT_TRUE(wait_for([&] { return cache.is_cached(layer, 6) && cache.is_cached(layer, 7); }));
+  EXPECT_TRUE(cache.is_cached(layer, 0));
+  EXPECT_TRUE(cache.is_cached(layer, 1));
+  EXPECT_EQ(cache.stats()->prefetches, 4u);
 }
 
 TEST(SlabCacheStore, ATruncatedFileFailsOnTheMissNamingTheFile) {

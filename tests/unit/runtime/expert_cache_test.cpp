@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "model/model.h"
 #include "moe/analysis/locality.h"
 #include "moe/analysis/streams.h"
+#include "moe/cache/gate_prefetcher.h"
 #include "moe/cache/slab_cache_store.h"
 #include "moe/trace/trace_reader.h"
 #include "runtime/expert_cache_setup.h"
@@ -69,6 +72,8 @@ TEST(ExpertCacheSetup, PlansOffExplicitAndAuto) {
   EXPECT_NE(starved.reason.find("minimum"), std::string::npos) << starved.reason;
   EXPECT_FALSE(plan("12XB", 0));
   EXPECT_FALSE(plan_expert_cache({.size = "1G", .policy = "fifo"}, model, {}));
+  EXPECT_FALSE(plan_expert_cache({.size = "1G", .prefetch = "oracle"}, model, {}));
+  EXPECT_TRUE(plan_expert_cache({.size = "1G", .prefetch = "gate"}, model, {}).value().prefetch_gate);
   EXPECT_TRUE(process_memory_limit());
 }
 
@@ -145,6 +150,94 @@ TEST(ExpertCache, HitsAndMissesEqualTheSimulator) {
       }
     }
   }
+}
+
+// Records the prefetch hints and the experts each layer then really ran (ready_first sees them all).
+class HintRecorder final : public moe::ExpertStore {
+ public:
+  explicit HintRecorder(const model::Model& m) : resident_(m.resident_experts()) {}
+  Result<moe::ExpertHandle> acquire(int32_t layer, int32_t expert) override { return resident_.acquire(layer, expert); }
+  // The MoE layer itself hints the experts it is about to run, just before ready_first: those are not the
+  // prefetcher's and are told apart by that order.
+  void prefetch(int32_t layer, std::span<const int32_t> experts) override {
+    calls.emplace_back(layer, std::set<int32_t>(experts.begin(), experts.end()));
+  }
+  size_t ready_first(int32_t layer, std::span<int32_t> experts) override {
+    const std::set<int32_t> active(experts.begin(), experts.end());
+    if (!calls.empty() && calls.back() == std::pair(layer, active)) calls.pop_back();
+    for (const auto& [l, ids] : calls) {
+      hinted[l].insert(ids.begin(), ids.end());
+      hint_before_use.try_emplace(l, !ran.contains(l));
+    }
+    calls.clear();
+    ran[layer].insert(experts.begin(), experts.end());
+    return experts.size();
+  }
+  std::vector<std::pair<int32_t, std::set<int32_t>>> calls;
+  std::map<int32_t, std::set<int32_t>> hinted, ran;
+  std::map<int32_t, bool> hint_before_use;
+
+ protected:
+  void release(int32_t, int32_t) noexcept override {}
+
+ private:
+  moe::ExpertStore& resident_;
+};
+
+// The prefetcher hints each MoE layer but the first, before that layer runs, with the experts the next layer's
+// gate picks on the previous layer's input; those are mostly the ones the layer then runs. Deterministic: no
+// reader thread involved (the cache's reader is checked in slab_cache_store_test.cpp).
+TEST(ExpertCache, GatePrefetcherHintsTheNextLayerBeforeItRuns) {
+  auto m = model::Model::open(std::filesystem::path(SY_SOURCE_DIR) / "models" / "switchyard-moe-mini.q8_0.gguf");
+  ASSERT_TRUE(m) << m.error().message;
+  Engine engine(**m, {.n_threads = 1});
+  HintRecorder store(**m);
+  engine.set_expert_store(&store);
+  engine.add_observer(std::make_unique<moe::GatePrefetcher>(moe_router_weights(**m), store));
+  auto seq = engine.new_sequence({.n_ctx = 64});
+  const int32_t token = 5;
+  ASSERT_TRUE(engine.step(*seq, std::span<const int32_t>(&token, 1)));
+  const auto routers = moe_router_weights(**m);
+  ASSERT_EQ(routers.size(), 4u);
+  EXPECT_FALSE(store.hinted.contains(routers[0].layer));  // nothing before the first MoE layer predicts it
+  size_t right = 0, hinted = 0;
+  for (size_t i = 1; i < routers.size(); ++i) {
+    const int32_t l = routers[i].layer;
+    ASSERT_TRUE(store.hinted.contains(l)) << l;
+    EXPECT_TRUE(store.hint_before_use[l]) << l;
+    EXPECT_EQ(store.hinted[l].size(), static_cast<size_t>(routers[i].config.n_used)) << l;  // one token: k guesses
+    for (const int32_t e : store.hinted[l]) right += store.ran[l].contains(e) ? 1 : 0;
+    hinted += store.hinted[l].size();
+  }
+  EXPECT_GE(right * 2, hinted) << right << " of " << hinted << " guesses right";
+}
+
+// The reader's loads are used and the acquires are the same as without prefetch (how many it gets to load in
+// time is up to the scheduler, so no count is asserted); --prefetch gate without a cache is refused.
+TEST(ExpertCache, GatePrefetchKeepsTheAcquires) {
+  auto m = model::Model::open(std::filesystem::path(SY_SOURCE_DIR) / "models" / "switchyard-moe-mini.q8_0.gguf");
+  ASSERT_TRUE(m) << m.error().message;
+  const uint64_t slot = moe::SlabCacheStore::slot_bytes_for((*m)->expert_table());
+  auto decode = [&](const std::string& prefetch) {
+    Engine engine(**m, {.n_threads = 1});
+    auto st = apply_expert_cache(engine, {.size = std::to_string(16 * slot), .prefetch = prefetch}, nullptr);
+    EXPECT_TRUE(st) << (st ? "" : st.error().message);
+    auto seq = engine.new_sequence({.n_ctx = 64});
+    int32_t token = 1;
+    for (int i = 0; i < 32; ++i) {
+      EXPECT_TRUE(engine.step(*seq, std::span<const int32_t>(&token, 1)));
+      token = argmax(seq->logits());
+    }
+    return *engine.expert_store().stats();
+  };
+  const auto off = decode("off"), gate = decode("gate");
+  EXPECT_EQ(off.prefetches, 0u);
+  EXPECT_LE(gate.prefetch_hits, gate.prefetches);
+  EXPECT_EQ(gate.hits + gate.misses, off.hits + off.misses);  // the same acquires: the same tokens
+  Engine engine(**m, {.n_threads = 1});
+  auto refused = apply_expert_cache(engine, {.size = "off", .prefetch = "gate"}, nullptr);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("--prefetch gate"), std::string::npos) << refused.error().message;
 }
 
 TEST(ExpertCache, AStepFailsWhenTheFileLostItsExperts) {
