@@ -6,7 +6,6 @@
 // the experts one layer pass uses share a round, as the tokens of moe::analysis's cache simulator do.
 #pragma once
 
-#include <compare>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -26,7 +25,11 @@ struct ExpertUse {
 struct EvictionKey {
   double primary = 0.0;
   double secondary = 0.0;
-  auto operator<=>(const EvictionKey&) const = default;
+  // Spelled out rather than a defaulted <=> (which clang-tidy's modernize-use-nullptr misreads).
+  bool operator==(const EvictionKey&) const = default;
+  bool operator<(const EvictionKey& o) const {
+    return primary < o.primary || (primary == o.primary && secondary < o.secondary);
+  }
 };
 
 class EvictionPolicy {

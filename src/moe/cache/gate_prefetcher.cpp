@@ -7,6 +7,7 @@ namespace {
 
 std::vector<int32_t> block_indices(const std::vector<RouterWeights>& layers) {
   std::vector<int32_t> out;
+  out.reserve(layers.size());
   for (const RouterWeights& l : layers) out.push_back(l.layer);
   return out;
 }

@@ -107,6 +107,7 @@ TEST(SlabCacheStore, ConcurrentAcquirersOfOneExpertShareOneRead) {
       table, m->path(), {.budget_bytes = SlabCacheStore::minimum_budget(table, n_threads), .n_threads = n_threads});
   ASSERT_TRUE(store) << store.error().message;
   std::vector<std::thread> threads;
+  threads.reserve(n_threads);
   std::atomic<int> failures{0};
   for (int t = 0; t < n_threads; ++t)
     threads.emplace_back([&, t] {
