@@ -49,6 +49,7 @@ struct BenchOptions {
   std::string output = "md";
   bool json = false;
   int64_t probe_mib = 0;  // 0: runtime::default_probe_bytes()
+  runtime::ExpertCacheOptions expert_cache;
 };
 
 // "64,512" (and repeated flags) → {64, 512}; every entry a whole number within [lo, hi].
@@ -210,6 +211,7 @@ void run_bench(const BenchOptions& opt) {
   std::vector<std::pair<runtime::BenchTest, runtime::BenchResult>> done;
   std::string stopped;
   for (runtime::BenchTest& test : tests) {
+    test.expert_cache = opt.expert_cache;
     test.first_token = bos;
     test.interrupt = interrupt_flag();
     if (stderr_is_terminal())
@@ -287,6 +289,17 @@ void run_bench(const BenchOptions& opt) {
                        {"memory_bandwidth_gbs", null_or(have_bw ? bw->second : 0.0, have_bw)},
                        {"peak_rss_bytes", peak_rss},
                        {"load_seconds", load_seconds}});
+    // The expert cache's traffic over the timed repetitions (docs/expert-cache.md); absent without a cache.
+    if (r.expert_cache)
+      results.back()["expert_cache"] = {{"policy", opt.expert_cache.policy},
+                                        {"hits", r.expert_cache->hits},
+                                        {"misses", r.expert_cache->misses},
+                                        {"bytes_read", r.expert_cache->bytes_read},
+                                        {"evictions", r.expert_cache->evictions},
+                                        {"read_seconds", r.expert_cache->read_seconds},
+                                        {"prefetch", opt.expert_cache.prefetch},
+                                        {"prefetches", r.expert_cache->prefetches},
+                                        {"prefetch_hits", r.expert_cache->prefetch_hits}};
   }
 
   if (format == "json")
@@ -321,6 +334,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--probe-mib", opt->probe_mib,
                   "Buffer of the memory bandwidth probe in MiB (default 0: 8 x the last-level cache, 256 to 1024)")
       ->check(in_range(int64_t{0}, int64_t{1} << 20));
+  add_expert_cache_options(cmd, opt->expert_cache);
   cmd->callback([opt] { run_bench(*opt); });
 }
 

@@ -36,12 +36,33 @@ void add_routing_options(CLI::App* cmd, RoutingOptions& o) {
   cmd->add_flag("--predict-next", o.predict_next,
                 "Predict each MoE layer's experts with its router on the previous layer's input; recall on stderr, "
                 "predictions in the trace");
+  add_expert_cache_options(cmd, o.expert_cache);
+}
+
+void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& o) {
+  cmd->add_option("--expert-cache", o.size,
+                  "Experts in a cache of SIZE bytes (K/M/G/T, KiB.., KB..) read from the file, 'auto' (a cache only "
+                  "when the model does not fit in memory) or 'off' (all mapped; default) (docs/expert-cache.md)")
+      ->check([](const std::string& text) -> std::string {
+        // A bad size is a usage error before the model loads.
+        if (text == "auto" || text == "off") return {};
+        auto bytes = runtime::parse_byte_size(text);
+        return bytes ? std::string() : bytes.error().message;
+      });
+  cmd->add_option("--expert-cache-policy", o.policy, "Expert cache eviction: lru (default), lfu or score")
+      ->check(CLI::IsMember({"lru", "lfu", "score"}));
+  cmd->add_option("--prefetch", o.prefetch,
+                  "With --expert-cache: 'gate' reads the experts the next layer's router picks on this layer's input "
+                  "ahead, on a thread of its own; 'off' (default)")
+      ->check(CLI::IsMember({"off", "gate"}));
 }
 
 Status apply_routing_options(runtime::Session& session, const RoutingOptions& o) {
-  RoutingOptions with_report = o;
-  with_report.report = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
-  return runtime::apply_routing_options(session.engine(), with_report);
+  auto to_stderr = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+  runtime::RoutingOptions with_report = o;
+  with_report.report = to_stderr;
+  if (auto s = runtime::apply_routing_options(session.engine(), with_report); !s) return s;
+  return runtime::apply_expert_cache(session.engine(), o.expert_cache, to_stderr);
 }
 
 void install_interrupt_handler() { std::signal(SIGINT, on_sigint); }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "runtime/expert_cache_setup.h"
 #include "runtime/routing_setup.h"
 #include "runtime/session.h"
 
@@ -18,11 +19,17 @@ class App;
 
 namespace sy::cli {
 
-using RoutingOptions = runtime::RoutingOptions;
+// The routing options plus where experts live (--expert-cache, --expert-cache-policy: docs/expert-cache.md).
+struct RoutingOptions : runtime::RoutingOptions {
+  runtime::ExpertCacheOptions expert_cache;
+};
 
 void add_routing_options(CLI::App* cmd, RoutingOptions& options);
+// --expert-cache and --expert-cache-policy alone (part of add_routing_options; bench takes only these).
+void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& options);
 
-// runtime::apply_routing_options on the session's engine, with the prediction summary printed to stderr.
+// runtime::apply_routing_options and runtime::apply_expert_cache on the session's engine, with the prediction
+// summary and the `auto` cache decision printed to stderr.
 Status apply_routing_options(runtime::Session& session, const RoutingOptions& options);
 
 // Ctrl-C handling for long runs: after install, the first SIGINT only sets a flag that generation loops

@@ -37,6 +37,16 @@ struct RunOptions {
   ContextOptions context;
 };
 
+// " | experts: hits H, misses M, X MiB read" when experts come from a cache; empty otherwise.
+std::string expert_cache_summary(runtime::Session& session) {
+  const auto stats = session.engine().expert_store().stats();
+  if (!stats) return {};
+  std::string line = fmt::format(" | experts: hits {}, misses {}, {:.1f} MiB read", stats->hits, stats->misses,
+                                 static_cast<double>(stats->bytes_read) / (1024.0 * 1024.0));
+  if (stats->prefetches > 0) line += fmt::format(", {} prefetched ({} used)", stats->prefetches, stats->prefetch_hits);
+  return line;
+}
+
 double per_second(int64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; }
 
 void run_run(const RunOptions& opt) {
@@ -73,10 +83,10 @@ void run_run(const RunOptions& opt) {
   if (!ends_with_newline) fmt::print(stderr, "\n");
   fmt::print(stderr,
              "prompt: {} tokens, {:.3f} s, {:.2f} tokens/s | generation: {} tokens, {:.3f} s, {:.2f} tokens/s"
-             " (stopped: {})\n",
+             " (stopped: {}){}\n",
              stats.n_prompt, stats.prompt_seconds, per_second(stats.n_prompt, stats.prompt_seconds), stats.n_generated,
              stats.generate_seconds, per_second(stats.n_generated, stats.generate_seconds),
-             runtime::stop_reason_name(stats.reason));
+             runtime::stop_reason_name(stats.reason), expert_cache_summary(session));
 }
 
 void register_run(CLI::App& app) {

@@ -17,7 +17,9 @@ moe::ExpertTensor expert_tensor(const gguf::File& file, const gguf::TensorInfo& 
 Result<std::unique_ptr<Model>> Model::open(const std::filesystem::path& path) {
   auto file = gguf::File::open(path);
   if (!file) return tl::unexpected(file.error());
-  return from_file(std::move(*file));
+  auto model = from_file(std::move(*file));
+  if (model) (*model)->path_ = path;
+  return model;
 }
 
 Result<std::unique_ptr<Model>> Model::from_file(gguf::File file) {

@@ -21,6 +21,8 @@ class Model {
   static Result<std::unique_ptr<Model>> from_file(gguf::File file);
 
   const gguf::File& file() const { return file_; }
+  // The file open() read (empty after from_file): what a store that reads experts itself opens again.
+  const std::filesystem::path& path() const { return path_; }
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
   // Every expert as mapped from the file; the default ExpertStore.
@@ -31,6 +33,7 @@ class Model {
  private:
   explicit Model(gguf::File file) : file_(std::move(file)) {}
   gguf::File file_;
+  std::filesystem::path path_;
   ModelConfig config_;
   ModelWeights weights_;
   moe::ExpertTable expert_table_;

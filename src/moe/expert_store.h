@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -27,6 +28,17 @@ struct ExpertWeights {
 };
 
 class ExpertStore;
+
+// The traffic of a store that loads experts (a cache): what `run` and `bench` report.
+struct ExpertStoreStats {
+  uint64_t hits = 0;          // acquires whose expert was in memory (or being loaded by another thread)
+  uint64_t misses = 0;        // acquires that read the expert from the file
+  uint64_t bytes_read = 0;    // bytes those reads brought in
+  uint64_t evictions = 0;     // cached experts given up for others
+  double read_seconds = 0.0;  // time acquirers spent reading, summed over threads (the stall; not prefetch reads)
+  uint64_t prefetches = 0;     // experts read ahead on a prefetch hint
+  uint64_t prefetch_hits = 0;  // hits on an expert a prefetch brought in (its first acquire only)
+};
 
 // One acquired expert. Move-only; releases the expert when destroyed (or reset).
 class ExpertHandle {
@@ -65,6 +77,8 @@ class ExpertStore {
   // Reorders `experts` so those whose bytes are in memory now come first, and returns how many those are: the
   // forward pass computes in that order while the rest load. Results never depend on the order.
   virtual size_t ready_first(int32_t layer, std::span<int32_t> experts) { return experts.size(); }
+  // Counters since the store opened, for stores that load experts; none for the resident store.
+  virtual std::optional<ExpertStoreStats> stats() const { return std::nullopt; }
 
  protected:
   friend class ExpertHandle;

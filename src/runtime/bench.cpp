@@ -126,6 +126,8 @@ Result<BenchResult> run_bench_test(const model::Model& model, const model::Decod
   if (test.n_sequences < 1 || (test.n_prompt > 0 && test.n_sequences != 1))
     return fail(ErrorCode::kInvalidInput, "{}: several sequences are a tg test's option", name);
   Engine engine(model, {.n_threads = test.n_threads});
+  if (auto s = apply_expert_cache(engine, test.expert_cache, nullptr); !s)
+    return fail(s.error().code, "{}: {}", name, s.error().message);
   std::vector<std::unique_ptr<Sequence>> seqs;
   std::vector<std::vector<int32_t>> ids;
   for (int q = 0; q < test.n_sequences; ++q) {
@@ -149,12 +151,21 @@ Result<BenchResult> run_bench_test(const model::Model& model, const model::Decod
     r.bytes_per_step = cost.mean_bytes(counter.per_step(), test.n_gen);
   }
   const int64_t tokens = n * test.n_sequences;
+  const auto cache_before = engine.expert_store().stats();
   for (int rep = 0; rep < test.repetitions; ++rep) {
     auto seconds = run_once(engine, seqs, test, ids, nullptr);
     if (!seconds) return fail(seconds.error().code, "{} (repetition {}): {}", name, rep + 1, seconds.error().message);
     r.samples_seconds.push_back(*seconds);
     r.samples_ts.push_back(*seconds > 0 ? static_cast<double>(tokens) / *seconds : 0.0);
   }
+  if (const auto after = engine.expert_store().stats(); after && cache_before)
+    r.expert_cache = moe::ExpertStoreStats{.hits = after->hits - cache_before->hits,
+                                           .misses = after->misses - cache_before->misses,
+                                           .bytes_read = after->bytes_read - cache_before->bytes_read,
+                                           .evictions = after->evictions - cache_before->evictions,
+                                           .read_seconds = after->read_seconds - cache_before->read_seconds,
+                                           .prefetches = after->prefetches - cache_before->prefetches,
+                                           .prefetch_hits = after->prefetch_hits - cache_before->prefetch_hits};
   r.mean_ts = mean_of(r.samples_ts);
   r.sd_ts = sample_sd(r.samples_ts);
   return r;

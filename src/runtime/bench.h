@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "model/accounting.h"
 #include "model/model.h"
+#include "runtime/expert_cache_setup.h"
 
 namespace sy::runtime {
 
@@ -34,6 +35,7 @@ struct BenchTest {
   std::optional<int32_t> first_token = {};       // BOS when the vocabulary adds one; else a random id
   uint64_t seed = 42;                            // of the token ids
   const std::atomic<bool>* interrupt = nullptr;  // checked before each forward pass; not owned
+  ExpertCacheOptions expert_cache = {};          // experts from a budgeted cache instead of the mapping
 };
 
 struct BenchResult {
@@ -47,6 +49,9 @@ struct BenchResult {
   // tg: the speed-up over one sequence that the bytes allow when decode is bound by memory:
   // n_sequences × bytes_per_token ÷ bytes_per_step.
   int n_sequences = 1;
+  // With an expert cache: its traffic during the timed repetitions, all of them together (the warm-up, which
+  // starts cold, is left out).
+  std::optional<moe::ExpertStoreStats> expert_cache;
   double speedup_allowed() const { return bytes_per_step > 0 ? n_sequences * bytes_per_token / bytes_per_step : 0; }
 };
 

@@ -43,7 +43,15 @@ void Engine::add_observer(std::unique_ptr<moe::RoutingObserver> observer) {
   owned_observers_.push_back(std::move(observer));
 }
 
-void Engine::set_expert_store(moe::ExpertStore* store) { store_ = store != nullptr ? store : &model_.resident_experts(); }
+void Engine::set_expert_store(moe::ExpertStore* store) {
+  store_ = store != nullptr ? store : &model_.resident_experts();
+  if (owned_store_ && store_ != owned_store_.get()) owned_store_.reset();
+}
+
+void Engine::adopt_expert_store(std::unique_ptr<moe::ExpertStore> store) {
+  owned_store_ = std::move(store);
+  store_ = owned_store_ ? owned_store_.get() : &model_.resident_experts();
+}
 
 Status Engine::step(std::span<const Step> batch) {
   const auto n_vocab = static_cast<size_t>(this->n_vocab());

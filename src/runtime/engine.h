@@ -106,6 +106,8 @@ class Engine {
   moe::ObserverList& observers() { return observers_; }
   // The store experts come from: the model's resident one unless replaced (not owned; nullptr: resident).
   void set_expert_store(moe::ExpertStore* store);
+  // The same, owned by the engine (a cache built for it): destroyed with the engine, after every step.
+  void adopt_expert_store(std::unique_ptr<moe::ExpertStore> store);
   moe::ExpertStore& expert_store() { return *store_; }
 
  private:
@@ -115,6 +117,7 @@ class Engine {
   std::unique_ptr<moe::RoutingPolicy> owned_policy_;
   moe::RoutingPolicy* policy_;
   moe::ExpertStore* store_;
+  std::unique_ptr<moe::ExpertStore> owned_store_;
   moe::ObserverList observers_;
   std::vector<std::unique_ptr<moe::RoutingObserver>> owned_observers_;
   model::ForwardScratch scratch_;

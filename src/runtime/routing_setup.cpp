@@ -45,6 +45,19 @@ class PredictionSummary final : public moe::RoutingObserver {
 
 }  // namespace
 
+std::vector<moe::RouterWeights> moe_router_weights(const model::Model& model) {
+  std::vector<moe::RouterWeights> routers;
+  const auto& cfg = model.config();
+  for (int32_t l = 0; l < static_cast<int32_t>(cfg.layers.size()); ++l)
+    if (cfg.layers[static_cast<size_t>(l)].ffn.kind == model::FfnKind::kMoe)
+      routers.push_back({.layer = l,
+                         .config = cfg.layers[static_cast<size_t>(l)].ffn.moe.routing,
+                         .router = model.weights().matrix(l, model::Role::kRouter),
+                         .router_bias = model.weights().f32(l, model::Role::kRouterBias),
+                         .selection_bias = model.weights().f32(l, model::Role::kSelectionBias)});
+  return routers;
+}
+
 Status apply_routing_options(Engine& engine, const RoutingOptions& o) {
   const model::Model& model = engine.model();
   const auto& cfg = model.config();
@@ -79,14 +92,7 @@ Status apply_routing_options(Engine& engine, const RoutingOptions& o) {
 
   const moe::NextLayerPredictor* predictor = nullptr;
   if (o.predict_next) {
-    std::vector<moe::RouterWeights> routers;
-    for (const moe::MoeLayerInfo& l : layers)
-      routers.push_back({.layer = l.layer,
-                         .config = l.config,
-                         .router = model.weights().matrix(l.layer, model::Role::kRouter),
-                         .router_bias = model.weights().f32(l.layer, model::Role::kRouterBias),
-                         .selection_bias = model.weights().f32(l.layer, model::Role::kSelectionBias)});
-    auto summary = std::make_unique<PredictionSummary>(std::move(routers), o.report);
+    auto summary = std::make_unique<PredictionSummary>(moe_router_weights(model), o.report);
     predictor = &summary->predictor();
     engine.add_observer(std::move(summary));  // before the writer: the engine notifies in order
   }

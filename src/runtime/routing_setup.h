@@ -8,8 +8,10 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
+#include "moe/predict/next_layer_predictor.h"
 #include "runtime/engine.h"
 
 namespace sy::runtime {
@@ -27,6 +29,9 @@ struct RoutingOptions {
   // nowhere.
   std::function<void(std::string_view line)> report;
 };
+
+// Every MoE layer's router, in block order: what a next-layer predictor needs (--predict-next, --prefetch gate).
+std::vector<moe::RouterWeights> moe_router_weights(const model::Model& model);
 
 // Errors name the option, file and line. Refuses routing and trace options on a model without MoE layers.
 Status apply_routing_options(Engine& engine, const RoutingOptions& options);

@@ -1,0 +1,71 @@
+// The expert cache of an engine from the text a user gives (--expert-cache SIZE|auto|off,
+// --expert-cache-policy lru|lfu|score): parses the size, decides what `auto` means on this machine, builds a
+// moe::SlabCacheStore over the model file and hands it to the engine, which owns it. docs/expert-cache.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "moe/cache/eviction_policy.h"
+#include "runtime/engine.h"
+
+namespace sy::runtime {
+
+struct ExpertCacheOptions {
+  std::string size = "off";    // bytes ("4G", "512MiB", "1000000"), "auto" or "off"
+  std::string policy = "lru";  // lru | lfu | score
+  // "off" or "gate": the next layer's router, applied to this layer's input, names experts for a reader thread
+  // to load ahead (moe/cache/gate_prefetcher.h). Needs the cache.
+  std::string prefetch = "off";
+};
+
+// "123", "1.5G", "512MiB", "64 KB": K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024; KB, MB, GB, TB of
+// 1000; no unit is bytes. Refuses negatives, zero, NaN, infinities, unknown units and sizes past 2^64, naming
+// the text.
+Result<uint64_t> parse_byte_size(std::string_view text);
+
+// The memory this process may use: the smallest of the cgroup limit (v2 memory.max, v1
+// memory.limit_in_bytes) and MemAvailable from /proc/meminfo; `source` says which.
+struct MemoryLimit {
+  uint64_t bytes = 0;
+  std::string source;
+};
+Result<MemoryLimit> process_memory_limit();
+
+// What a model needs in memory, for `auto`.
+struct ModelFootprint {
+  uint64_t file_bytes = 0;     // everything the mapping would make resident
+  uint64_t expert_bytes = 0;   // routed experts (what a cache can hold back)
+  uint64_t minimum_cache = 0;  // the smallest budget the cache accepts (one expert per thread, + 1 to prefetch)
+};
+
+struct ExpertCachePlan {
+  bool enabled = false;
+  uint64_t budget_bytes = 0;
+  moe::EvictionKind policy = moe::EvictionKind::kLru;
+  bool prefetch_gate = false;
+  std::string reason;  // one line for stderr (empty for an explicit size or off)
+};
+
+// Headroom `auto` keeps beside the weights for the KV cache, activations and the rest of the process: a fixed
+// part plus a share of the limit (a first approximation; the context length is not considered yet).
+inline constexpr uint64_t kAutoReserveBytes = 512ull << 20;
+inline constexpr double kAutoReserveShare = 0.10;
+
+// Pure: the decision for these options, model and limit. `auto` keeps the mapping when the whole file fits
+// under the limit less the reserve; otherwise the cache gets what remains after the non-expert weights and the
+// reserve (never less than the minimum, and the reason says when that is more than the machine has).
+Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, const ModelFootprint& model,
+                                          const MemoryLimit& limit);
+
+ModelFootprint model_footprint(const model::Model& model, int n_threads, bool prefetch);
+
+// Plans and, when the cache is on, opens it on the engine's model file and gives it to the engine. `report`
+// gets the line that explains an `auto` decision. Errors name the option.
+Status apply_expert_cache(Engine& engine, const ExpertCacheOptions& options,
+                          const std::function<void(std::string_view)>& report);
+
+}  // namespace sy::runtime
