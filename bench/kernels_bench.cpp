@@ -36,8 +36,8 @@ ThreadPool& pool() {
 }
 
 MatrixView view(TensorType type, int64_t n_rows, const std::vector<uint8_t>& bytes) {
-  return MatrixView{.type = type, .n_cols = kCols, .n_rows = n_rows, .data = bytes.data(),
-                    .row_stride = row_bytes(type, kCols)};
+  return MatrixView{
+      .type = type, .n_cols = kCols, .n_rows = n_rows, .data = bytes.data(), .row_stride = row_bytes(type, kCols)};
 }
 
 void bench_decode(benchmark::State& state, TensorType type) {
@@ -72,8 +72,8 @@ void bench_decode_batch(benchmark::State& state, TensorType type, MatmulKind kin
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * n_seq),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * n_seq), benchmark::Counter::kIsRate);
 }
 
 void bench_prefill(benchmark::State& state, TensorType type, MatmulKind kind) {
@@ -87,8 +87,8 @@ void bench_prefill(benchmark::State& state, TensorType type, MatmulKind kind) {
     if (!matmul(m, x.data(), kTokens, y.data(), pool(), kind)) state.SkipWithError("matmul failed");
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * kTokens),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kTokens), benchmark::Counter::kIsRate);
 }
 
 void bench_dot(benchmark::State& state, TensorType type, VecDotFn fn) {
@@ -109,9 +109,10 @@ void register_all() {
     const std::string name(type_name(k->type));
     benchmark::RegisterBenchmark(("decode/" + name).c_str(), bench_decode, k->type)->UseRealTime()->MinTime(0.5);
     for (const int n_seq : {1, 2, 4, 8})
-      for (const auto& [kind, label] : {std::pair{MatmulKind::kDense, "dense"}, std::pair{MatmulKind::kExperts, "expert"}})
-        benchmark::RegisterBenchmark(fmt::format("decode_batch/{}/{}/{}", name, label, n_seq).c_str(), bench_decode_batch,
-                                     k->type, kind, n_seq)
+      for (const auto& [kind, label] :
+           {std::pair{MatmulKind::kDense, "dense"}, std::pair{MatmulKind::kExperts, "expert"}})
+        benchmark::RegisterBenchmark(fmt::format("decode_batch/{}/{}/{}", name, label, n_seq).c_str(),
+                                     bench_decode_batch, k->type, kind, n_seq)
             ->UseRealTime()
             ->MinTime(0.5);
     benchmark::RegisterBenchmark(("prefill/" + name).c_str(), bench_prefill, k->type, MatmulKind::kDense)

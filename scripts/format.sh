@@ -6,7 +6,7 @@
 # here in the same commit that formats it (formatting a folder someone else is changing makes merge conflicts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-formatted=(src/format tests/unit/format tests/fuzz src/modelgen tests/unit/modelgen)
+formatted=(src tests bench)
 check=0
 if [ "${1:-}" = --check ]; then check=1; shift; fi
 paths=("$@")

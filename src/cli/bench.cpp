@@ -154,10 +154,11 @@ void print_markdown(const json& results, const json& run) {
       "to; GB/s = weights/token × t/s (1 GB = 1e9 bytes)\n");
   for (const json& r : results) {
     if (r["n_sequences"].get<int>() <= 1 || r["bytes_per_step"].is_null()) continue;
-    fmt::print("{} ({} threads): {} sequences, one step reads {} (dense + the union of their experts); the bytes allow "
-               "{:.2f}x the one-sequence speed",
-               r["test"].get<std::string>(), r["threads"].get<int>(), r["n_sequences"].get<int>(),
-               bytes_str(r["bytes_per_step"].get<double>()), r["speedup_allowed"].get<double>());
+    fmt::print(
+        "{} ({} threads): {} sequences, one step reads {} (dense + the union of their experts); the bytes allow "
+        "{:.2f}x the one-sequence speed",
+        r["test"].get<std::string>(), r["threads"].get<int>(), r["n_sequences"].get<int>(),
+        bytes_str(r["bytes_per_step"].get<double>()), r["speedup_allowed"].get<double>());
     if (!r["speedup"].is_null())
       fmt::print(", measured {:.2f}x ({:.1f} % of the allowance)", r["speedup"].get<double>(),
                  100.0 * r["allowance_share"].get<double>());
@@ -265,30 +266,31 @@ void run_bench(const BenchOptions& opt) {
     const double implied_gbs = r.bytes_per_step * r.mean_ts / r.n_sequences / 1e9;
     json samples_ns = json::array();
     for (const double s : r.samples_seconds) samples_ns.push_back(static_cast<int64_t>(s * 1e9 + 0.5));
-    results.push_back({{"test", runtime::bench_test_name(test)},
-                       {"threads", test.n_threads},
-                       {"tokens_per_second", r.mean_ts},
-                       {"tokens_per_second_sd", r.sd_ts},
-                       {"n_prompt", test.n_prompt},
-                       {"n_gen", test.n_gen},
-                       {"repetitions", test.repetitions},
-                       {"samples_ts", r.samples_ts},
-                       {"samples_ns", samples_ns},
-                       {"model", path},
-                       {"model_type", type},
-                       {"model_size", model_size},
-                       {"model_n_params", n_params},
-                       {"n_sequences", test.n_sequences},
-                       {"bytes_per_token", null_or(r.bytes_per_token, tg)},
-                       {"bytes_per_step", null_or(r.bytes_per_step, tg)},
-                       {"speedup_allowed", null_or(r.speedup_allowed(), tg)},
-                       {"speedup", null_or(speedup, tg && speedup > 0)},
-                       {"allowance_share", null_or(speedup / r.speedup_allowed(), tg && speedup > 0 && r.speedup_allowed() > 0)},
-                       {"bandwidth_gbs", null_or(implied_gbs, tg)},
-                       {"bandwidth_share", null_or(have_bw ? implied_gbs / bw->second : 0.0, tg && have_bw)},
-                       {"memory_bandwidth_gbs", null_or(have_bw ? bw->second : 0.0, have_bw)},
-                       {"peak_rss_bytes", peak_rss},
-                       {"load_seconds", load_seconds}});
+    results.push_back(
+        {{"test", runtime::bench_test_name(test)},
+         {"threads", test.n_threads},
+         {"tokens_per_second", r.mean_ts},
+         {"tokens_per_second_sd", r.sd_ts},
+         {"n_prompt", test.n_prompt},
+         {"n_gen", test.n_gen},
+         {"repetitions", test.repetitions},
+         {"samples_ts", r.samples_ts},
+         {"samples_ns", samples_ns},
+         {"model", path},
+         {"model_type", type},
+         {"model_size", model_size},
+         {"model_n_params", n_params},
+         {"n_sequences", test.n_sequences},
+         {"bytes_per_token", null_or(r.bytes_per_token, tg)},
+         {"bytes_per_step", null_or(r.bytes_per_step, tg)},
+         {"speedup_allowed", null_or(r.speedup_allowed(), tg)},
+         {"speedup", null_or(speedup, tg && speedup > 0)},
+         {"allowance_share", null_or(speedup / r.speedup_allowed(), tg && speedup > 0 && r.speedup_allowed() > 0)},
+         {"bandwidth_gbs", null_or(implied_gbs, tg)},
+         {"bandwidth_share", null_or(have_bw ? implied_gbs / bw->second : 0.0, tg && have_bw)},
+         {"memory_bandwidth_gbs", null_or(have_bw ? bw->second : 0.0, have_bw)},
+         {"peak_rss_bytes", peak_rss},
+         {"load_seconds", load_seconds}});
     // The expert cache's traffic over the timed repetitions (docs/expert-cache.md); absent without a cache.
     if (r.expert_cache)
       results.back()["expert_cache"] = {{"policy", opt.expert_cache.policy},
@@ -324,8 +326,9 @@ void register_bench(CLI::App& app) {
   cmd->add_option("-n,--n-gen", opt->n_gen, "Generation lengths, comma-separated or repeated; 0 skips (default 32)")
       ->take_all();
   cmd->add_option("-t,--threads", opt->threads, "Thread counts, comma-separated or repeated (default 2)")->take_all();
-  cmd->add_option("--sequences", opt->sequences,
-                  "tg only: sequences decoded together, one token each per step; comma-separated or repeated (default 1)")
+  cmd->add_option(
+         "--sequences", opt->sequences,
+         "tg only: sequences decoded together, one token each per step; comma-separated or repeated (default 1)")
       ->take_all();
   cmd->add_option("-r,--repetitions", opt->repetitions, "Timed runs per test (default 3)")->check(in_range(1, 1000));
   cmd->add_option("-o,--output", opt->output, "Output format: md (a table), json (a list) or jsonl (default md)")

@@ -3,9 +3,11 @@
 //   switchyard chat-template (-m MODEL.gguf | --template FILE) (--input CASE.json | --messages JSON)
 // CASE.json: {"messages": [...], "tools": [...]?, "add_generation_prompt": bool?, "bos_token": "..."?,
 //             "eos_token": "..."?, "extra": {...}?, "now": unix_seconds?}
-#include <CLI/CLI.hpp>
+#include "tokenizer/chat/chat_template.h"
+
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,7 +17,6 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "tokenizer/chat/model_template.h"
-#include "tokenizer/chat/chat_template.h"
 
 namespace sy::cli {
 namespace {
@@ -88,7 +89,8 @@ void register_chat_template(CLI::App& app) {
   auto* cmd = app.add_subcommand("chat-template", "Render a model's chat template with a conversation (debugging)");
   cmd->add_option("-m,--model", opt->model, "GGUF model whose tokenizer.chat_template and BOS/EOS tokens to use");
   cmd->add_option("--template", opt->template_path, "Jinja template file (overrides the model's)");
-  cmd->add_option("--input", opt->input_path, "JSON file: messages, tools, add_generation_prompt, bos/eos_token, extra, now");
+  cmd->add_option("--input", opt->input_path,
+                  "JSON file: messages, tools, add_generation_prompt, bos/eos_token, extra, now");
   cmd->add_option("--messages", opt->messages, "Messages as a JSON array (overrides --input's)");
   cmd->add_flag("--add-generation-prompt", opt->add_generation_prompt, "End with the assistant turn's opening");
   cmd->callback([opt] { run_chat_template(*opt); });

@@ -1,8 +1,8 @@
 // `switchyard convert-tokenizer DIR -o vocab.gguf [--pre NAME]`: a Hugging Face tokenizer (tokenizer.json,
 // tokenizer_config.json) as a vocabulary-only GGUF with the keys model GGUFs carry.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 

@@ -7,10 +7,10 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "runtime/inspect_report.h"
 #include "cli/units.h"
 #include "cli/validators.h"
 #include "core/error.h"
+#include "runtime/inspect_report.h"
 
 namespace sy::cli {
 namespace {

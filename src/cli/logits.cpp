@@ -34,7 +34,8 @@ void run_logits(const LogitsOptions& opt) {
   const std::filesystem::path inputs[] = {opt.model, opt.routing.expert_mask, opt.routing.route_bias};
   value_or_throw(check_output_path(opt.out, inputs, "--out"));
   auto model = value_or_throw(model::Model::open(opt.model));
-  runtime::Session session(*model, runtime::SessionOptions{.n_ctx = static_cast<int64_t>(tokens.size()), .n_threads = opt.threads});
+  runtime::Session session(
+      *model, runtime::SessionOptions{.n_ctx = static_cast<int64_t>(tokens.size()), .n_threads = opt.threads});
   value_or_throw(apply_routing_options(session, opt.routing));
   std::vector<float> logits;
   value_or_throw(session.eval(tokens, logits));

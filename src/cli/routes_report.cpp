@@ -1,9 +1,9 @@
 // `switchyard routes report TRACE -o DIR`: writes DIR/report.json and DIR/report.html (docs/routing.md).
 #include "cli/routes_report.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -39,7 +39,8 @@ json matrix(const auto& flat, int32_t rows, int32_t cols) {
   json m = json::array();
   for (int32_t r = 0; r < rows; ++r)
     m.push_back(std::vector<typename std::decay_t<decltype(flat)>::value_type>(
-        flat.begin() + static_cast<std::ptrdiff_t>(r) * cols, flat.begin() + static_cast<std::ptrdiff_t>(r + 1) * cols));
+        flat.begin() + static_cast<std::ptrdiff_t>(r) * cols,
+        flat.begin() + static_cast<std::ptrdiff_t>(r + 1) * cols));
   return m;
 }
 
@@ -66,7 +67,8 @@ void run_report(const std::string& trace_path, const std::string& dir) {
   for (const char* name : {"report.json", "report.html"})
     value_or_throw(check_output_path(std::filesystem::path(dir) / name, inputs, "routes report -o"));
   const moe::trace::Trace t = value_or_throw(moe::trace::read_trace(trace_path));
-  if (t.records.empty()) throw Exception(Error{ErrorCode::kInvalidInput, fmt::format("{}: the trace has no records", trace_path)});
+  if (t.records.empty())
+    throw Exception(Error{ErrorCode::kInvalidInput, fmt::format("{}: the trace has no records", trace_path)});
   const json report = routing_report(t, trace_path);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -90,7 +92,8 @@ void register_routes(CLI::App& app) {
   routes->require_subcommand(1);
   auto trace = std::make_shared<std::string>();
   auto dir = std::make_shared<std::string>();
-  auto* cmd = routes->add_subcommand("report", "Balance, affinity, locality and cache figures of a trace (JSON + HTML)");
+  auto* cmd =
+      routes->add_subcommand("report", "Balance, affinity, locality and cache figures of a trace (JSON + HTML)");
   cmd->add_option("trace", *trace, "Trace file (from --trace)")->required();
   cmd->add_option("-o,--out", *dir, "Output directory")->required();
   cmd->callback([trace, dir] { run_report(*trace, *dir); });
@@ -104,13 +107,14 @@ json routing_report(const moe::trace::Trace& t, const std::string& source) {
   const std::vector<an::LayerStream> streams = an::layer_streams(t);
   std::set<uint32_t> sequences;
   for (const auto& r : t.records) sequences.insert(r.seq);
-  json report{{"trace", {{"file", source},
-                         {"records", t.records.size()},
-                         {"truncated_bytes", t.truncated_bytes},
-                         {"policy", t.header.policy},
-                         {"sequences", sequences.size()},
-                         {"n_layer", t.header.n_layer},
-                         {"has_predictions", t.header.pred_slots > 0}}}};
+  json report{{"trace",
+               {{"file", source},
+                {"records", t.records.size()},
+                {"truncated_bytes", t.truncated_bytes},
+                {"policy", t.header.policy},
+                {"sequences", sequences.size()},
+                {"n_layer", t.header.n_layer},
+                {"has_predictions", t.header.pred_slots > 0}}}};
   json layers = json::array();
   std::vector<an::SrpCounts> model_srp(std::size(kSegmentLengths));
   an::Recall model_recall;
@@ -124,7 +128,8 @@ json routing_report(const moe::trace::Trace& t, const std::string& source) {
            {"n_expert", s.n_expert},
            {"k", s.k},
            {"tokens", s.tokens.size()},
-           {"mean_experts_per_token", s.tokens.empty() ? 0.0 : static_cast<double>(chosen) / static_cast<double>(s.tokens.size())},
+           {"mean_experts_per_token",
+            s.tokens.empty() ? 0.0 : static_cast<double>(chosen) / static_cast<double>(s.tokens.size())},
            {"load", load},
            {"balance", {{"max_over_mean", b.max_over_mean}, {"cv", b.cv}, {"norm_entropy", b.norm_entropy}}},
            {"co_activation", matrix(an::co_activation(s), s.n_expert, s.n_expert)}};

@@ -1,11 +1,10 @@
 #include "cli/routing_options.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
-
 
 namespace sy::cli {
 namespace {
@@ -26,7 +25,8 @@ void add_routing_options(CLI::App* cmd, RoutingOptions& o) {
   cmd->add_option("--route", o.route,
                   "Routing policy: [LAYERS=]POLICY,... with POLICY native | top-k:K | top-p:P[:MIN[:MAX]][:renorm] | "
                   "random[:SEED] and LAYERS N, N-M, N-M+K (docs/routing.md)");
-  cmd->add_option("--experts-per-token", o.experts_per_token, "Experts per token on every MoE layer (native rule otherwise)")
+  cmd->add_option("--experts-per-token", o.experts_per_token,
+                  "Experts per token on every MoE layer (native rule otherwise)")
       ->check(CLI::Range(1, 255));
   cmd->add_option("--expert-mask", o.expert_mask, "File of experts to disable per layer ('LAYERS: e e e' lines)");
   cmd->add_option("--route-bias", o.route_bias, "File of per-expert selection biases ('LAYERS: b0 b1 ...' lines)");

@@ -6,9 +6,9 @@
 //            (quotes, backslashes and control characters escaped as in JSON; a byte that is not part of a
 //            valid UTF-8 character, such as a fragment of one split over tokens, as \xNN).
 //   --bench: one line "bytes=N tokens=M runs=R seconds=S MB/s=X tokens/s=Y" instead (timing the encode only).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <memory>
 #include <string>

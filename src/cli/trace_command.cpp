@@ -1,8 +1,8 @@
 // `switchyard trace export TRACE (--jsonl | --csv) [-o FILE]`: a routing trace as text, one line per
 // (token, MoE layer) record, for tools that do not read the binary format (docs/trace-format.md).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -26,12 +26,13 @@ struct ExportOptions {
 std::string joined(const auto& v, const char* sep) { return fmt::format("{}", fmt::join(v, sep)); }
 
 void run_export(const ExportOptions& opt) {
-  if (opt.jsonl == opt.csv) throw Exception(Error{ErrorCode::kInvalidInput, "trace export: give exactly one of --jsonl, --csv"});
+  if (opt.jsonl == opt.csv)
+    throw Exception(Error{ErrorCode::kInvalidInput, "trace export: give exactly one of --jsonl, --csv"});
   const std::filesystem::path inputs[] = {opt.trace};
   value_or_throw(check_output_path(opt.out, inputs, "trace export -o"));
   const moe::trace::Trace t = value_or_throw(moe::trace::read_trace(opt.trace));
   std::unique_ptr<FILE, int (*)(FILE*)> file(opt.out.empty() ? stdout : std::fopen(opt.out.c_str(), "wb"),
-                                            opt.out.empty() ? +[](FILE*) { return 0; } : &std::fclose);
+                                             opt.out.empty() ? +[](FILE*) { return 0; } : &std::fclose);
   if (!file) throw Exception(Error{ErrorCode::kIo, fmt::format("cannot open {} for writing", opt.out)});
   FILE* f = file.get();
   const bool norm = (t.header.flags & moe::trace::kFlagHiddenNorm) != 0;
@@ -54,7 +55,8 @@ void run_export(const ExportOptions& opt) {
       fmt::print(f, "{}\n", j.dump());
     }
   }
-  if (std::fflush(f) != 0 || std::ferror(f)) throw Exception(Error{ErrorCode::kIo, "trace export: writing the output failed"});
+  if (std::fflush(f) != 0 || std::ferror(f))
+    throw Exception(Error{ErrorCode::kIo, "trace export: writing the output failed"});
   if (t.truncated_bytes > 0)
     fmt::print(stderr, "note: {} ends with a partial record ({} bytes ignored)\n", opt.trace, t.truncated_bytes);
 }

@@ -61,7 +61,7 @@ T value_or_throw(Result<T>&& result) {
 }  // namespace sy
 
 // An invariant no input can reach; `why` explains the reasoning so a failure is actionable.
-#define SY_ASSERT(cond, why)                                            \
-  do {                                                                  \
-    if (!(cond)) ::sy::assert_failed(#cond, why, __FILE__, __LINE__);   \
+#define SY_ASSERT(cond, why)                                          \
+  do {                                                                \
+    if (!(cond)) ::sy::assert_failed(#cond, why, __FILE__, __LINE__); \
   } while (0)

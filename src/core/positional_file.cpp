@@ -51,8 +51,9 @@ Status PositionalFile::read_at(uint64_t offset, std::span<uint8_t> out) const {
       return fail(ErrorCode::kIo, "{}: read of {} bytes at offset {} failed: {}", path_, out.size(), offset,
                   std::strerror(errno));
     if (got == 0)
-      return fail(ErrorCode::kIo, "{}: the file ends at {} bytes, inside the {} bytes read at offset {} (changed while in use?)",
-                  path_, offset + done, out.size(), offset);
+      return fail(ErrorCode::kIo,
+                  "{}: the file ends at {} bytes, inside the {} bytes read at offset {} (changed while in use?)", path_,
+                  offset + done, out.size(), offset);
     done += static_cast<size_t>(got);
   }
   return {};

@@ -9,8 +9,8 @@
 namespace sy {
 namespace {
 
-constexpr uint32_t kQK = 32;   // elements per block of the 32-element formats
-constexpr uint32_t kQKK = 256; // elements per super-block of the K and IQ formats
+constexpr uint32_t kQK = 32;    // elements per block of the 32-element formats
+constexpr uint32_t kQKK = 256;  // elements per super-block of the K and IQ formats
 
 // Block sizes follow ggml-common.h. Each K/IQ entry is: f16 scale(s) + packed quants + packed scales.
 constexpr std::array kTypes = {
@@ -58,9 +58,8 @@ static_assert(ids_ascending(), "kTypes must be sorted by id so lookups can binar
 }  // namespace
 
 const TensorTypeTraits* find_tensor_type(uint32_t id) {
-  auto it = std::lower_bound(kTypes.begin(), kTypes.end(), id, [](const TensorTypeTraits& t, uint32_t v) {
-    return static_cast<uint32_t>(t.type) < v;
-  });
+  auto it = std::lower_bound(kTypes.begin(), kTypes.end(), id,
+                             [](const TensorTypeTraits& t, uint32_t v) { return static_cast<uint32_t>(t.type) < v; });
   if (it == kTypes.end() || static_cast<uint32_t>(it->type) != id) return nullptr;
   return &*it;
 }

@@ -18,7 +18,7 @@ extern const ArchSpec kGptOssSpec;
 
 namespace {
 
-constexpr std::array<const ArchSpec*, 7> kSpecs = {&kQwen3MoeSpec, &kQwen3Spec,    &kOlmoeSpec, &kLlamaSpec,
+constexpr std::array<const ArchSpec*, 7> kSpecs = {&kQwen3MoeSpec, &kQwen3Spec,     &kOlmoeSpec, &kLlamaSpec,
                                                    &kQwen2MoeSpec, &kDeepseek2Spec, &kGptOssSpec};
 
 Status validate(const ModelConfig& c, const std::string& source) {

@@ -14,8 +14,8 @@
 namespace sy::model {
 
 struct ArchSpec {
-  std::string_view arch;                             // general.architecture
-  std::string_view description;                      // which model families use it
+  std::string_view arch;                              // general.architecture
+  std::string_view description;                       // which model families use it
   Result<ModelConfig> (*load)(const Metadata& meta);  // reads the keys (required / defaulted)
 };
 

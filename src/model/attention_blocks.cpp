@@ -140,7 +140,8 @@ Status mla_attention(const BlockContext& ctx, const float* x, float* out) {
   float* absorbed = sized(sc.mla_absorbed, n * std::max(r, m.v_head));
   for (int64_t hd = 0; hd < H; ++hd) {
     for (int64_t t = 0; t < n; ++t) std::copy_n(q + t * q_dim + hd * q_head, nope, gathered + t * nope);
-    if (auto s = ctx.matmul(w.slab(il, Role::kAttnKB, hd), gathered, absorbed, kernels::MatmulKind::kStackedPermuted); !s)
+    if (auto s = ctx.matmul(w.slab(il, Role::kAttnKB, hd), gathered, absorbed, kernels::MatmulKind::kStackedPermuted);
+        !s)
       return s;
     for (int64_t t = 0; t < n; ++t) {
       float* dst = q_full + (t * H + hd) * row;

@@ -48,19 +48,19 @@ Status moe_ffn_block(const BlockContext& ctx, const float* x, float* out) {
                                .sequence = ctx.batch[i].id,
                                .policy = ctx.batch[i].policy,
                                .observers = ctx.batch[i].observers});
-  const moe::MoeLayerArgs args{.layer = il,
-                               .routing = &m.routing,
-                               .act = f.act == Activation::kSwigluOai ? moe::ExpertActivation::kSwigluOai
-                                                                      : moe::ExpertActivation::kSilu,
-                               .router = w.matrix(il, Role::kRouter),
-                               .router_bias = w.f32(il, Role::kRouterBias),
-                               .selection_bias = w.f32(il, Role::kSelectionBias),
-                               .x = x,
-                               .n_tokens = n,
-                               .n_embd = d,
-                               .n_ff = m.n_ff_exp,
-                               .segments = sc.moe_segments,
-                               .out = out};
+  const moe::MoeLayerArgs args{
+      .layer = il,
+      .routing = &m.routing,
+      .act = f.act == Activation::kSwigluOai ? moe::ExpertActivation::kSwigluOai : moe::ExpertActivation::kSilu,
+      .router = w.matrix(il, Role::kRouter),
+      .router_bias = w.f32(il, Role::kRouterBias),
+      .selection_bias = w.f32(il, Role::kSelectionBias),
+      .x = x,
+      .n_tokens = n,
+      .n_embd = d,
+      .n_ff = m.n_ff_exp,
+      .segments = sc.moe_segments,
+      .out = out};
   const moe::MoeContext mctx{.policy = ctx.batch.front().policy,
                              .store = ctx.options.experts,
                              .observers = ctx.options.observers,
@@ -76,7 +76,9 @@ Status moe_ffn_block(const BlockContext& ctx, const float* x, float* out) {
   // qwen2moe graph has it (not the same bits as 1 / (1 + e^−g)).
   sc.shared_scale.assign(static_cast<size_t>(n), 1.0f);
   if (m.shared_gate) {
-    const kernels::MatrixView gate{.type = TensorType::kF32, .n_cols = d, .n_rows = 1,
+    const kernels::MatrixView gate{.type = TensorType::kF32,
+                                   .n_cols = d,
+                                   .n_rows = 1,
                                    .data = reinterpret_cast<const uint8_t*>(w.f32(il, Role::kShGateInp)),
                                    .row_stride = static_cast<size_t>(d) * sizeof(float)};
     if (auto s = ctx.matmul(gate, x, sc.shared_scale.data()); !s) return s;

@@ -13,7 +13,8 @@ Status check_batch(const ModelConfig& cfg, std::span<const SequenceInput> batch)
   for (size_t i = 0; i < batch.size(); ++i) {
     const SequenceInput& s = batch[i];
     if (s.cache == nullptr || s.logits == nullptr || s.policy == nullptr)
-      return fail(ErrorCode::kInvalidInput, "batch entry {}: a sequence needs a cache, a logits buffer and a policy", i);
+      return fail(ErrorCode::kInvalidInput, "batch entry {}: a sequence needs a cache, a logits buffer and a policy",
+                  i);
     for (size_t j = 0; j < i; ++j)
       if (batch[j].cache == s.cache)
         return fail(ErrorCode::kInvalidInput, "batch entries {} and {} are the same sequence", j, i);
@@ -67,14 +68,20 @@ Status forward(const Model& model, std::span<const SequenceInput> batch, const F
   for (const BatchSegment& g : segments) {
     const SequenceInput& s = inputs[static_cast<size_t>(&g - segments.data())];
     for (int64_t t = 0; t < g.n; ++t)
-      if (auto st = kernels::dequantize_row(embd, s.tokens[static_cast<size_t>(t)], x + (g.first + t) * d); !st) return st;
+      if (auto st = kernels::dequantize_row(embd, s.tokens[static_cast<size_t>(t)], x + (g.first + t) * d); !st)
+        return st;
   }
 
   const float eps = cfg.common.rms_eps;
   for (int il = 0; il < static_cast<int>(cfg.layers.size()); ++il) {
     const LayerRecipe& recipe = cfg.layers[static_cast<size_t>(il)];
-    const BlockContext ctx{.model = model, .layer = il, .n_tokens = n, .segments = segments, .batch = inputs,
-                           .options = options, .scratch = sc};
+    const BlockContext ctx{.model = model,
+                           .layer = il,
+                           .n_tokens = n,
+                           .segments = segments,
+                           .batch = inputs,
+                           .options = options,
+                           .scratch = sc};
     const float* attn_norm = w.f32(il, Role::kAttnNorm);
     for (int64_t t = 0; t < n; ++t) kernels::rms_norm(x + t * d, attn_norm, d, eps, h + t * d);
     Status s = recipe.attn.kind == AttentionKind::kMla ? mla_attention(ctx, h, y) : gqa_attention(ctx, h, y);
@@ -100,12 +107,13 @@ Status forward(const Model& model, std::span<const SequenceInput> batch, const F
   int64_t row = 0;
   for (const BatchSegment& g : segments) {
     const int64_t first = inputs[static_cast<size_t>(&g - segments.data())].all_logits ? g.first : g.first + g.n - 1;
-    for (int64_t t = first; t < g.first + g.n; ++t, ++row) kernels::rms_norm(x + t * d, out_norm, d, eps, sc.out_h.data() + row * d);
+    for (int64_t t = first; t < g.first + g.n; ++t, ++row)
+      kernels::rms_norm(x + t * d, out_norm, d, eps, sc.out_h.data() + row * d);
   }
   sc.out_logits.resize(static_cast<size_t>(n_out * n_vocab));
-  if (auto s = kernels::matmul(w.matrix(ModelWeights::kGlobal, Role::kOutput), sc.out_h.data(), n_out,
-                               sc.out_logits.data(), *options.pool,
-                               {.run_ends = sc.out_run_ends, .scratch = &sc.matmul});
+  if (auto s =
+          kernels::matmul(w.matrix(ModelWeights::kGlobal, Role::kOutput), sc.out_h.data(), n_out, sc.out_logits.data(),
+                          *options.pool, {.run_ends = sc.out_run_ends, .scratch = &sc.matmul});
       !s)
     return s;
   int64_t begin = 0;

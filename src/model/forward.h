@@ -28,9 +28,9 @@ struct SequenceInput {
   KvCache* cache = nullptr;  // required: positions [pos0, pos0 + tokens.size()) are written
   std::span<const int32_t> tokens;
   int64_t pos0 = 0;
-  bool all_logits = false;  // logits of every token, else of the last one only (what generation needs)
-  float* logits = nullptr;  // required: [all_logits ? tokens.size() : 1][n_vocab]
-  moe::RoutingPolicy* policy = nullptr;          // required
+  bool all_logits = false;               // logits of every token, else of the last one only (what generation needs)
+  float* logits = nullptr;               // required: [all_logits ? tokens.size() : 1][n_vocab]
+  moe::RoutingPolicy* policy = nullptr;  // required
   const moe::ObserverList* observers = nullptr;  // the sequence's own observers, or nullptr
   int32_t id = 0;                                // passed to observers as RoutingEvent::sequence
 };
@@ -44,7 +44,7 @@ struct BatchSegment {
 };
 
 struct ForwardOptions {
-  moe::ExpertStore* experts = nullptr;            // required (e.g. model.resident_experts())
+  moe::ExpertStore* experts = nullptr;           // required (e.g. model.resident_experts())
   const moe::ObserverList* observers = nullptr;  // see every sequence's routing; may be nullptr
   ThreadPool* pool = nullptr;                    // required
 };
@@ -52,11 +52,11 @@ struct ForwardOptions {
 // The forward pass's buffers, kept between calls: sized by the largest batch seen, so steps of a steady batch
 // size allocate nothing. One per engine; not shared between concurrent forward calls.
 struct ForwardScratch {
-  std::vector<float> x, h, y;  // [n_tokens][n_embd]: residual stream, normed copy, block output
+  std::vector<float> x, h, y;                         // [n_tokens][n_embd]: residual stream, normed copy, block output
   std::vector<float> q, k, v, o, cos_sin, attention;  // attention
   std::vector<float> mla_qa, mla_kv, mla_q_full, mla_gathered, mla_absorbed, mla_latent;
   std::vector<float> ffn_gate, ffn_up, shared, shared_scale;  // dense FFN and shared experts
-  std::vector<float> out_h, out_logits;  // the rows that need logits, and their logits
+  std::vector<float> out_h, out_logits;                       // the rows that need logits, and their logits
   std::vector<int64_t> run_ends, out_run_ends;
   std::vector<BatchSegment> segments;
   std::vector<SequenceInput> inputs;  // the batch's sequences that have tokens, parallel to segments

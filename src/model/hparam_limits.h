@@ -8,10 +8,10 @@
 
 namespace sy::model {
 
-inline constexpr int64_t kMaxBlockCount = 1024;                  // <arch>.block_count
-inline constexpr int64_t kMaxContextLength = int64_t{1} << 24;   // <arch>.context_length (16 M tokens)
-inline constexpr int64_t kMaxDim = int64_t{1} << 20;             // widths, head counts and head dimensions
-inline constexpr int64_t kMaxExperts = int64_t{1} << 14;         // <arch>.expert_count
-inline constexpr int64_t kMaxVocab = int64_t{1} << 24;           // the vocabulary size
+inline constexpr int64_t kMaxBlockCount = 1024;                 // <arch>.block_count
+inline constexpr int64_t kMaxContextLength = int64_t{1} << 24;  // <arch>.context_length (16 M tokens)
+inline constexpr int64_t kMaxDim = int64_t{1} << 20;            // widths, head counts and head dimensions
+inline constexpr int64_t kMaxExperts = int64_t{1} << 14;        // <arch>.expert_count
+inline constexpr int64_t kMaxVocab = int64_t{1} << 24;          // the vocabulary size
 
 }  // namespace sy::model

@@ -44,10 +44,10 @@ struct AttentionRecipe {
   QkNorm qk_norm = QkNorm::kNone;
   bool qkv_bias = false;
   bool out_bias = false;
-  bool sinks = false;             // one learned sink logit per head (gpt-oss)
-  int64_t sliding_window = 0;     // 0: full causal attention; else key visible iff 0 <= pos - key_pos < window
+  bool sinks = false;          // one learned sink logit per head (gpt-oss)
+  int64_t sliding_window = 0;  // 0: full causal attention; else key visible iff 0 <= pos - key_pos < window
   RopeConfig rope;
-  float kq_scale = 1.0f;          // softmax scale of q·k
+  float kq_scale = 1.0f;  // softmax scale of q·k
 };
 
 enum class FfnKind { kDense, kMoe };
@@ -55,12 +55,12 @@ enum class Activation { kSilu, kSwigluOai };
 
 struct MoeRecipe {
   moe::RoutingConfig routing;
-  int64_t n_ff_exp = 0;          // routed expert width
-  int64_t n_ff_shared = 0;       // shared expert width; 0: none
-  bool shared_gate = false;      // shared expert output scaled by sigmoid(w · x) (Qwen2-MoE)
-  bool router_bias = false;      // ffn_gate_inp.bias (gpt-oss)
-  bool selection_bias = false;   // exp_probs_b: shifts the choice, not the weights (DeepSeek-V3)
-  bool expert_bias = false;      // per-expert gate/up/down biases (gpt-oss)
+  int64_t n_ff_exp = 0;         // routed expert width
+  int64_t n_ff_shared = 0;      // shared expert width; 0: none
+  bool shared_gate = false;     // shared expert output scaled by sigmoid(w · x) (Qwen2-MoE)
+  bool router_bias = false;     // ffn_gate_inp.bias (gpt-oss)
+  bool selection_bias = false;  // exp_probs_b: shifts the choice, not the weights (DeepSeek-V3)
+  bool expert_bias = false;     // per-expert gate/up/down biases (gpt-oss)
 };
 
 struct FfnRecipe {

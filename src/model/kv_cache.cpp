@@ -11,7 +11,8 @@ constexpr int64_t kMinRows = 256;
 
 }  // namespace
 
-KvCache::KvCache(const ModelConfig& config, int64_t n_ctx) : n_ctx_(std::max<int64_t>(0, n_ctx)), layers_(config.layers.size()) {
+KvCache::KvCache(const ModelConfig& config, int64_t n_ctx)
+    : n_ctx_(std::max<int64_t>(0, n_ctx)), layers_(config.layers.size()) {
   for (size_t il = 0; il < layers_.size(); ++il) {
     const AttentionRecipe& a = config.layers[il].attn;
     LayerCache& c = layers_[il];

@@ -78,8 +78,8 @@ Result<int64_t> Metadata::u32(std::string_view key) const {
     for (size_t k = 0; k < arr->size(); ++k) {
       auto i = arr->at(k).as_int();
       if (!i || (first && *first != *i))
-        return fail(ErrorCode::kUnsupported, "{}: metadata key {} varies per layer, which is not supported",
-                    source(), full_key(key));
+        return fail(ErrorCode::kUnsupported, "{}: metadata key {} varies per layer, which is not supported", source(),
+                    full_key(key));
       first = i;
     }
     if (!first) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} is an empty array", source(), full_key(key));
@@ -101,8 +101,9 @@ Result<float> Metadata::f32(std::string_view key) const {
   const gguf::Value* v = find(key);
   if (v == nullptr) return fail(ErrorCode::kNotFound, "{}: missing required metadata key {}", source(), full_key(key));
   auto f = v->as_float();
-  if (!f) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a number, found {}", source(),
-                      full_key(key), v->to_display());
+  if (!f)
+    return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a number, found {}", source(), full_key(key),
+                v->to_display());
   return static_cast<float>(*f);
 }
 
@@ -115,8 +116,9 @@ Result<bool> Metadata::flag_or(std::string_view key, bool fallback) const {
   const gguf::Value* v = find(key);
   if (v == nullptr) return fallback;
   auto b = v->as_bool();
-  if (!b) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a bool, found {}", source(),
-                      full_key(key), v->to_display());
+  if (!b)
+    return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a bool, found {}", source(), full_key(key),
+                v->to_display());
   return *b;
 }
 
@@ -124,8 +126,9 @@ Result<std::string> Metadata::str_or(std::string_view key, std::string fallback)
   const gguf::Value* v = find(key);
   if (v == nullptr) return fallback;
   const std::string* s = v->as_string();
-  if (s == nullptr) return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a string, found {}",
-                                source(), full_key(key), v->to_display());
+  if (s == nullptr)
+    return fail(ErrorCode::kInvalidInput, "{}: metadata key {} must be a string, found {}", source(), full_key(key),
+                v->to_display());
   return *s;
 }
 

@@ -1,6 +1,5 @@
 #include "model/tensor_table.h"
 
-
 #include "core/error.h"
 
 namespace sy::model {
@@ -68,8 +67,14 @@ struct TableBuilder {
   void add(Role role, int layer, std::initializer_list<int64_t> shape, bool required = true,
            const char* pattern_override = nullptr) {
     const RoleInfo& info = role_info(role);
-    TensorSpec s{.role = role, .layer = layer, .name = {}, .shape = {1, 1, 1}, .n_dims = 0, .required = required,
-                 .placement = info.placement, .types = info.types};
+    TensorSpec s{.role = role,
+                 .layer = layer,
+                 .name = {},
+                 .shape = {1, 1, 1},
+                 .n_dims = 0,
+                 .required = required,
+                 .placement = info.placement,
+                 .types = info.types};
     const char* pattern = pattern_override != nullptr ? pattern_override : info.pattern;
     s.name = pattern;
     if (layer >= 0) s.name.replace(s.name.find("%d"), 2, std::to_string(layer));

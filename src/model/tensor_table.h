@@ -30,13 +30,13 @@ enum class Role : uint8_t {
   kAttnQNorm,
   kAttnKNorm,
   kAttnSinks,
-  kAttnQA,      // MLA q down-projection
+  kAttnQA,  // MLA q down-projection
   kAttnQANorm,
-  kAttnQB,      // MLA q up-projection
-  kAttnKvA,     // MLA [c | k_rope] projection
+  kAttnQB,   // MLA q up-projection
+  kAttnKvA,  // MLA [c | k_rope] projection
   kAttnKvANorm,
-  kAttnKB,      // MLA per-head k up-projection, [qk_nope, kv_lora, n_head]
-  kAttnVB,      // MLA per-head v up-projection, [kv_lora, v_head, n_head]
+  kAttnKB,  // MLA per-head k up-projection, [qk_nope, kv_lora, n_head]
+  kAttnVB,  // MLA per-head v up-projection, [kv_lora, v_head, n_head]
   kFfnNorm,
   kFfnGate,
   kFfnUp,
@@ -53,7 +53,7 @@ enum class Role : uint8_t {
   kShGate,
   kShUp,
   kShDown,
-  kShGateInp,   // Qwen2-MoE shared-expert sigmoid gate vector
+  kShGateInp,  // Qwen2-MoE shared-expert sigmoid gate vector
   kCount,
 };
 inline constexpr size_t kRoleCount = static_cast<size_t>(Role::kCount);

@@ -19,9 +19,9 @@
 namespace sy::moe {
 
 struct ExpertWeights {
-  kernels::MatrixView gate;  // [n_ff][n_embd]
-  kernels::MatrixView up;    // [n_ff][n_embd]
-  kernels::MatrixView down;  // [n_embd][n_ff]
+  kernels::MatrixView gate;          // [n_ff][n_embd]
+  kernels::MatrixView up;            // [n_ff][n_embd]
+  kernels::MatrixView down;          // [n_embd][n_ff]
   const float* gate_bias = nullptr;  // [n_ff] or nullptr
   const float* up_bias = nullptr;    // [n_ff] or nullptr
   const float* down_bias = nullptr;  // [n_embd] or nullptr
@@ -31,11 +31,11 @@ class ExpertStore;
 
 // The traffic of a store that loads experts (a cache): what `run` and `bench` report.
 struct ExpertStoreStats {
-  uint64_t hits = 0;          // acquires whose expert was in memory (or being loaded by another thread)
-  uint64_t misses = 0;        // acquires that read the expert from the file
-  uint64_t bytes_read = 0;    // bytes those reads brought in
-  uint64_t evictions = 0;     // cached experts given up for others
-  double read_seconds = 0.0;  // time acquirers spent reading, summed over threads (the stall; not prefetch reads)
+  uint64_t hits = 0;           // acquires whose expert was in memory (or being loaded by another thread)
+  uint64_t misses = 0;         // acquires that read the expert from the file
+  uint64_t bytes_read = 0;     // bytes those reads brought in
+  uint64_t evictions = 0;      // cached experts given up for others
+  double read_seconds = 0.0;   // time acquirers spent reading, summed over threads (the stall; not prefetch reads)
   uint64_t prefetches = 0;     // experts read ahead on a prefetch hint
   uint64_t prefetch_hits = 0;  // hits on an expert a prefetch brought in (its first acquire only)
 };

@@ -37,12 +37,19 @@ Status route(const MoeLayerArgs& a, const MoeContext& ctx, std::span<const MoeSe
     RoutingDecision& d = s.decisions[i];
     RoutingPolicy* policy = g.policy != nullptr ? g.policy : ctx.policy;
     const float* logits = s.logits.data() + g.first * E;
-    policy->route(cfg, RouterOutput{.logits = logits, .n_tokens = g.n, .selection_bias = a.selection_bias, .layer = a.layer},
-                  d);
-    if (d.n_tokens != g.n || d.k < 0 || d.ids.size() != static_cast<size_t>(g.n * d.k) || d.weights.size() != d.ids.size())
+    policy->route(
+        cfg, RouterOutput{.logits = logits, .n_tokens = g.n, .selection_bias = a.selection_bias, .layer = a.layer}, d);
+    if (d.n_tokens != g.n || d.k < 0 || d.ids.size() != static_cast<size_t>(g.n * d.k) ||
+        d.weights.size() != d.ids.size())
       return fail(ErrorCode::kInvalidInput, "routing policy gave a decision of the wrong shape on layer {}", a.layer);
-    const RoutingEvent event{.layer = a.layer, .pos0 = g.pos0, .decision = &d, .hidden = a.x + g.first * a.n_embd,
-                             .n_embd = a.n_embd, .logits = logits, .config = &cfg, .sequence = g.sequence};
+    const RoutingEvent event{.layer = a.layer,
+                             .pos0 = g.pos0,
+                             .decision = &d,
+                             .hidden = a.x + g.first * a.n_embd,
+                             .n_embd = a.n_embd,
+                             .logits = logits,
+                             .config = &cfg,
+                             .sequence = g.sequence};
     if (ctx.observers != nullptr && !ctx.observers->empty()) ctx.observers->notify(event);
     if (g.observers != nullptr && !g.observers->empty()) g.observers->notify(event);
   }
@@ -64,7 +71,8 @@ Status group_by_expert(const MoeLayerArgs& a, std::span<const MoeSegment> segs, 
       ++s.counts[static_cast<size_t>(id)];
     }
   }
-  for (int64_t e = 0; e < E; ++e) s.offsets[static_cast<size_t>(e) + 1] = s.offsets[static_cast<size_t>(e)] + s.counts[static_cast<size_t>(e)];
+  for (int64_t e = 0; e < E; ++e)
+    s.offsets[static_cast<size_t>(e) + 1] = s.offsets[static_cast<size_t>(e)] + s.counts[static_cast<size_t>(e)];
   s.records.resize(static_cast<size_t>(s.offsets.back()));
   s.fill.assign(s.offsets.begin(), s.offsets.end() - 1);
   // Tokens in order, so each expert's records are ascending and a sequence's tokens stay together.
@@ -73,7 +81,8 @@ Status group_by_expert(const MoeLayerArgs& a, std::span<const MoeSegment> segs, 
     for (int64_t t = 0; t < segs[i].n; ++t)
       for (int64_t j = 0; j < d.k; ++j) {
         const int32_t id = d.ids[static_cast<size_t>(t * d.k + j)];
-        if (id != kNoExpert) s.records[static_cast<size_t>(s.fill[static_cast<size_t>(id)]++)] = (segs[i].first + t) * k + j;
+        if (id != kNoExpert)
+          s.records[static_cast<size_t>(s.fill[static_cast<size_t>(id)]++)] = (segs[i].first + t) * k + j;
       }
   }
   s.active.clear();
@@ -90,7 +99,8 @@ Status run_expert(const MoeLayerArgs& a, const MoeContext& ctx, int32_t e, int64
   auto handle = ctx.store->acquire(a.layer, e);
   if (!handle) return tl::unexpected(handle.error());
   const ExpertWeights& w = handle->weights();
-  const int64_t d = a.n_embd, ff = a.n_ff, n = s.counts[static_cast<size_t>(e)], off = s.offsets[static_cast<size_t>(e)];
+  const int64_t d = a.n_embd, ff = a.n_ff, n = s.counts[static_cast<size_t>(e)],
+                off = s.offsets[static_cast<size_t>(e)];
   const int64_t* records = s.records.data() + off;
   x.xg.resize(static_cast<size_t>(n * d));
   x.g.resize(static_cast<size_t>(n * ff));

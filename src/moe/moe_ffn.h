@@ -42,10 +42,10 @@ struct MoeLayerArgs {
   const float* x = nullptr;               // [n_tokens][n_embd], the normed FFN input
   int64_t n_tokens = 0;
   int64_t n_embd = 0;
-  int64_t n_ff = 0;                       // expert width
-  int64_t pos0 = 0;                       // for observers, when `segments` is empty
-  std::span<const MoeSegment> segments;   // ascending and covering the tokens; empty: one, the context's policy
-  float* out = nullptr;                   // [n_tokens][n_embd], overwritten with Σ_j w_j · expert_j(x)
+  int64_t n_ff = 0;                      // expert width
+  int64_t pos0 = 0;                      // for observers, when `segments` is empty
+  std::span<const MoeSegment> segments;  // ascending and covering the tokens; empty: one, the context's policy
+  float* out = nullptr;                  // [n_tokens][n_embd], overwritten with Σ_j w_j · expert_j(x)
 };
 
 // Buffers kept between layers and steps so the dataflow does not allocate once grown.

@@ -11,13 +11,13 @@ namespace sy::moe {
 
 struct RoutingEvent {
   int32_t layer = 0;
-  int64_t pos0 = 0;                    // position of the first token of the batch
+  int64_t pos0 = 0;  // position of the first token of the batch
   const RoutingDecision* decision = nullptr;
-  const float* hidden = nullptr;       // [n_tokens][n_embd]: the normed input the router saw
+  const float* hidden = nullptr;  // [n_tokens][n_embd]: the normed input the router saw
   int64_t n_embd = 0;
-  const float* logits = nullptr;       // [n_tokens][config->n_expert]: router logits (router bias added)
+  const float* logits = nullptr;          // [n_tokens][config->n_expert]: router logits (router bias added)
   const RoutingConfig* config = nullptr;  // the layer's native routing rule (gating kind, k)
-  int32_t sequence = 0;                // which sequence of the batch these tokens belong to
+  int32_t sequence = 0;                   // which sequence of the batch these tokens belong to
 };
 
 class RoutingObserver {

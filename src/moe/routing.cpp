@@ -17,9 +17,8 @@ constexpr float kMinWeightSum = 6.103515625e-5f;
 void top_k_indices(std::span<const float> v, int32_t k, std::vector<int32_t>& order, int32_t* out) {
   order.resize(v.size());
   std::iota(order.begin(), order.end(), 0);
-  std::partial_sort(order.begin(), order.begin() + k, order.end(), [v](int32_t a, int32_t b) {
-    return v[a] > v[b] || (v[a] == v[b] && a < b);
-  });
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [v](int32_t a, int32_t b) { return v[a] > v[b] || (v[a] == v[b] && a < b); });
   std::copy(order.begin(), order.begin() + k, out);
 }
 
@@ -35,9 +34,7 @@ void NativeGate::run(const RoutingConfig& c, const float* z, const float* select
     case Gating::kSigmoid:
       for (int32_t e = 0; e < E; ++e) probs_[e] = 1.0f / (1.0f + std::exp(-z[e]));
       break;
-    case Gating::kSoftmaxSelected:
-      std::copy(z, z + E, probs_.begin());
-      break;
+    case Gating::kSoftmaxSelected: std::copy(z, z + E, probs_.begin()); break;
   }
   for (int32_t e = 0; e < E; ++e) scores_[e] = probs_[e] + (selection_bias ? selection_bias[e] : 0.0f);
   if (c.n_group <= 1) return;

@@ -26,7 +26,7 @@ struct RoutingDecision {
 };
 
 struct RouterOutput {
-  const float* logits = nullptr;          // [n_tokens][n_expert], router bias already added
+  const float* logits = nullptr;  // [n_tokens][n_expert], router bias already added
   int64_t n_tokens = 0;
   const float* selection_bias = nullptr;  // [n_expert] or nullptr: shifts the choice, never the weights
   int32_t layer = 0;                      // which block: lets one policy object route each layer its own way

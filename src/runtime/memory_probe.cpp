@@ -51,8 +51,7 @@ struct NamedReadLoop {
 // The read loops this CPU can run; the probe reports the fastest, as the bandwidth a kernel can reach.
 std::vector<NamedReadLoop> read_loops() {
   const kernels::CpuFeatures& cpu = kernels::cpu_features();
-  if (cpu.avx512)
-    return {{detail::read_sum_avx512, "avx512"}, {detail::read_sum_avx512_prefetch, "avx512 + prefetch"}};
+  if (cpu.avx512) return {{detail::read_sum_avx512, "avx512"}, {detail::read_sum_avx512_prefetch, "avx512 + prefetch"}};
   if (cpu.avx2) return {{detail::read_sum_avx2, "avx2"}, {detail::read_sum_avx2_prefetch, "avx2 + prefetch"}};
   return {{detail::read_sum_scalar, "scalar"}};
 }

@@ -80,7 +80,8 @@ Status apply_routing_options(Engine& engine, const RoutingOptions& o) {
     spec.bias_text = std::move(*text);
     spec.bias_source = o.route_bias;
   }
-  const bool routing_asked = !o.route.empty() || o.experts_per_token > 0 || !o.expert_mask.empty() || !o.route_bias.empty();
+  const bool routing_asked =
+      !o.route.empty() || o.experts_per_token > 0 || !o.expert_mask.empty() || !o.route_bias.empty();
   if (layers.empty()) {
     if (routing_asked || !o.trace.empty() || o.predict_next)
       return fail(ErrorCode::kInvalidInput, "the model has no MoE layers: routing and trace options do not apply");

@@ -17,14 +17,14 @@
 namespace sy::runtime {
 
 struct RoutingOptions {
-  std::string route;           // "[LAYERS=]POLICY,..."
-  int experts_per_token = 0;   // 0: the model's k
-  std::string expert_mask;     // file of experts to disable per layer
-  std::string route_bias;      // file of per-expert selection biases
-  std::string trace;           // trace file to write
-  int trace_top = 0;           // router probabilities per record
+  std::string route;          // "[LAYERS=]POLICY,..."
+  int experts_per_token = 0;  // 0: the model's k
+  std::string expert_mask;    // file of experts to disable per layer
+  std::string route_bias;     // file of per-expert selection biases
+  std::string trace;          // trace file to write
+  int trace_top = 0;          // router probabilities per record
   bool trace_hidden_norm = false;
-  bool predict_next = false;   // predicted experts in the trace, recall reported at the end
+  bool predict_next = false;  // predicted experts in the trace, recall reported at the end
   // Where the next-layer prediction's recall goes when the engine is destroyed (one line per layer); nullptr:
   // nowhere.
   std::function<void(std::string_view line)> report;

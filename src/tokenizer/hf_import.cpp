@@ -52,8 +52,7 @@ Result<std::vector<std::string>> pre_tokenizer_patterns(const json& pre, const s
       const json& pat = s->at("pattern");
       if (!pat.is_object() || !pat.contains("Regex") || !pat["Regex"].is_string() ||
           s->value("behavior", "") != "Isolated" || s->value("invert", false))
-        return fail(ErrorCode::kUnsupported, "{}: a Split pre-tokenizer other than an isolated regex split",
-                    source);
+        return fail(ErrorCode::kUnsupported, "{}: a Split pre-tokenizer other than an isolated regex split", source);
       patterns.push_back(pat["Regex"].get<std::string>());
     } else if (type == "ByteLevel") {
       byte_level = true;
@@ -62,8 +61,8 @@ Result<std::vector<std::string>> pre_tokenizer_patterns(const json& pre, const s
       // use_regex: ByteLevel splits with GPT-2's regex itself.
       if (s->value("use_regex", true)) patterns.push_back(std::string(find_pre_tokenizer("gpt-2")->hf_patterns[0]));
     } else {
-      return fail(ErrorCode::kUnsupported, "{}: pre-tokenizer step '{}' is not supported (byte-level BPE only)",
-                  source, type);
+      return fail(ErrorCode::kUnsupported, "{}: pre-tokenizer step '{}' is not supported (byte-level BPE only)", source,
+                  type);
     }
   }
   if (!byte_level)
@@ -90,8 +89,7 @@ Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfI
   try {
     return import_checked(dir, options);
   } catch (const nlohmann::json::exception& e) {
-    return fail(ErrorCode::kInvalidInput, "{}: unexpected JSON value: {}", (dir / "tokenizer.json").string(),
-                e.what());
+    return fail(ErrorCode::kInvalidInput, "{}: unexpected JSON value: {}", (dir / "tokenizer.json").string(), e.what());
   }
 }
 
@@ -109,8 +107,7 @@ Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImport
     return fail(ErrorCode::kUnsupported, "{}: model type '{}' is not supported (BPE is)", source,
                 model.value("type", "?"));
   if (model.value("byte_fallback", false))
-    return fail(ErrorCode::kUnsupported, "{}: BPE with byte_fallback (SentencePiece-style) is not supported",
-                source);
+    return fail(ErrorCode::kUnsupported, "{}: BPE with byte_fallback (SentencePiece-style) is not supported", source);
 
   HfImport result;
   Vocab& v = result.vocab;
@@ -147,8 +144,8 @@ Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImport
         return fail(ErrorCode::kInvalidInput, "{}: an added token without integer id and string content", source);
       const std::string content = a["content"].get<std::string>();
       const bool special = a.value("special", false) || looks_special(content);
-      if (auto st = place(a["id"].get<int64_t>(), content, special ? TokenType::kControl : TokenType::kUserDefined,
-                          "added");
+      if (auto st =
+              place(a["id"].get<int64_t>(), content, special ? TokenType::kControl : TokenType::kUserDefined, "added");
           !st)
         return tl::unexpected(st.error());
       if (a.value("lstrip", false) || a.value("rstrip", false))
@@ -215,8 +212,8 @@ Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImport
     const bool empty_sequence = n.value("type", "") == "Sequence" && n.contains("normalizers") &&
                                 n["normalizers"].is_array() && n["normalizers"].empty();
     if (!empty_sequence)
-      result.warnings.push_back(fmt::format("normalizer '{}' is not applied (GGUF vocabularies have none)",
-                                            n.value("type", "?")));
+      result.warnings.push_back(
+          fmt::format("normalizer '{}' is not applied (GGUF vocabularies have none)", n.value("type", "?")));
   }
 
   // Special tokens and flags from tokenizer_config.json, then the post-processor's template.
@@ -232,12 +229,13 @@ Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImport
     auto text = config_token(config, key);
     if (!text) return std::optional<TokenId>{};
     auto id = v.find(*text);
-    if (!id)
-      return fail(ErrorCode::kInvalidInput, "tokenizer_config.json: {} '{}' is not a token", key, *text);
+    if (!id) return fail(ErrorCode::kInvalidInput, "tokenizer_config.json: {} '{}' is not a token", key, *text);
     return std::optional<TokenId>{*id};
   };
-  for (auto [key, slot] : {std::pair{"bos_token", &v.special.bos}, {"eos_token", &v.special.eos},
-                           {"pad_token", &v.special.pad}, {"unk_token", &v.special.unk}}) {
+  for (auto [key, slot] : {std::pair{"bos_token", &v.special.bos},
+                           {"eos_token", &v.special.eos},
+                           {"pad_token", &v.special.pad},
+                           {"unk_token", &v.special.unk}}) {
     auto id = id_of(key);
     if (!id) return tl::unexpected(id.error());
     *slot = *id;

@@ -15,9 +15,9 @@
 namespace sy::tok {
 
 struct PreTokenizerSpec {
-  std::string_view name;                     // the `tokenizer.ggml.pre` value
-  std::vector<std::string_view> patterns;    // PCRE2 syntax, applied in order
-  bool ignore_merges = false;                // a word that is already a token is not split by BPE
+  std::string_view name;                   // the `tokenizer.ggml.pre` value
+  std::vector<std::string_view> patterns;  // PCRE2 syntax, applied in order
+  bool ignore_merges = false;              // a word that is already a token is not split by BPE
   // How Hugging Face tokenizer.json spells the same split (Split regexes in order, or the one regex of a
   // ByteLevel pre-tokenizer with use_regex): the importer recognises a vocabulary by these.
   std::vector<std::string_view> hf_patterns;

@@ -30,8 +30,8 @@ void SpmEncoder::encode(std::string_view text, std::vector<TokenId>& out) {
   for (size_t pos = 0; pos < text.size();) {
     const size_t len = std::min(utf8_sequence_length(static_cast<uint8_t>(text[pos])), text.size() - pos);
     const int index = static_cast<int>(symbols_.size());
-    symbols_.push_back({index - 1, pos + len == text.size() ? -1 : index + 1, static_cast<uint32_t>(pos),
-                        static_cast<uint32_t>(len)});
+    symbols_.push_back(
+        {index - 1, pos + len == text.size() ? -1 : index + 1, static_cast<uint32_t>(pos), static_cast<uint32_t>(len)});
     pos += len;
   }
   if (symbols_.empty()) return;

@@ -30,8 +30,8 @@ class SpecialMatcher {
   void build(const Vocab& vocab, bool control) {
     for (size_t id = 0; id < vocab.size(); ++id) {
       const TokenType t = vocab.types[id];
-      const bool wanted = t == TokenType::kUserDefined ||
-                          (control && (t == TokenType::kControl || t == TokenType::kUnknown));
+      const bool wanted =
+          t == TokenType::kUserDefined || (control && (t == TokenType::kControl || t == TokenType::kUnknown));
       if (!wanted || vocab.tokens[id].empty()) continue;
       by_first_[static_cast<uint8_t>(vocab.tokens[id][0])].push_back({vocab.tokens[id], static_cast<TokenId>(id)});
     }
@@ -97,8 +97,7 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
   auto impl = std::make_unique<Impl>();
   if (vocab.kind == VocabKind::kBpe) {
     const PreTokenizerSpec* spec = find_pre_tokenizer(vocab.pre);
-    if (!spec)
-      return fail(ErrorCode::kUnsupported, "tokenizer.ggml.pre '{}' is not a known pre-tokenizer", vocab.pre);
+    if (!spec) return fail(ErrorCode::kUnsupported, "tokenizer.ggml.pre '{}' is not a known pre-tokenizer", vocab.pre);
     auto pre = PreTokenizer::create(*spec);
     if (!pre) return tl::unexpected(pre.error());
     impl->pre.emplace(std::move(*pre));
@@ -138,8 +137,7 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
           }
         }
         break;
-      default:
-        piece = text;  // control, user-defined, unknown, unused: their text as written
+      default: piece = text;  // control, user-defined, unknown, unused: their text as written
     }
   }
   t.vocab_ = std::make_unique<const Vocab>(std::move(vocab));

@@ -61,8 +61,8 @@ class MetadataReader {
     // llama.cpp writes -1 (or u32 max) for "no such token" in some converters.
     if (*i == -1 || *i == 0xFFFFFFFFll) return std::optional<TokenId>{};
     if (*i < 0 || static_cast<uint64_t>(*i) >= n_tokens)
-      return fail(ErrorCode::kOutOfRange, "{}: '{}' = {} is not a token id (vocabulary has {} tokens)",
-                  file_.source(), key, *i, n_tokens);
+      return fail(ErrorCode::kOutOfRange, "{}: '{}' = {} is not a token id (vocabulary has {} tokens)", file_.source(),
+                  key, *i, n_tokens);
     return std::optional<TokenId>{static_cast<TokenId>(*i)};
   }
 
@@ -115,8 +115,7 @@ Status Vocab::finish(std::string_view source) {
     // The separator is the first space after the first character: a left part never starts with one.
     const size_t sep = m.find(' ', 1);
     if (m.empty() || sep == std::string::npos || sep + 1 >= m.size())
-      return fail(ErrorCode::kInvalidInput, "{}: merge {} ('{}') is not two tokens separated by a space", source,
-                  r, m);
+      return fail(ErrorCode::kInvalidInput, "{}: merge {} ('{}') is not two tokens separated by a space", source, r, m);
     const std::string_view left = std::string_view(m).substr(0, sep);
     const std::string_view right = std::string_view(m).substr(sep + 1);
     const auto left_id = find(left), right_id = find(right);
@@ -132,12 +131,15 @@ Status Vocab::finish(std::string_view source) {
 
   const auto check_id = [&](const std::optional<TokenId>& id, std::string_view what) -> Status {
     if (id && (*id < 0 || static_cast<size_t>(*id) >= tokens.size()))
-      return fail(ErrorCode::kOutOfRange, "{}: {} id {} is out of range ({} tokens)", source, what, *id,
-                  tokens.size());
+      return fail(ErrorCode::kOutOfRange, "{}: {} id {} is out of range ({} tokens)", source, what, *id, tokens.size());
     return {};
   };
-  for (auto [id, what] : {std::pair{special.bos, "BOS"}, {special.eos, "EOS"}, {special.eot, "EOT"},
-                          {special.unk, "UNK"}, {special.pad, "padding"}, {special.sep, "separator"},
+  for (auto [id, what] : {std::pair{special.bos, "BOS"},
+                          {special.eos, "EOS"},
+                          {special.eot, "EOT"},
+                          {special.unk, "UNK"},
+                          {special.pad, "padding"},
+                          {special.sep, "separator"},
                           {special.mask, "mask"}})
     if (auto st = check_id(id, what); !st) return st;
   if (add_bos && !special.bos)

@@ -53,8 +53,8 @@ struct Vocab {
   std::string pre;    // tokenizer.ggml.pre ("default" when absent)
   std::vector<std::string> tokens;
   std::vector<TokenType> types;
-  std::vector<float> scores;            // SPM only (empty for BPE)
-  std::vector<std::string> merges;      // BPE, "left right", rank = index
+  std::vector<float> scores;        // SPM only (empty for BPE)
+  std::vector<std::string> merges;  // BPE, "left right", rank = index
   SpecialIds special;
   bool add_bos = false;
   bool add_eos = false;

@@ -55,7 +55,8 @@ Trace run_alone(const model::Model& m, const std::vector<int32_t>& prompt) {
 }
 
 // Sequence i starts at step i % 2 when `staggered` (its prompt then shares a batch with others' decode steps).
-std::vector<Trace> run_together(const model::Model& m, const std::vector<std::vector<int32_t>>& prompts, bool staggered) {
+std::vector<Trace> run_together(const model::Model& m, const std::vector<std::vector<int32_t>>& prompts,
+                                bool staggered) {
   runtime::Engine engine(m, {.n_threads = kThreads});
   const size_t n = prompts.size();
   std::vector<std::unique_ptr<runtime::Sequence>> seqs;
@@ -75,7 +76,8 @@ std::vector<Trace> run_together(const model::Model& m, const std::vector<std::ve
     }
     EXPECT_TRUE(engine.step(batch));
     for (const auto& b : batch) {
-      const size_t i = static_cast<size_t>(std::find_if(seqs.begin(), seqs.end(), [&](const auto& s) { return s.get() == b.sequence; }) - seqs.begin());
+      const size_t i = static_cast<size_t>(
+          std::find_if(seqs.begin(), seqs.end(), [&](const auto& s) { return s.get() == b.sequence; }) - seqs.begin());
       traces[i].emplace_back(b.sequence->logits().begin(), b.sequence->logits().end());
       next[i] = argmax(b.sequence->logits().last(static_cast<size_t>(engine.n_vocab())));
     }
@@ -117,7 +119,8 @@ std::vector<std::filesystem::path> all_models() {
 std::string model_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
   if (info.param.empty()) return "NoModels";
   std::string s = info.param.stem().string();
-  std::replace_if(s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  std::replace_if(
+      s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
   return s;
 }
 

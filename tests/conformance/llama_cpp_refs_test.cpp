@@ -4,16 +4,16 @@
 // With the AVX2 kernels, which follow llama.cpp's float order op by op, every case must be bit-identical: every
 // logit, every expert, every greedy token. This binary therefore caps the kernels at AVX2 (the AVX-512 ones do
 // not follow that order yet) unless SY_CONFORMANCE_NATIVE=1, which ctest also runs. With the AVX-512 kernels,
-// or without AVX2 (scalar reference kernels), the tolerances of conformance/README.md apply: F32 1e-4 abs with identical experts; F16 1e-2 with identical experts; quantised files >= 95% of
-// positions with the same top-1 and the same experts, and within kQuantizedNear (a few rounding flips; see the
-// test body).
+// or without AVX2 (scalar reference kernels), the tolerances of conformance/README.md apply: F32 1e-4 abs with
+// identical experts; F16 1e-2 with identical experts; quantised files >= 95% of positions with the same top-1 and the
+// same experts, and within kQuantizedNear (a few rounding flips; see the test body).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -85,7 +85,7 @@ constexpr float kQuantizedNear = 0.15f;
 struct RowStats {
   int rows = 0, close = 0;  // close: within the tier's per-position bound and the same top-1
   int same_top = 0;
-  int near = 0;             // within kQuantizedNear
+  int near = 0;  // within kQuantizedNear
   float max_abs = 0.0f;
   int first_bad = -1;
 };
@@ -93,7 +93,8 @@ struct RowStats {
 void compare_rows(const float* got, const float* want, int rows, int n_vocab, float bound, RowStats& stats) {
   for (int r = 0; r < rows; ++r) {
     float row_max = 0.0f;
-    for (int v = 0; v < n_vocab; ++v) row_max = std::max(row_max, std::fabs(got[r * n_vocab + v] - want[r * n_vocab + v]));
+    for (int v = 0; v < n_vocab; ++v)
+      row_max = std::max(row_max, std::fabs(got[r * n_vocab + v] - want[r * n_vocab + v]));
     const bool same_top = runtime::argmax({got + r * n_vocab, static_cast<size_t>(n_vocab)}) ==
                           runtime::argmax({want + r * n_vocab, static_cast<size_t>(n_vocab)});
     stats.max_abs = std::max(stats.max_abs, row_max);
@@ -154,8 +155,8 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
   ASSERT_TRUE(session.eval(tokens, logits));
   // [n, n_vocab] and [greedy steps, n_vocab]
   const size_t row = static_cast<size_t>(n_vocab);
-  const std::vector<float> want_prompt = read_f32(root / "refs" / c.model / (c.seq + ".prompt.f32"),
-                                                 static_cast<size_t>(n) * row);
+  const std::vector<float> want_prompt =
+      read_f32(root / "refs" / c.model / (c.seq + ".prompt.f32"), static_cast<size_t>(n) * row);
   const std::vector<float> want_gen = read_f32(root / "refs" / c.model / (c.seq + ".gen.f32"), greedy.size() * row);
   ASSERT_EQ(want_prompt.size(), logits.size());
   RowStats prompt;
@@ -171,7 +172,8 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
     ASSERT_EQ(experts[il].size(), static_cast<size_t>(n)) << ref_path << ": experts_prompt of layer " << il;
     for (int t = 0; t < n; ++t) {
       ++expert_rows;
-      if (recorder.by_layer[il][static_cast<size_t>(t)] == experts[il][static_cast<size_t>(t)].get<std::vector<int32_t>>())
+      if (recorder.by_layer[il][static_cast<size_t>(t)] ==
+          experts[il][static_cast<size_t>(t)].get<std::vector<int32_t>>())
         ++expert_same;
       else if (tier != Tier::kQuantized)
         ADD_FAILURE() << "layer " << il << " token " << t << ": experts differ";
@@ -213,13 +215,13 @@ TEST_P(LlamaCppRefs, LogitsExpertsAndGreedy) {
   RowStats gen_stats;
   compare_rows(gen.data(), want_gen.data(), static_cast<int>(greedy.size()), n_vocab, bound, gen_stats);
 
-  const std::string summary = c.model + " " + c.seq + ": prompt max abs " + std::to_string(prompt.max_abs) +
-                              ", within " + std::to_string(bound) + " and same top-1: " + std::to_string(prompt.close) +
-                              "/" + std::to_string(prompt.rows) + " prompt, " + std::to_string(gen_stats.close) + "/" +
-                              std::to_string(gen_stats.rows) + " gen (gen max abs " + std::to_string(gen_stats.max_abs) +
-                              "), top-1 " + std::to_string(prompt.same_top + gen_stats.same_top) + "/" +
-                              std::to_string(prompt.rows + gen_stats.rows) + ", experts " + std::to_string(expert_same) +
-                              "/" + std::to_string(expert_rows) + ", greedy diffs " + std::to_string(greedy_diffs);
+  const std::string summary =
+      c.model + " " + c.seq + ": prompt max abs " + std::to_string(prompt.max_abs) + ", within " +
+      std::to_string(bound) + " and same top-1: " + std::to_string(prompt.close) + "/" + std::to_string(prompt.rows) +
+      " prompt, " + std::to_string(gen_stats.close) + "/" + std::to_string(gen_stats.rows) + " gen (gen max abs " +
+      std::to_string(gen_stats.max_abs) + "), top-1 " + std::to_string(prompt.same_top + gen_stats.same_top) + "/" +
+      std::to_string(prompt.rows + gen_stats.rows) + ", experts " + std::to_string(expert_same) + "/" +
+      std::to_string(expert_rows) + ", greedy diffs " + std::to_string(greedy_diffs);
   std::printf("  %s\n", summary.c_str());
   if (kernels::cpu_features().avx2 && !kernels::cpu_features().avx512) {
     EXPECT_EQ(prompt.max_abs, 0.0f) << summary << "; first differing prompt row " << prompt.first_bad;

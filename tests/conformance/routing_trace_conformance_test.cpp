@@ -40,7 +40,8 @@ TEST_P(RoutingTraceRefs, NativePolicyTraceMatchesLlamaCppExperts) {
     if (cfg.layers[static_cast<size_t>(l)].ffn.kind != model::FfnKind::kMoe) continue;
     const moe::RoutingConfig& r = cfg.layers[static_cast<size_t>(l)].ffn.moe.routing;
     layers.push_back({.layer = l, .config = r});
-    header.layers.push_back({static_cast<uint32_t>(l), static_cast<uint32_t>(r.n_expert), static_cast<uint32_t>(r.n_used)});
+    header.layers.push_back(
+        {static_cast<uint32_t>(l), static_cast<uint32_t>(r.n_expert), static_cast<uint32_t>(r.n_used)});
   }
   // A layer range naming every block forces the per-layer dispatch instead of the session's own native policy.
   auto built = moe::build_routing_policy({.route = fmt::format("0-{}=native", cfg.layers.size() - 1)}, layers,
@@ -90,7 +91,8 @@ std::vector<std::string> f32_models() {
 std::string test_name(const ::testing::TestParamInfo<std::string>& param) {
   if (param.param.empty()) return "NoModels";
   std::string s = param.param;
-  std::replace_if(s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  std::replace_if(
+      s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
   return s;
 }
 

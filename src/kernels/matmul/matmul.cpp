@@ -23,10 +23,10 @@ constexpr int64_t kDecodeTasksPerThread = 4;
 enum GroupKernel : int32_t { kGemm, kMulti, kSingle };
 
 struct Kernels {
-  VecDotFn dot = nullptr;             // one token (plain order where llama.cpp leaves the matrix unpacked)
-  VecDotMultiFn multi = nullptr;      // several tokens of one run; nullptr where every output is one dot
-  VecDotMultiFn gemm = nullptr;       // full groups of kGemmTokens tokens of one run, repacked types
-  bool merge_runs = false;            // multi gives every token single-token bits: runs may share calls
+  VecDotFn dot = nullptr;         // one token (plain order where llama.cpp leaves the matrix unpacked)
+  VecDotMultiFn multi = nullptr;  // several tokens of one run; nullptr where every output is one dot
+  VecDotMultiFn gemm = nullptr;   // full groups of kGemmTokens tokens of one run, repacked types
+  bool merge_runs = false;        // multi gives every token single-token bits: runs may share calls
 };
 
 Kernels pick_kernels(const QuantKernels& k, const MatrixView& w, MatmulKind kind) {
@@ -80,7 +80,8 @@ void plan_groups(const Kernels& k, int64_t n_tokens, std::span<const int64_t> ru
   // Every token left gets single-token bits whichever group it joins: groups of up to kMaxDotRows across runs.
   begin = 0;
   for (const int64_t end : ends) {
-    const int64_t n_gemm = k.gemm != nullptr && end - begin >= kGemmTokens ? (end - begin) / kGemmTokens * kGemmTokens : 0;
+    const int64_t n_gemm =
+        k.gemm != nullptr && end - begin >= kGemmTokens ? (end - begin) / kGemmTokens * kGemmTokens : 0;
     for (int64_t t = begin + n_gemm; t < end; ++t, --n_left) {
       MatmulScratch::Group* open = s.groups.empty() ? nullptr : &s.groups.back();
       const bool joins = open != nullptr && open->kernel == kMulti && open->n < kMaxDotRows &&
@@ -150,7 +151,8 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
 
   // Convert every activation row once, in the plan's order.
   const size_t act_row_bytes = row_bytes(k->vec_dot_type, static_cast<uint64_t>(w.n_cols));
-  if (s.act.size() < act_row_bytes * static_cast<size_t>(n_tokens)) s.act.resize(act_row_bytes * static_cast<size_t>(n_tokens));
+  if (s.act.size() < act_row_bytes * static_cast<size_t>(n_tokens))
+    s.act.resize(act_row_bytes * static_cast<size_t>(n_tokens));
   uint8_t* const xq = s.act.data();
   const int64_t* const order = s.order.data();
   const QuantizeRowFn quantize = best_quantize_row(*act);
@@ -180,7 +182,8 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
       const int64_t* tokens = order + g.first;
       if (g.kernel == kSingle) {
         float* yt = y + tokens[0] * w.n_rows;
-        for (int64_t r = r0; r < r1; ++r) yt[r] = kern.dot(w.n_cols, w.data + static_cast<size_t>(r) * w.row_stride, group_act);
+        for (int64_t r = r0; r < r1; ++r)
+          yt[r] = kern.dot(w.n_cols, w.data + static_cast<size_t>(r) * w.row_stride, group_act);
         continue;
       }
       const VecDotMultiFn fn = g.kernel == kGemm ? kern.gemm : kern.multi;

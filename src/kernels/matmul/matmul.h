@@ -41,12 +41,12 @@ enum class MatmulKind {
 // plan of token groups. Owned by the caller (one per thread that calls matmul) so hot paths do not allocate
 // once the buffers have grown to the largest batch.
 struct MatmulScratch {
-  std::vector<uint8_t> act;      // [n_tokens][row_bytes(vec_dot_type, n_cols)], rows in `order`
-  std::vector<int64_t> order;    // converted row i holds token order[i]
+  std::vector<uint8_t> act;    // [n_tokens][row_bytes(vec_dot_type, n_cols)], rows in `order`
+  std::vector<int64_t> order;  // converted row i holds token order[i]
   struct Group {
-    int64_t first = 0;  // first converted row
-    int32_t n = 0;      // rows
-    int32_t kernel = 0; // matmul.cpp's GroupKernel
+    int64_t first = 0;   // first converted row
+    int32_t n = 0;       // rows
+    int32_t kernel = 0;  // matmul.cpp's GroupKernel
   };
   std::vector<Group> groups;
 };

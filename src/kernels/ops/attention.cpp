@@ -20,7 +20,8 @@ void attention(const AttentionArgs& a, ThreadPool& pool, std::vector<float>* scr
   const size_t per_thread = static_cast<size_t>(n_kv + 4 * lanes::kLanes * a.head_dim_v);
   std::vector<float> local;
   std::vector<float>& scratch = scratch_buffer != nullptr ? *scratch_buffer : local;
-  if (scratch.size() < per_thread * static_cast<size_t>(pool.size())) scratch.resize(per_thread * static_cast<size_t>(pool.size()));
+  if (scratch.size() < per_thread * static_cast<size_t>(pool.size()))
+    scratch.resize(per_thread * static_cast<size_t>(pool.size()));
   pool.parallel_for(a.n_tokens * a.n_head, [&](int64_t task, int thread) {
     one(a, dot, task / a.n_head, task % a.n_head, scratch.data() + per_thread * static_cast<size_t>(thread));
   });

@@ -35,7 +35,7 @@ void attention_one(const AttentionArgs& a, VecDotFn dot, int64_t t, int64_t h, f
   const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
   const int64_t end = (pos / L + 1) * L;  // through the 16-group holding pos; beyond it everything is masked
   const int64_t dv = a.head_dim_v;
-  float* w = scratch;         // [end]
+  float* w = scratch;          // [end]
   float* acc = scratch + end;  // [64][dv]
   const float* q = a.q + t * a.q_token_stride + h * a.head_dim_k;
 

@@ -23,8 +23,9 @@ inline float exp(float x) {
   const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
   if (std::fabs(n) > 192.0f) return n > 0.0f ? INFINITY : 0.0f;
   const float u = b * b;
-  const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
-                           u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+  const float j =
+      std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
+               std::fma(0x1.ffffecp-1f, b, 1.0f));
   const int ni = static_cast<int>(n);
   const int n1 = ni >> 1, n2 = ni - n1;  // both within the normal exponent range
   const float p1 = std::bit_cast<float>(static_cast<uint32_t>(n1 + 127) << 23);

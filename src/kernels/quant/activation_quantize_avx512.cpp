@@ -19,7 +19,9 @@ uint16_t to_f16(float f) {
 }
 
 // 16 floats × id, rounded half to even, as int32.
-__m512i scale_round(__m512 v, __m512 id) { return _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v, id), kRound)); }
+__m512i scale_round(__m512 v, __m512 id) {
+  return _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v, id), kRound));
+}
 
 }  // namespace
 
@@ -63,7 +65,8 @@ void quantize_q8_k_avx512(const float* src, void* dst, int64_t n) {
     // The scalar quantiser keeps the first element whose magnitude is the maximum, with its sign.
     float max = 0.f;
     for (int j = 0; j < kQKK; j += 16) {
-      const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(src + j)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+      const __mmask16 hit =
+          _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(src + j)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
       if (hit) {
         max = src[j + __builtin_ctz(hit)];
         break;
@@ -84,7 +87,8 @@ void quantize_f16_avx512(const float* src, void* dst, int64_t n) {
   auto* h = static_cast<uint16_t*>(dst);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + i), _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + i),
+                        _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
   for (; i < n; ++i) h[i] = to_f16(src[i]);
 }
 
@@ -96,10 +100,12 @@ void quantize_bf16_avx512(const float* src, void* dst, int64_t n) {
   for (; i + 16 <= n; i += 16) {
     const __m512i x = _mm512_castps_si512(_mm512_loadu_ps(src + i));
     const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
-    const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff))), 16);
+    const __m512i rounded =
+        _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff))), 16);
     const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(x, abs_mask), inf);
     const __m512i quiet = _mm512_or_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(64));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + i), _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(rounded, nan, quiet)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + i),
+                        _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(rounded, nan, quiet)));
   }
   for (; i < n; ++i) {
     uint32_t x;

@@ -18,7 +18,8 @@ float dot_bf16_avx512bf16(int64_t n, const void* w, const void* a) {
   }
   for (; i < n; i += 32) {
     const auto m = static_cast<__mmask32>(n - i >= 32 ? ~0u : (1u << (n - i)) - 1);
-    acc0 = _mm512_dpbf16_ps(acc0, (__m512bh)_mm512_maskz_loadu_epi16(m, x + i), (__m512bh)_mm512_maskz_loadu_epi16(m, y + i));
+    acc0 = _mm512_dpbf16_ps(acc0, (__m512bh)_mm512_maskz_loadu_epi16(m, x + i),
+                            (__m512bh)_mm512_maskz_loadu_epi16(m, y + i));
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }

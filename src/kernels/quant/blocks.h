@@ -15,21 +15,21 @@ inline constexpr int kQK = 32;    // elements per block of the 32-element format
 inline constexpr int kQKK = 256;  // elements per super-block of the K formats
 
 struct BlockQ4_0 {
-  uint16_t d;       // f16 scale
-  uint8_t qs[16];   // element j in the low nibble of qs[j], element j+16 in the high nibble
+  uint16_t d;      // f16 scale
+  uint8_t qs[16];  // element j in the low nibble of qs[j], element j+16 in the high nibble
 };
 static_assert(sizeof(BlockQ4_0) == 18);
 
 struct BlockQ4_1 {
-  uint16_t d;       // f16 scale
-  uint16_t m;       // f16 minimum
+  uint16_t d;  // f16 scale
+  uint16_t m;  // f16 minimum
   uint8_t qs[16];
 };
 static_assert(sizeof(BlockQ4_1) == 20);
 
 struct BlockQ5_0 {
   uint16_t d;
-  uint8_t qh[4];    // fifth bits: bit j of the little-endian u32 belongs to element j
+  uint8_t qh[4];  // fifth bits: bit j of the little-endian u32 belongs to element j
   uint8_t qs[16];
 };
 static_assert(sizeof(BlockQ5_0) == 22);
@@ -107,8 +107,8 @@ struct BlockQ8_K {
 static_assert(sizeof(BlockQ8_K) == 292);
 
 struct BlockMXFP4 {
-  uint8_t e;        // E8M0 shared exponent
-  uint8_t qs[16];   // E2M1 codes, element j low nibble, element j+16 high nibble
+  uint8_t e;       // E8M0 shared exponent
+  uint8_t qs[16];  // E2M1 codes, element j low nibble, element j+16 high nibble
 };
 static_assert(sizeof(BlockMXFP4) == 17);
 

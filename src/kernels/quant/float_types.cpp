@@ -62,11 +62,11 @@ constexpr VecDotVariant kBF16Simd[] = {
 
 }  // namespace
 
-extern const QuantKernels kF32Kernels = {TensorType::kF32, TensorType::kF32, dequantize_f32, quantize_f32,
-                                         dot_f32_ref, kF32Simd, {}, kF32Multi};
+extern const QuantKernels kF32Kernels = {
+    TensorType::kF32, TensorType::kF32, dequantize_f32, quantize_f32, dot_f32_ref, kF32Simd, {}, kF32Multi};
 extern const QuantKernels kF16Kernels = {TensorType::kF16, TensorType::kF16, dequantize_f16, quantize_f16,
-                                         dot_f16_ref, kF16Simd, kF16Quantize, kF16Multi};
+                                         dot_f16_ref,      kF16Simd,         kF16Quantize,   kF16Multi};
 extern const QuantKernels kBF16Kernels = {TensorType::kBF16, TensorType::kBF16, dequantize_bf16, quantize_bf16,
-                                          dot_bf16_ref, kBF16Simd, kBF16Quantize};
+                                          dot_bf16_ref,      kBF16Simd,         kBF16Quantize};
 
 }  // namespace sy::kernels

@@ -57,12 +57,13 @@ float dot_mxfp4_q8_0_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
-constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_mxfp4_q8_0_multi_avx512vnni}, {"avx2", dot_mxfp4_q8_0_multi_avx2}};
+constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_mxfp4_q8_0_multi_avx512vnni},
+                                         {"avx2", dot_mxfp4_q8_0_multi_avx2}};
 constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_mxfp4_q8_0_avx512vnni}, {"avx2", dot_mxfp4_q8_0_avx2}};
 
 }  // namespace
 
-extern const QuantKernels kMXFP4Kernels = {TensorType::kMXFP4, TensorType::kQ8_0, dequantize_mxfp4, quantize_mxfp4,
-                                           dot_mxfp4_q8_0_ref, kSimd, {}, kMulti};
+extern const QuantKernels kMXFP4Kernels = {
+    TensorType::kMXFP4, TensorType::kQ8_0, dequantize_mxfp4, quantize_mxfp4, dot_mxfp4_q8_0_ref, kSimd, {}, kMulti};
 
 }  // namespace sy::kernels

@@ -7,9 +7,9 @@ namespace {
 struct DecodeMxfp4 {
   static constexpr int kOffsetShift = 4;  // table values −12..12 stored as 4..28
   static __m256i unsigned_codes(const BlockMXFP4& b) {
-    const __m256i table = _mm256_add_epi8(
-        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kMxfp4Values))),
-        _mm256_set1_epi8(1 << kOffsetShift));
+    const __m256i table =
+        _mm256_add_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kMxfp4Values))),
+                        _mm256_set1_epi8(1 << kOffsetShift));
     return _mm256_shuffle_epi8(table, nibbles_32(b.qs));
   }
   static float scale(const BlockMXFP4& b) { return mxfp4_scale(b.e); }

@@ -56,7 +56,8 @@ void quantize_q2_k(const float* src, void* dst, int64_t n) {
     for (int g = 0; g < 16; ++g) {
       const float dl = d * (b[i].scales[g] & 0xf), ml = dmin * (b[i].scales[g] >> 4);
       for (int l = 0; l < 16; ++l)
-        q[16 * g + l] = dl != 0.f ? static_cast<uint8_t>(std::clamp(nearest_int((src[16 * g + l] + ml) / dl), 0, 3)) : 0;
+        q[16 * g + l] =
+            dl != 0.f ? static_cast<uint8_t>(std::clamp(nearest_int((src[16 * g + l] + ml) / dl), 0, 3)) : 0;
     }
     for (int h = 0; h < 2; ++h)
       for (int l = 0; l < 32; ++l) {
@@ -87,7 +88,7 @@ float dot_q2_k_q8_k_ref(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const QuantKernels kQ2_KKernels = {TensorType::kQ2_K, TensorType::kQ8_K, dequantize_q2_k, quantize_q2_k,
-                                          dot_q2_k_q8_k_ref, {}};
+extern const QuantKernels kQ2_KKernels = {TensorType::kQ2_K, TensorType::kQ8_K, dequantize_q2_k,
+                                          quantize_q2_k,     dot_q2_k_q8_k_ref, {}};
 
 }  // namespace sy::kernels

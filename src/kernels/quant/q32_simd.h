@@ -24,7 +24,8 @@ template <typename Block, typename Decoder, int kRows>
 void dot_q32_q8_0_rows_avx2(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const Block*>(w);
   const BlockQ8_0* y[kRows];
-  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  for (int j = 0; j < kRows; ++j)
+    y[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const int64_t nb = n / kQK;
   __m256 acc[kRows];
   float acc_scalar[kRows] = {};
@@ -63,7 +64,8 @@ void dot_q32_q8_0_rows_avx2(int64_t n, const void* w, const void* a, size_t a_st
     for (int j = 0; j < kRows; ++j) {
       // |w|·(sign(w)·a) per byte, summed per 4 bytes: the sign trick of dot_i8x4 with |w| computed once.
       const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[j][i].qs));
-      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(qa, codes)), _mm256_set1_epi16(1));
+      const __m256i p =
+          _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(qa, codes)), _mm256_set1_epi16(1));
       const float d = dw * f16_scalar(y[j][i].d);
       if constexpr (Decoder::kWholeBlockSums)
         acc_scalar[j] = std::fma(static_cast<float>(hsum_i32(p)), d, acc_scalar[j]);
@@ -109,7 +111,9 @@ constexpr bool kF16ScaleFirst = f16_scale_first<Block>();
 // through Σ a. Both integer sums are exact, so the two forms give the same numbers; the first costs two
 // operations per activation pair instead of four.
 template <typename Decoder>
-concept SignedCodes = requires { Decoder::kSignedCodes; };
+concept SignedCodes = requires {
+  Decoder::kSignedCodes;
+};
 
 struct WeightPair {
   __m512i u;
@@ -119,7 +123,8 @@ struct WeightPair {
 template <typename Decoder, typename Block>
 inline WeightPair decode_pair(const Block& b0, const Block& b1) {
   if constexpr (SignedCodes<Decoder>) {
-    const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::signed_codes(b0)), Decoder::signed_codes(b1), 1);
+    const __m512i w =
+        _mm512_inserti64x4(_mm512_castsi256_si512(Decoder::signed_codes(b0)), Decoder::signed_codes(b1), 1);
     return {_mm512_abs_epi8(w), _mm512_movepi8_mask(w)};
   } else {
     return {_mm512_inserti64x4(_mm512_castsi256_si512(Decoder::unsigned_codes(b0)), Decoder::unsigned_codes(b1), 1)};
@@ -172,8 +177,7 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
     const __m256i offsets = _mm256_mullo_epi32(block_offsets, _mm256_set1_epi32(static_cast<int>(sizeof(Block))));
     const __m256i offsets_y = _mm256_mullo_epi32(block_offsets, _mm256_set1_epi32(static_cast<int>(sizeof(BlockQ8_0))));
     __m512i pick[4];  // pair p of the eight: block 2p's scale in lanes 0-7, 2p+1's in lanes 8-15
-    for (int p = 0; p < 4; ++p)
-      pick[p] = _mm512_inserti64x4(_mm512_set1_epi32(2 * p), _mm256_set1_epi32(2 * p + 1), 1);
+    for (int p = 0; p < 4; ++p) pick[p] = _mm512_inserti64x4(_mm512_set1_epi32(2 * p), _mm256_set1_epi32(2 * p + 1), 1);
     for (; i + 8 <= nb; i += 8) {
       prefetch_stream(x + i, 8 * sizeof(Block));
       // Each 32-bit gather reads a block's f16 scale and the two bytes after it; the low half is the scale.
@@ -193,7 +197,8 @@ float dot_q32_q8_0_avx512vnni(int64_t n, const void* w, const void* a) {
     prefetch_stream(x + i, 2 * sizeof(Block));
     const WeightPair u = decode_pair<Decoder>(x[i], x[i + 1]);
     const __m512i isum = pair_dot<Decoder>(u, load_2x256(y[i].qs, y[i + 1].qs));
-    const __m512 d = set_2x8(Decoder::scale(x[i]) * f16_scalar(y[i].d), Decoder::scale(x[i + 1]) * f16_scalar(y[i + 1].d));
+    const __m512 d =
+        set_2x8(Decoder::scale(x[i]) * f16_scalar(y[i].d), Decoder::scale(x[i + 1]) * f16_scalar(y[i + 1].d));
     acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum), acc);
   }
   float sum = _mm512_reduce_add_ps(acc);
@@ -206,7 +211,8 @@ template <typename Block, typename Decoder, int kRows>
 void dot_q32_q8_0_rows_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const Block*>(w);
   const BlockQ8_0* y[kRows];
-  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  for (int j = 0; j < kRows; ++j)
+    y[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const int64_t nb = n / kQK;
   __m512 acc[kRows];
   for (int j = 0; j < kRows; ++j) acc[j] = _mm512_setzero_ps();
@@ -218,15 +224,15 @@ void dot_q32_q8_0_rows_avx512vnni(int64_t n, const void* w, const void* a, size_
     const __m256i offsets = _mm256_mullo_epi32(block_offsets, _mm256_set1_epi32(static_cast<int>(sizeof(Block))));
     const __m256i offsets_y = _mm256_mullo_epi32(block_offsets, _mm256_set1_epi32(static_cast<int>(sizeof(BlockQ8_0))));
     __m512i pick[4];
-    for (int p = 0; p < 4; ++p)
-      pick[p] = _mm512_inserti64x4(_mm512_set1_epi32(2 * p), _mm256_set1_epi32(2 * p + 1), 1);
+    for (int p = 0; p < 4; ++p) pick[p] = _mm512_inserti64x4(_mm512_set1_epi32(2 * p), _mm256_set1_epi32(2 * p + 1), 1);
     for (; i + 8 <= nb; i += 8) {
       const __m256 dw = _mm256_cvtph_ps(
           _mm256_cvtepi32_epi16(_mm256_i32gather_epi32(reinterpret_cast<const int*>(x + i), offsets, 1)));
       __m512 scales[kRows];
       for (int j = 0; j < kRows; ++j)
-        scales[j] = _mm512_castps256_ps512(_mm256_mul_ps(
-            dw, _mm256_cvtph_ps(_mm256_cvtepi32_epi16(_mm256_i32gather_epi32(reinterpret_cast<const int*>(y[j] + i), offsets_y, 1)))));
+        scales[j] =
+            _mm512_castps256_ps512(_mm256_mul_ps(dw, _mm256_cvtph_ps(_mm256_cvtepi32_epi16(_mm256_i32gather_epi32(
+                                                         reinterpret_cast<const int*>(y[j] + i), offsets_y, 1)))));
       for (int p = 0; p < 4; ++p) {
         const int64_t b = i + 2 * p;
         const WeightPair u = decode_pair<Decoder>(x[b], x[b + 1]);
@@ -248,13 +254,15 @@ void dot_q32_q8_0_rows_avx512vnni(int64_t n, const void* w, const void* a, size_
   }
   for (int j = 0; j < kRows; ++j) {
     out[j] = _mm512_reduce_add_ps(acc[j]);
-    if (i < nb) out[j] += Decoder::scale(x[i]) * f16_scalar(y[j][i].d) * static_cast<float>(block_dot<Decoder>(x[i], y[j][i].qs));
+    if (i < nb)
+      out[j] += Decoder::scale(x[i]) * f16_scalar(y[j][i].d) * static_cast<float>(block_dot<Decoder>(x[i], y[j][i].qs));
   }
 }
 
 template <typename Block, typename Decoder>
 void dot_q32_q8_0_multi_avx512vnni(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
-  with_row_count(n_act, [&](auto rows) { dot_q32_q8_0_rows_avx512vnni<Block, Decoder, rows.value>(n, w, a, a_stride, out); });
+  with_row_count(n_act,
+                 [&](auto rows) { dot_q32_q8_0_rows_avx512vnni<Block, Decoder, rows.value>(n, w, a, a_stride, out); });
 }
 #endif
 

@@ -101,7 +101,7 @@ float dot_q3_k_q8_k_ref(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const QuantKernels kQ3_KKernels = {TensorType::kQ3_K, TensorType::kQ8_K, dequantize_q3_k, quantize_q3_k,
-                                          dot_q3_k_q8_k_ref, {}};
+extern const QuantKernels kQ3_KKernels = {TensorType::kQ3_K, TensorType::kQ8_K, dequantize_q3_k,
+                                          quantize_q3_k,     dot_q3_k_q8_k_ref, {}};
 
 }  // namespace sy::kernels

@@ -51,13 +51,14 @@ float dot_q4_0_q8_0_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
-constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q4_0_q8_0_multi_avx512vnni}, {"avx2", dot_q4_0_q8_0_multi_avx2}};
+constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q4_0_q8_0_multi_avx512vnni},
+                                         {"avx2", dot_q4_0_q8_0_multi_avx2}};
 constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q4_0_q8_0_avx512vnni}, {"avx2", dot_q4_0_q8_0_avx2}};
 constexpr VecDotVariant kPlain[] = {{"avx2", dot_q4_0_q8_0_plain_avx2}};
 
 }  // namespace
 
-extern const QuantKernels kQ4_0Kernels = {TensorType::kQ4_0, TensorType::kQ8_0, dequantize_q4_0, quantize_q4_0,
-                                          dot_q4_0_q8_0_ref, kSimd, {}, kMulti, kPlain};
+extern const QuantKernels kQ4_0Kernels = {
+    TensorType::kQ4_0, TensorType::kQ8_0, dequantize_q4_0, quantize_q4_0, dot_q4_0_q8_0_ref, kSimd, {}, kMulti, kPlain};
 
 }  // namespace sy::kernels

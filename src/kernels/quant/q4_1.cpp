@@ -51,7 +51,7 @@ float dot_q4_1_q8_1_ref(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const QuantKernels kQ4_1Kernels = {TensorType::kQ4_1, TensorType::kQ8_1, dequantize_q4_1, quantize_q4_1,
-                                          dot_q4_1_q8_1_ref, {}};
+extern const QuantKernels kQ4_1Kernels = {TensorType::kQ4_1, TensorType::kQ8_1, dequantize_q4_1,
+                                          quantize_q4_1,     dot_q4_1_q8_1_ref, {}};
 
 }  // namespace sy::kernels

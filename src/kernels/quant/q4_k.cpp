@@ -39,7 +39,8 @@ void quantize_q4_k(const float* src, void* dst, int64_t n) {
     b[i].dmin = s.dmin;
     std::copy(s.packed, s.packed + 12, b[i].scales);
     for (int c = 0; c < 4; ++c)
-      for (int l = 0; l < 32; ++l) b[i].qs[32 * c + l] = static_cast<uint8_t>(q[64 * c + l] | (q[64 * c + 32 + l] << 4));
+      for (int l = 0; l < 32; ++l)
+        b[i].qs[32 * c + l] = static_cast<uint8_t>(q[64 * c + l] | (q[64 * c + 32 + l] << 4));
   }
 }
 
@@ -62,14 +63,25 @@ float dot_q4_k_q8_k_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
-constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q4_k_q8_k_multi_avx512vnni}, {"avx512", dot_q4_k_q8_k_multi_avx512}, {"avx2", dot_q4_k_q8_k_multi_avx2}};
+constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q4_k_q8_k_multi_avx512vnni},
+                                         {"avx512", dot_q4_k_q8_k_multi_avx512},
+                                         {"avx2", dot_q4_k_q8_k_multi_avx2}};
 constexpr VecDotVariant kPlain[] = {{"avx2", dot_q4_k_q8_k_plain_avx2}};
 constexpr VecDotMultiVariant kGemm[] = {{"avx2", dot_q4_k_q8_k_gemm_avx2}};
-constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q4_k_q8_k_avx512vnni}, {"avx512", dot_q4_k_q8_k_avx512}, {"avx2", dot_q4_k_q8_k_avx2}};
+constexpr VecDotVariant kSimd[] = {
+    {"avx512vnni", dot_q4_k_q8_k_avx512vnni}, {"avx512", dot_q4_k_q8_k_avx512}, {"avx2", dot_q4_k_q8_k_avx2}};
 
 }  // namespace
 
-extern const QuantKernels kQ4_KKernels = {TensorType::kQ4_K, TensorType::kQ8_K, dequantize_q4_k, quantize_q4_k,
-                                          dot_q4_k_q8_k_ref, kSimd, {}, kMulti, kPlain, kGemm};
+extern const QuantKernels kQ4_KKernels = {TensorType::kQ4_K,
+                                          TensorType::kQ8_K,
+                                          dequantize_q4_k,
+                                          quantize_q4_k,
+                                          dot_q4_k_q8_k_ref,
+                                          kSimd,
+                                          {},
+                                          kMulti,
+                                          kPlain,
+                                          kGemm};
 
 }  // namespace sy::kernels

@@ -32,11 +32,12 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   constexpr bool kPerPair = kOrder == Q4KOrder::kPerPair;
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* y[kRows];
-  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  for (int j = 0; j < kRows; ++j)
+    y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   static_assert(kRows <= kAvx2RowsPerPass && (!kPerPair || kRows <= 4));
-  float acc[kRows] = {}, acc_min[kRows] = {};       // one row
-  __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();  // up to 4 rows (or per pair), lane j for row j
+  float acc[kRows] = {}, acc_min[kRows] = {};                         // one row
+  __m128 acc4 = _mm_setzero_ps(), acc_min4 = _mm_setzero_ps();        // up to 4 rows (or per pair), lane j for row j
   __m256 acc8 = _mm256_setzero_ps(), acc_min8 = _mm256_setzero_ps();  // 5 to 8 rows
   alignas(32) float row_d[8] = {};
   // One row: the integer sums of up to 8 blocks wait here, so that one transposing reduction replaces eight
@@ -51,7 +52,8 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
     uint32_t packed[4];
     scale_min_k4_all(x[i].scales, packed);
     // The eight sub-block scales as int16, in both 128-bit halves, picked per sub-block by one shuffle.
-    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
+    const __m256i scales =
+        _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
     // bsums are per 16 elements: each sub-block's min multiplies two of them.
     const __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
     const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
@@ -72,9 +74,11 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
       // per half [row r pair p, row r pair p+1, row r+1 pair p, row r+1 pair p+1], pairs 0-1 in the low half and
       // 2-3 in the high one.
       const __m256i zero = _mm256_setzero_si256();
-      const __m256i rows01 = _mm256_shuffle_epi32(_mm256_hadd_epi32(min_lanes[0], kRows > 1 ? min_lanes[1] : zero), 0xd8);
-      const __m256i rows23 = kRows > 2 ? _mm256_shuffle_epi32(_mm256_hadd_epi32(min_lanes[2], kRows > 3 ? min_lanes[3] : zero), 0xd8)
-                                  : zero;
+      const __m256i rows01 =
+          _mm256_shuffle_epi32(_mm256_hadd_epi32(min_lanes[0], kRows > 1 ? min_lanes[1] : zero), 0xd8);
+      const __m256i rows23 =
+          kRows > 2 ? _mm256_shuffle_epi32(_mm256_hadd_epi32(min_lanes[2], kRows > 3 ? min_lanes[3] : zero), 0xd8)
+                    : zero;
       const __m256 even = _mm256_cvtepi32_ps(_mm256_unpacklo_epi64(rows01, rows23));  // pairs 0 (low half) and 2 (high)
       const __m256 odd = _mm256_cvtepi32_ps(_mm256_unpackhi_epi64(rows01, rows23));   // pairs 1 and 3
       pair_mins[0] = _mm256_castps256_ps128(even);
@@ -90,9 +94,10 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
       const __m256i sc_hi = _mm256_shuffle_epi8(scales, int16_lane(2 * c + 1));
       for (int j = 0; j < kRows; ++j) {
         const int8_t* qa = y[j][i].qs + 64 * c;
-        const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))), sc_lo);
-        const __m256i p_hi =
-            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))), sc_hi);
+        const __m256i p_lo = _mm256_madd_epi16(
+            _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))), sc_lo);
+        const __m256i p_hi = _mm256_madd_epi16(
+            _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))), sc_hi);
         sumi[j] = kPerPair ? _mm256_add_epi32(p_lo, p_hi) : _mm256_add_epi32(sumi[j], _mm256_add_epi32(p_lo, p_hi));
       }
       if constexpr (kPerPair) {
@@ -126,7 +131,8 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
       for (int j = 0; j < kRows; ++j) row_d[j] = y[j][i].d;
       const __m128 da = _mm_load_ps(row_d);
       acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(sumi)), _mm_mul_ps(_mm_set1_ps(d), da), acc4);
-      acc_min4 = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(min_lanes)), _mm_mul_ps(_mm_set1_ps(dmin), da), acc_min4);
+      acc_min4 =
+          _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_i32_x4<kRows>(min_lanes)), _mm_mul_ps(_mm_set1_ps(dmin), da), acc_min4);
     } else {
       __m256i sums[8], mins[8];
       for (int j = 0; j < 8; ++j) {
@@ -136,7 +142,8 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
       }
       const __m256 da = _mm256_load_ps(row_d);
       acc8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(sums)), _mm256_mul_ps(_mm256_set1_ps(d), da), acc8);
-      acc_min8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(mins)), _mm256_mul_ps(_mm256_set1_ps(dmin), da), acc_min8);
+      acc_min8 =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(mins)), _mm256_mul_ps(_mm256_set1_ps(dmin), da), acc_min8);
     }
   }
   if constexpr (kRows == 1 && !kPerPair) {
@@ -183,7 +190,8 @@ float dot_q4_k_q8_k_plain_avx2(int64_t n, const void* w, const void* a) {
   for (int64_t i = 0; i < n / kQKK; ++i) {
     uint32_t packed[4];
     scale_min_k4_all(x[i].scales, packed);
-    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
+    const __m256i scales =
+        _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
     const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2)));
     const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
     // Σ over each sub-block's 32 activations, then lane j: min 2j·Σ 2j + min 2j+1·Σ 2j+1.
@@ -197,10 +205,10 @@ float dot_q4_k_q8_k_plain_avx2(int64_t n, const void* w, const void* a) {
       const __m256i p_lo = _mm256_madd_epi16(
           _mm256_maddubs_epi16(_mm256_and_si256(q, low4), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))),
           _mm256_shuffle_epi8(scales, int16_lane(2 * c)));
-      const __m256i p_hi = _mm256_madd_epi16(
-          _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
-                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))),
-          _mm256_shuffle_epi8(scales, int16_lane(2 * c + 1)));
+      const __m256i p_hi =
+          _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
+                                                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))),
+                            _mm256_shuffle_epi8(scales, int16_lane(2 * c + 1)));
       sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p_lo, p_hi));
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16_scalar(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);

@@ -11,14 +11,16 @@ namespace {
 // Lane selectors for the scales: pick k spreads sub-block scale s0 over int16 lanes 0-15 and s1 over 16-31,
 // with (s0, s1) = (0, 2), (1, 3), (4, 6), (5, 7) for the low/high nibbles of chunk pairs 0 and 1.
 __m512i pick(int s0, int s1) {
-  return _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(s0)), _mm256_set1_epi16(static_cast<int16_t>(s1)), 1);
+  return _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(s0)), _mm256_set1_epi16(static_cast<int16_t>(s1)),
+                            1);
 }
 
 template <int kRows>
 void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* y[kRows];
-  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  for (int j = 0; j < kRows; ++j)
+    y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const __m512i kPick[4] = {pick(0, 2), pick(1, 3), pick(4, 6), pick(5, 7)};
   __m512 acc[kRows];

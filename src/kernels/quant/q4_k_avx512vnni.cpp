@@ -41,7 +41,8 @@ template <int kRows>
 void dot_prefill(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* y[kRows];
-  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  for (int j = 0; j < kRows; ++j)
+    y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const __m512i upper_by_4 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
   // Scale selector for group g: sub-block 2g in int16 lanes 0-15, 2g+1 in lanes 16-31.
@@ -60,7 +61,8 @@ void dot_prefill(int64_t n, const void* w, const void* a, size_t a_stride, float
     const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
     __m512i codes[4], scale[4];
     for (int g = 0; g < 4; ++g) {
-      const __m512i both = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * g)));
+      const __m512i both =
+          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * g)));
       codes[g] = _mm512_and_si512(_mm512_srlv_epi16(both, upper_by_4), low4);
       scale[g] = _mm512_permutexvar_epi16(pick[g], sc16);
     }
@@ -99,14 +101,14 @@ template <int kRows>
 void dot_decode(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* y[kRows];
-  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  for (int j = 0; j < kRows; ++j)
+    y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   // Low 256 bits keep the low nibbles (sub-block 2g), high 256 bits the high nibbles (2g+1), unshifted.
   const __m512i nibble_mask = _mm512_inserti64x4(_mm512_set1_epi8(0x0f), _mm256_set1_epi8(static_cast<char>(0xf0)), 1);
   const __m256 odd_by_16 = _mm256_setr_ps(1.f, 1.f / 16, 1.f, 1.f / 16, 1.f, 1.f / 16, 1.f, 1.f / 16);
   // Scale selector for group g: sub-block 2g in float lanes 0-7, 2g+1 in lanes 8-15.
   __m512i pick[4];
-  for (int g = 0; g < 4; ++g)
-    pick[g] = _mm512_inserti64x4(_mm512_set1_epi32(2 * g), _mm256_set1_epi32(2 * g + 1), 1);
+  for (int g = 0; g < 4; ++g) pick[g] = _mm512_inserti64x4(_mm512_set1_epi32(2 * g), _mm256_set1_epi32(2 * g + 1), 1);
   __m512 acc[kRows];
   __m256 acc_min[kRows];
   for (int j = 0; j < kRows; ++j) acc[j] = _mm512_setzero_ps(), acc_min[j] = _mm256_setzero_ps();
@@ -116,8 +118,9 @@ void dot_decode(int64_t n, const void* w, const void* a, size_t a_stride, float*
     const __m128i m8 = _mm_cvtepu8_epi16(_mm_srli_si128(packed, 8));
     // bsums holds 16 sums of 16 activations; sub-block j's minimum pairs with bsums 2j and 2j+1.
     const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
-    const __m512 scales = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(f16_scalar(x[i].d)), odd_by_16),
-                                                               _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(packed))));
+    const __m512 scales =
+        _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(f16_scalar(x[i].d)), odd_by_16),
+                                             _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(packed))));
     __m512i codes[4];
     __m512 scale[4];
     for (int g = 0; g < 4; ++g) {
@@ -135,7 +138,8 @@ void dot_decode(int64_t n, const void* w, const void* a, size_t a_stride, float*
       }
       acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(b.d), sum, acc[j]);
       const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.bsums));
-      acc_min[j] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * b.d), _mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, mins16)), acc_min[j]);
+      acc_min[j] =
+          _mm256_fmadd_ps(_mm256_set1_ps(dmin * b.d), _mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, mins16)), acc_min[j]);
     }
   }
   for (int j = 0; j < kRows; ++j) out[j] = _mm512_reduce_add_ps(acc[j]) - hsum(acc_min[j]);

@@ -56,12 +56,13 @@ float dot_q5_0_q8_0_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
-constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q5_0_q8_0_multi_avx512vnni}, {"avx2", dot_q5_0_q8_0_multi_avx2}};
+constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q5_0_q8_0_multi_avx512vnni},
+                                         {"avx2", dot_q5_0_q8_0_multi_avx2}};
 constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q5_0_q8_0_avx512vnni}, {"avx2", dot_q5_0_q8_0_avx2}};
 
 }  // namespace
 
-extern const QuantKernels kQ5_0Kernels = {TensorType::kQ5_0, TensorType::kQ8_0, dequantize_q5_0, quantize_q5_0,
-                                          dot_q5_0_q8_0_ref, kSimd, {}, kMulti};
+extern const QuantKernels kQ5_0Kernels = {
+    TensorType::kQ5_0, TensorType::kQ8_0, dequantize_q5_0, quantize_q5_0, dot_q5_0_q8_0_ref, kSimd, {}, kMulti};
 
 }  // namespace sy::kernels

@@ -56,7 +56,7 @@ float dot_q5_1_q8_1_ref(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const QuantKernels kQ5_1Kernels = {TensorType::kQ5_1, TensorType::kQ8_1, dequantize_q5_1, quantize_q5_1,
-                                          dot_q5_1_q8_1_ref, {}};
+extern const QuantKernels kQ5_1Kernels = {TensorType::kQ5_1, TensorType::kQ8_1, dequantize_q5_1,
+                                          quantize_q5_1,     dot_q5_1_q8_1_ref, {}};
 
 }  // namespace sy::kernels

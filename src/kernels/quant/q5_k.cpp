@@ -72,7 +72,7 @@ constexpr VecDotVariant kSimd[] = {{"avx512", dot_q5_k_q8_k_avx512}, {"avx2", do
 
 }  // namespace
 
-extern const QuantKernels kQ5_KKernels = {TensorType::kQ5_K, TensorType::kQ8_K, dequantize_q5_k, quantize_q5_k,
-                                          dot_q5_k_q8_k_ref, kSimd, {}, kMulti};
+extern const QuantKernels kQ5_KKernels = {
+    TensorType::kQ5_K, TensorType::kQ8_K, dequantize_q5_k, quantize_q5_k, dot_q5_k_q8_k_ref, kSimd, {}, kMulti};
 
 }  // namespace sy::kernels

@@ -6,7 +6,8 @@
 namespace sy::kernels {
 namespace {
 __m512i set_2x16_epi16(int lo, int hi) {
-  return _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(lo)), _mm256_set1_epi16(static_cast<int16_t>(hi)), 1);
+  return _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(lo)), _mm256_set1_epi16(static_cast<int16_t>(hi)),
+                            1);
 }
 __m512i set_2x32_epi8(int lo, int hi) {
   return _mm512_inserti64x4(_mm512_set1_epi8(static_cast<char>(lo)), _mm256_set1_epi8(static_cast<char>(hi)), 1);
@@ -37,12 +38,14 @@ float dot_q5_k_q8_k_avx512(int64_t n, const void* w, const void* a) {
       const __mmask64 h_lo = _mm512_test_epi8_mask(qh, set_2x32_epi8(1 << (4 * p), 1 << (4 * p + 2)));
       const __mmask64 h_hi = _mm512_test_epi8_mask(qh, set_2x32_epi8(1 << (4 * p + 1), 1 << (4 * p + 3)));
       const __m512i lo = _mm512_or_si512(_mm512_and_si512(q, low4), _mm512_maskz_mov_epi8(h_lo, sixteen));
-      const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), low4), _mm512_maskz_mov_epi8(h_hi, sixteen));
+      const __m512i hi =
+          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), low4), _mm512_maskz_mov_epi8(h_hi, sixteen));
       const __m512i a_lo = load_2x256(qa, qa + 64);
       const __m512i a_hi = load_2x256(qa + 32, qa + 96);
-      sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(_mm512_maddubs_epi16(lo, a_lo), set_2x16_epi16(sc[4 * p], sc[4 * p + 2])));
-      sumi = _mm512_add_epi32(sumi,
-                              _mm512_madd_epi16(_mm512_maddubs_epi16(hi, a_hi), set_2x16_epi16(sc[4 * p + 1], sc[4 * p + 3])));
+      sumi = _mm512_add_epi32(
+          sumi, _mm512_madd_epi16(_mm512_maddubs_epi16(lo, a_lo), set_2x16_epi16(sc[4 * p], sc[4 * p + 2])));
+      sumi = _mm512_add_epi32(
+          sumi, _mm512_madd_epi16(_mm512_maddubs_epi16(hi, a_hi), set_2x16_epi16(sc[4 * p + 1], sc[4 * p + 3])));
     }
     acc = _mm512_fmadd_ps(_mm512_set1_ps(f16_scalar(x[i].d) * y[i].d), _mm512_cvtepi32_ps(sumi), acc);
     mins += f16_scalar(x[i].dmin) * y[i].d * static_cast<float>(min_sum);

@@ -59,7 +59,8 @@ void quantize_q6_k(const float* src, void* dst, int64_t n) {
     for (int g = 0; g < 16; ++g) {
       const float dl = d * b[i].scales[g];
       for (int l = 0; l < 16; ++l)
-        q[16 * g + l] = dl != 0.f ? static_cast<uint8_t>(std::clamp(nearest_int(src[16 * g + l] / dl), -32, 31) + 32) : 32;
+        q[16 * g + l] =
+            dl != 0.f ? static_cast<uint8_t>(std::clamp(nearest_int(src[16 * g + l] / dl), -32, 31) + 32) : 32;
     }
     for (int h = 0; h < 2; ++h)
       for (int l = 0; l < 32; ++l) {
@@ -90,12 +91,15 @@ float dot_q6_k_q8_k_ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
-constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q6_k_q8_k_multi_avx512vnni}, {"avx512", dot_q6_k_q8_k_multi_avx512}, {"avx2", dot_q6_k_q8_k_multi_avx2}};
-constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q6_k_q8_k_avx512vnni}, {"avx512", dot_q6_k_q8_k_avx512}, {"avx2", dot_q6_k_q8_k_avx2}};
+constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q6_k_q8_k_multi_avx512vnni},
+                                         {"avx512", dot_q6_k_q8_k_multi_avx512},
+                                         {"avx2", dot_q6_k_q8_k_multi_avx2}};
+constexpr VecDotVariant kSimd[] = {
+    {"avx512vnni", dot_q6_k_q8_k_avx512vnni}, {"avx512", dot_q6_k_q8_k_avx512}, {"avx2", dot_q6_k_q8_k_avx2}};
 
 }  // namespace
 
-extern const QuantKernels kQ6_KKernels = {TensorType::kQ6_K, TensorType::kQ8_K, dequantize_q6_k, quantize_q6_k,
-                                          dot_q6_k_q8_k_ref, kSimd, {}, kMulti};
+extern const QuantKernels kQ6_KKernels = {
+    TensorType::kQ6_K, TensorType::kQ8_K, dequantize_q6_k, quantize_q6_k, dot_q6_k_q8_k_ref, kSimd, {}, kMulti};
 
 }  // namespace sy::kernels

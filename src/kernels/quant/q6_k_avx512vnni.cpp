@@ -17,7 +17,8 @@ template <int kRows>
 void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
   const auto* x = static_cast<const BlockQ6_K*>(w);
   const BlockQ8_K* y[kRows];
-  for (int j = 0; j < kRows; ++j) y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
+  for (int j = 0; j < kRows; ++j)
+    y[j] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + j * a_stride);
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const __m512i bits45 = _mm512_set1_epi8(0x30);
   // qh bit pair 0 (first 32 codes) and 1 (second 32) moved to bits 4-5: left by 4 and by 2; pairs 2 and 3:
@@ -43,9 +44,10 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
       const __m512i ql = _mm512_loadu_si512(x[i].ql + 64 * h);
       const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qh + 32 * h)));
       // (A & low4) | B, A the low bits and B the masked high bits: ternary-logic function 0xEC on (A, B, low4).
-      codes[2 * h] = _mm512_ternarylogic_epi32(ql, _mm512_and_si512(_mm512_sllv_epi16(qh, shift_m0), bits45), low4, 0xEC);
-      codes[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(ql, 4), _mm512_and_si512(_mm512_srlv_epi16(qh, shift_m1), bits45),
-                                                   low4, 0xEC);
+      codes[2 * h] =
+          _mm512_ternarylogic_epi32(ql, _mm512_and_si512(_mm512_sllv_epi16(qh, shift_m0), bits45), low4, 0xEC);
+      codes[2 * h + 1] = _mm512_ternarylogic_epi32(
+          _mm512_srli_epi16(ql, 4), _mm512_and_si512(_mm512_srlv_epi16(qh, shift_m1), bits45), low4, 0xEC);
     }
     for (int r = 0; r < 4; ++r) scale[r] = _mm512_permutexvar_epi16(pick[r], sc16);
     const float d = f16_scalar(x[i].d);

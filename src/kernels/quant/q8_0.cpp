@@ -45,12 +45,15 @@ float dot_q8_0_q8_0_ref(int64_t n, const void* w, const void* a) {
 }
 
 constexpr QuantizeVariant kQuantize[] = {{"avx512", quantize_q8_0_avx512}, {"avx2", quantize_q8_0_avx2}};
-constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q8_0_q8_0_multi_avx512vnni}, {"avx2", dot_q8_0_q8_0_multi_avx2}};
+constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q8_0_q8_0_multi_avx512vnni},
+                                         {"avx2", dot_q8_0_q8_0_multi_avx2}};
 constexpr VecDotVariant kSimd[] = {{"avx512vnni", dot_q8_0_q8_0_avx512vnni}, {"avx2", dot_q8_0_q8_0_avx2}};
 
 }  // namespace
 
-extern const QuantKernels kQ8_0Kernels = {TensorType::kQ8_0, TensorType::kQ8_0, dequantize_q8_0, quantize_row_q8_0,
-                                          dot_q8_0_q8_0_ref, kSimd, kQuantize, kMulti};
+extern const QuantKernels kQ8_0Kernels = {TensorType::kQ8_0, TensorType::kQ8_0,
+                                          dequantize_q8_0,   quantize_row_q8_0,
+                                          dot_q8_0_q8_0_ref, kSimd,
+                                          kQuantize,         kMulti};
 
 }  // namespace sy::kernels

@@ -39,7 +39,7 @@ constexpr QuantizeVariant kQuantize[] = {{"avx512", quantize_q8_1_avx512}, {"avx
 
 }  // namespace
 
-extern const QuantKernels kQ8_1Kernels = {TensorType::kQ8_1, TensorType::kQ8_1, dequantize_q8_1, quantize_q8_1,
-                                          nullptr, {}, kQuantize};
+extern const QuantKernels kQ8_1Kernels = {
+    TensorType::kQ8_1, TensorType::kQ8_1, dequantize_q8_1, quantize_q8_1, nullptr, {}, kQuantize};
 
 }  // namespace sy::kernels

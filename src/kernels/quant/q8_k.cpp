@@ -46,7 +46,7 @@ constexpr QuantizeVariant kQuantize[] = {{"avx512", quantize_q8_k_avx512}, {"avx
 
 }  // namespace
 
-extern const QuantKernels kQ8_KKernels = {TensorType::kQ8_K, TensorType::kQ8_K, dequantize_q8_k, quantize_q8_k,
-                                          nullptr, {}, kQuantize};
+extern const QuantKernels kQ8_KKernels = {
+    TensorType::kQ8_K, TensorType::kQ8_K, dequantize_q8_k, quantize_q8_k, nullptr, {}, kQuantize};
 
 }  // namespace sy::kernels

@@ -72,9 +72,9 @@ struct QuantizeVariant {
 struct QuantKernels {
   TensorType type;
   TensorType vec_dot_type;
-  DequantizeRowFn dequantize_row;  // required
-  QuantizeRowFn quantize_row;      // reference quantiser; nullptr if the type has none
-  VecDotFn vec_dot_ref;            // scalar reference, the ground truth for every SIMD variant
+  DequantizeRowFn dequantize_row;                // required
+  QuantizeRowFn quantize_row;                    // reference quantiser; nullptr if the type has none
+  VecDotFn vec_dot_ref;                          // scalar reference, the ground truth for every SIMD variant
   std::span<const VecDotVariant> simd_variants;  // fastest first; each checked against vec_dot_ref in tests
   // Faster converters for activation types, fastest first; each must be bit-exact with quantize_row (tested).
   std::span<const QuantizeVariant> quantize_variants = {};

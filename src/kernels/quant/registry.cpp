@@ -24,10 +24,10 @@ extern const QuantKernels kQ8_KKernels;
 extern const QuantKernels kMXFP4Kernels;
 
 namespace {
-constexpr std::array<const QuantKernels*, 16> kAll = {
-    &kF32Kernels,  &kF16Kernels,  &kBF16Kernels, &kQ4_0Kernels, &kQ4_1Kernels, &kQ5_0Kernels,
-    &kQ5_1Kernels, &kQ8_0Kernels, &kQ8_1Kernels, &kQ2_KKernels, &kQ3_KKernels, &kQ4_KKernels,
-    &kQ5_KKernels, &kQ6_KKernels, &kQ8_KKernels, &kMXFP4Kernels};
+constexpr std::array<const QuantKernels*, 16> kAll = {&kF32Kernels,  &kF16Kernels,  &kBF16Kernels, &kQ4_0Kernels,
+                                                      &kQ4_1Kernels, &kQ5_0Kernels, &kQ5_1Kernels, &kQ8_0Kernels,
+                                                      &kQ8_1Kernels, &kQ2_KKernels, &kQ3_KKernels, &kQ4_KKernels,
+                                                      &kQ5_KKernels, &kQ6_KKernels, &kQ8_KKernels, &kMXFP4Kernels};
 }  // namespace
 
 const QuantKernels* find_kernels(TensorType type) {

@@ -7,7 +7,7 @@
 namespace sy::kernels {
 
 struct CpuFeatures {
-  bool avx2 = false;  // with FMA and F16C
+  bool avx2 = false;    // with FMA and F16C
   bool avx512 = false;  // F, BW, VL, DQ
   bool avx512vnni = false;
   bool avx512bf16 = false;

@@ -90,9 +90,7 @@ inline __m512i load_2x256(const void* lo, const void* hi) {
                             _mm256_loadu_si256(static_cast<const __m256i*>(hi)), 1);
 }
 
-inline __m512 set_2x8(float lo, float hi) {
-  return _mm512_insertf32x8(_mm512_set1_ps(lo), _mm256_set1_ps(hi), 1);
-}
+inline __m512 set_2x8(float lo, float hi) { return _mm512_insertf32x8(_mm512_set1_ps(lo), _mm256_set1_ps(hi), 1); }
 #endif
 
 }  // namespace

@@ -1,8 +1,8 @@
 #include "model/archs/blocks.h"
 
-#include "model/hparam_limits.h"
-
 #include <cmath>
+
+#include "model/hparam_limits.h"
 
 namespace sy::model::archs {
 
@@ -40,8 +40,9 @@ Result<CommonHparams> load_common(const Metadata& meta) {
   } else if (auto rows = meta.tensor_dim("token_embd.weight", 1)) {
     c.n_vocab = *rows;
   } else {
-    return fail(ErrorCode::kNotFound, "{}: cannot tell the vocabulary size (no {}, tokenizer.ggml.tokens or token_embd)",
-                meta.source(), meta.full_key("vocab_size"));
+    return fail(ErrorCode::kNotFound,
+                "{}: cannot tell the vocabulary size (no {}, tokenizer.ggml.tokens or token_embd)", meta.source(),
+                meta.full_key("vocab_size"));
   }
   if (c.n_vocab <= 0 || c.n_vocab > kMaxVocab)
     return fail(ErrorCode::kInvalidInput,
@@ -53,7 +54,8 @@ Result<CommonHparams> load_common(const Metadata& meta) {
 Result<GqaDims> load_gqa(const Metadata& meta, const CommonHparams& common) {
   GqaDims g;
   SY_TRY_ASSIGN(n_head, meta.u32("attention.head_count"));
-  if (n_head == 0) return fail(ErrorCode::kInvalidInput, "{}: {} is 0", meta.source(), meta.full_key("attention.head_count"));
+  if (n_head == 0)
+    return fail(ErrorCode::kInvalidInput, "{}: {} is 0", meta.source(), meta.full_key("attention.head_count"));
   if (auto ok = check_range(meta, "attention.head_count", n_head, 1, kMaxDim); !ok) return tl::unexpected(ok.error());
   SY_TRY_ASSIGN(n_head_kv, meta.u32_or("attention.head_count_kv", n_head));
   SY_TRY_ASSIGN(dk, meta.u32_or("attention.key_length", common.n_embd / n_head));
@@ -83,7 +85,8 @@ Result<RopeConfig> load_rope(const Metadata& meta, RopeLayout layout, int64_t n_
     return r;
   }
   if (!(factor > 0) || !std::isfinite(factor))
-    return fail(ErrorCode::kInvalidInput, "{}: {} must be positive", meta.source(), meta.full_key("rope.scaling.factor"));
+    return fail(ErrorCode::kInvalidInput, "{}: {} must be positive", meta.source(),
+                meta.full_key("rope.scaling.factor"));
   r.freq_scale = 1.0f / factor;
   if (type == "linear") return r;
   if (type != "yarn")

@@ -5,8 +5,8 @@
 #include "model/metadata.h"
 
 // Unwraps a Result into `var` or returns its error from the enclosing function.
-#define SY_TRY_ASSIGN(var, expr)                            \
-  auto var##_result = (expr);                               \
+#define SY_TRY_ASSIGN(var, expr)                                  \
+  auto var##_result = (expr);                                     \
   if (!var##_result) return tl::unexpected(var##_result.error()); \
   auto var = std::move(*var##_result)
 

@@ -16,7 +16,8 @@ Result<ModelConfig> load_gpt_oss(const Metadata& meta) {
   SY_TRY_ASSIGN(window, meta.u32_or("attention.sliding_window", 0));
   SY_TRY_ASSIGN(pattern, meta.u32_or("attention.sliding_window_pattern", 2));
   if (pattern == 0)
-    return fail(ErrorCode::kInvalidInput, "{}: {} is 0", meta.source(), meta.full_key("attention.sliding_window_pattern"));
+    return fail(ErrorCode::kInvalidInput, "{}: {} is 0", meta.source(),
+                meta.full_key("attention.sliding_window_pattern"));
   FfnRecipe ffn{.kind = FfnKind::kMoe, .act = Activation::kSwigluOai, .n_ff = 0, .moe = {}};
   ffn.moe.routing = routing;
   ffn.moe.n_ff_exp = n_ff_exp;

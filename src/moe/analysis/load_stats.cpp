@@ -71,7 +71,8 @@ Affinity affinity(const LayerStream& l, const LayerStream& next) {
       a.prob[i * T + j] = static_cast<double>(a.counts[i * T + j]) / static_cast<double>(a.from[i]);
       row_total += a.counts[i * T + j];
     }
-    row.assign(a.counts.begin() + static_cast<std::ptrdiff_t>(i * T), a.counts.begin() + static_cast<std::ptrdiff_t>((i + 1) * T));
+    row.assign(a.counts.begin() + static_cast<std::ptrdiff_t>(i * T),
+               a.counts.begin() + static_cast<std::ptrdiff_t>((i + 1) * T));
     const size_t top = std::min(T, static_cast<size_t>(std::max(1, next.k)));
     std::partial_sort(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(top), row.end(), std::greater<>());
     uint64_t top_sum = 0;

@@ -21,7 +21,7 @@ SrpCounts srp_counts(const LayerStream& s, int32_t m) {
       std::fill(count.begin(), count.end(), 0);
       for (size_t t = begin; t < end; ++t) {
         for (int32_t e : s.tokens[t]) ++count[static_cast<size_t>(e)];
-        if (t >= begin + static_cast<size_t>(m)) 
+        if (t >= begin + static_cast<size_t>(m))
           for (int32_t e : s.tokens[t - static_cast<size_t>(m)]) --count[static_cast<size_t>(e)];
         if (t + 1 < begin + static_cast<size_t>(m)) continue;  // window not full yet
         for (size_t e = 0; e < E; ++e) {
@@ -58,7 +58,8 @@ Srp best_srp(const SrpCounts& c) {
     if (denom == 0.0) continue;
     const double f1 = 2.0 * static_cast<double>(c.matches[i]) / denom;
     if (f1 > best.f1) {
-      best = {.f1 = f1, .tau = static_cast<int32_t>(i + 1),
+      best = {.f1 = f1,
+              .tau = static_cast<int32_t>(i + 1),
               .ratio = c.actual > 0 ? static_cast<double>(c.predictions[i]) / static_cast<double>(c.actual) : 0.0};
     }
   }

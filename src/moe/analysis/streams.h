@@ -10,11 +10,11 @@
 namespace sy::moe::analysis {
 
 struct LayerStream {
-  int32_t layer = 0;     // block index
+  int32_t layer = 0;  // block index
   int32_t n_expert = 0;
-  int32_t k = 0;         // the model's native k (cache capacities are read against it)
+  int32_t k = 0;                               // the model's native k (cache capacities are read against it)
   std::vector<std::vector<int32_t>> tokens{};  // [token] → chosen experts
-  std::vector<uint32_t> seq{}, pos{};        // [token]
+  std::vector<uint32_t> seq{}, pos{};          // [token]
   std::vector<std::vector<int32_t>> pred{};    // [token] → predicted experts (empty if none)
 };
 

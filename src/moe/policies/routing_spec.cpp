@@ -64,7 +64,8 @@ Result<std::vector<int32_t>> parse_layers(std::string_view text, std::span<const
     if (!lo || !hi || *lo > *hi)
       return fail(ErrorCode::kInvalidInput, "{}: '{}' is not a layer range (N, N-M, N-M+K or *)", where, range);
     if (*lo < 0 || *hi >= n_layer)
-      return fail(ErrorCode::kOutOfRange, "{}: layer range '{}' is outside the model's 0-{}", where, range, n_layer - 1);
+      return fail(ErrorCode::kOutOfRange, "{}: layer range '{}' is outside the model's 0-{}", where, range,
+                  n_layer - 1);
     for (int32_t l = *lo; l <= *hi; ++l) {
       if (find_layer(layers, l) == nullptr) {
         if (dash == std::string_view::npos)
@@ -81,8 +82,8 @@ Result<std::vector<int32_t>> parse_layers(std::string_view text, std::span<const
 struct ParsedPolicy {
   std::shared_ptr<RoutingPolicy> policy;
   std::string text;
-  int32_t k = 0;        // experts it must find per token (0: the layer's native k)
-  int32_t slots = 0;    // slots it fills per token (0: k; -1: all experts)
+  int32_t k = 0;      // experts it must find per token (0: the layer's native k)
+  int32_t slots = 0;  // slots it fills per token (0: k; -1: all experts)
   int32_t need(const RoutingConfig& c) const { return k > 0 ? k : c.n_used; }
   int32_t slots_on(const RoutingConfig& c) const {
     return slots < 0 ? c.n_expert : slots > 0 ? std::min(slots, c.n_expert) : need(c);
@@ -100,7 +101,8 @@ Result<ParsedPolicy> parse_policy(std::string_view text, std::string_view where)
   }
   if (name == "top-k" && f.size() == 2) {
     const auto k = parse_number<int32_t>(f[1]);
-    if (!k || *k < 1 || *k > 255) return fail(ErrorCode::kInvalidInput, "{}: top-k:K needs a whole K in 1-255, got '{}'", where, f[1]);
+    if (!k || *k < 1 || *k > 255)
+      return fail(ErrorCode::kInvalidInput, "{}: top-k:K needs a whole K in 1-255, got '{}'", where, f[1]);
     out.policy = std::make_shared<TopKPolicy>(*k);
     out.k = *k;
     return out;
@@ -120,7 +122,8 @@ Result<ParsedPolicy> parse_policy(std::string_view text, std::string_view where)
                     i == 2 ? "MIN (1-255)" : "MAX (0-255, 0 = all)");
       (i == 2 ? p.min : p.max) = *v;
     }
-    if (p.max > 0 && p.min > p.max) return fail(ErrorCode::kInvalidInput, "{}: top-p MIN {} > MAX {}", where, p.min, p.max);
+    if (p.max > 0 && p.min > p.max)
+      return fail(ErrorCode::kInvalidInput, "{}: top-p MIN {} > MAX {}", where, p.min, p.max);
     out.policy = std::make_shared<TopPPolicy>(p);
     out.k = p.min;
     out.slots = p.max > 0 ? p.max : -1;
@@ -169,22 +172,24 @@ Status for_each_line(std::string_view text, std::string_view source, std::span<c
 Result<std::vector<std::vector<uint8_t>>> parse_expert_mask(std::string_view text, std::string_view source,
                                                             std::span<const MoeLayerInfo> layers, int32_t n_layer) {
   std::vector<std::vector<uint8_t>> mask(static_cast<size_t>(n_layer));
-  auto s = for_each_line(text, source, layers, n_layer, [&](const std::string& where, const std::vector<int32_t>& named,
-                                                            const std::vector<std::string_view>& values) -> Status {
-    for (int32_t l : named) {
-      const MoeLayerInfo& info = *find_layer(layers, l);
-      auto& row = mask[static_cast<size_t>(l)];
-      row.resize(static_cast<size_t>(info.config.n_expert), 0);
-      for (std::string_view v : values) {
-        const auto e = parse_number<int32_t>(v);
-        if (!e) return fail(ErrorCode::kInvalidInput, "{}: '{}' is not an expert id", where, v);
-        if (*e < 0 || *e >= info.config.n_expert)
-          return fail(ErrorCode::kOutOfRange, "{}: expert {} is outside layer {}'s 0-{}", where, *e, l, info.config.n_expert - 1);
-        row[static_cast<size_t>(*e)] = 1;
-      }
-    }
-    return {};
-  });
+  auto s = for_each_line(text, source, layers, n_layer,
+                         [&](const std::string& where, const std::vector<int32_t>& named,
+                             const std::vector<std::string_view>& values) -> Status {
+                           for (int32_t l : named) {
+                             const MoeLayerInfo& info = *find_layer(layers, l);
+                             auto& row = mask[static_cast<size_t>(l)];
+                             row.resize(static_cast<size_t>(info.config.n_expert), 0);
+                             for (std::string_view v : values) {
+                               const auto e = parse_number<int32_t>(v);
+                               if (!e) return fail(ErrorCode::kInvalidInput, "{}: '{}' is not an expert id", where, v);
+                               if (*e < 0 || *e >= info.config.n_expert)
+                                 return fail(ErrorCode::kOutOfRange, "{}: expert {} is outside layer {}'s 0-{}", where,
+                                             *e, l, info.config.n_expert - 1);
+                               row[static_cast<size_t>(*e)] = 1;
+                             }
+                           }
+                           return {};
+                         });
   if (!s) return tl::unexpected(s.error());
   return mask;
 }
@@ -192,28 +197,32 @@ Result<std::vector<std::vector<uint8_t>>> parse_expert_mask(std::string_view tex
 Result<std::vector<std::vector<float>>> parse_route_bias(std::string_view text, std::string_view source,
                                                          std::span<const MoeLayerInfo> layers, int32_t n_layer) {
   std::vector<std::vector<float>> bias(static_cast<size_t>(n_layer));
-  auto s = for_each_line(text, source, layers, n_layer, [&](const std::string& where, const std::vector<int32_t>& named,
-                                                            const std::vector<std::string_view>& values) -> Status {
-    for (int32_t l : named) {
-      const int32_t E = find_layer(layers, l)->config.n_expert;
-      if (static_cast<int32_t>(values.size()) != E)
-        return fail(ErrorCode::kInvalidInput, "{}: layer {} needs {} bias values (one per expert), got {}", where, l, E,
-                    values.size());
-      auto& row = bias[static_cast<size_t>(l)];
-      row.clear();
-      for (std::string_view v : values) {
-        const auto b = parse_number<float>(v);
-        if (!b || !std::isfinite(*b)) return fail(ErrorCode::kInvalidInput, "{}: '{}' is not a finite number", where, v);
-        row.push_back(*b);
-      }
-    }
-    return {};
-  });
+  auto s = for_each_line(text, source, layers, n_layer,
+                         [&](const std::string& where, const std::vector<int32_t>& named,
+                             const std::vector<std::string_view>& values) -> Status {
+                           for (int32_t l : named) {
+                             const int32_t E = find_layer(layers, l)->config.n_expert;
+                             if (static_cast<int32_t>(values.size()) != E)
+                               return fail(ErrorCode::kInvalidInput,
+                                           "{}: layer {} needs {} bias values (one per expert), got {}", where, l, E,
+                                           values.size());
+                             auto& row = bias[static_cast<size_t>(l)];
+                             row.clear();
+                             for (std::string_view v : values) {
+                               const auto b = parse_number<float>(v);
+                               if (!b || !std::isfinite(*b))
+                                 return fail(ErrorCode::kInvalidInput, "{}: '{}' is not a finite number", where, v);
+                               row.push_back(*b);
+                             }
+                           }
+                           return {};
+                         });
   if (!s) return tl::unexpected(s.error());
   return bias;
 }
 
-Result<BuiltRouting> build_routing_policy(const RoutingSpec& spec, std::span<const MoeLayerInfo> layers, int32_t n_layer) {
+Result<BuiltRouting> build_routing_policy(const RoutingSpec& spec, std::span<const MoeLayerInfo> layers,
+                                          int32_t n_layer) {
   // Entries: the default (no LAYERS=) and per-layer overrides; a layer may be named once.
   std::optional<ParsedPolicy> fallback;
   std::vector<std::optional<ParsedPolicy>> per_layer(static_cast<size_t>(n_layer));
@@ -230,7 +239,8 @@ Result<BuiltRouting> build_routing_policy(const RoutingSpec& spec, std::span<con
       auto policy = parse_policy(eq == std::string_view::npos ? entry : entry.substr(eq + 1), where);
       if (!policy) return tl::unexpected(policy.error());
       if (eq == std::string_view::npos) {
-        if (fallback) return fail(ErrorCode::kInvalidInput, "{}: a default policy is already given ({})", where, fallback->text);
+        if (fallback)
+          return fail(ErrorCode::kInvalidInput, "{}: a default policy is already given ({})", where, fallback->text);
         fallback = std::move(*policy);
         continue;
       }
@@ -268,12 +278,14 @@ Result<BuiltRouting> build_routing_policy(const RoutingSpec& spec, std::span<con
     int32_t enabled = info.config.n_expert;
     if (l < mask.size())
       for (uint8_t off : mask[l]) enabled -= off != 0 ? 1 : 0;
-    const int32_t reachable = info.config.n_group > 1 ? info.config.n_expert / info.config.n_group * info.config.n_group_used
-                                                      : info.config.n_expert;
+    const int32_t reachable = info.config.n_group > 1
+                                  ? info.config.n_expert / info.config.n_group * info.config.n_group_used
+                                  : info.config.n_expert;
     const int32_t can = std::min(enabled, reachable);
     if (p.need(info.config) > can)
-      return fail(ErrorCode::kInvalidInput, "layer {}: policy {} needs {} experts per token but only {} can be chosen{}",
-                  info.layer, p.text, p.need(info.config), can, enabled < info.config.n_expert ? " (after the expert mask)" : "");
+      return fail(ErrorCode::kInvalidInput,
+                  "layer {}: policy {} needs {} experts per token but only {} can be chosen{}", info.layer, p.text,
+                  p.need(info.config), can, enabled < info.config.n_expert ? " (after the expert mask)" : "");
     built.max_slots = std::max(built.max_slots, p.slots_on(info.config));
     built.description += fmt::format("{}{}={}", built.description.empty() ? "" : ",", info.layer, p.text);
   }

@@ -21,11 +21,11 @@ struct MoeLayerInfo {
 };
 
 struct RoutingSpec {
-  std::string route{};              // "" = native everywhere
+  std::string route{};            // "" = native everywhere
   int32_t experts_per_token = 0;  // 0 = unset; else the default entry is top-k:K
-  std::string mask_text{};          // contents of --expert-mask, "" = none
-  std::string mask_source{};        // its file name, for errors
-  std::string bias_text{};          // contents of --route-bias, "" = none
+  std::string mask_text{};        // contents of --expert-mask, "" = none
+  std::string mask_source{};      // its file name, for errors
+  std::string bias_text{};        // contents of --route-bias, "" = none
   std::string bias_source{};
 };
 
@@ -39,9 +39,10 @@ Result<std::vector<std::vector<float>>> parse_route_bias(std::string_view text, 
 struct BuiltRouting {
   std::unique_ptr<RoutingPolicy> policy;  // nullptr: nothing but the native rule (keep the session's own)
   int32_t max_slots = 0;                  // the most expert slots any layer's decision has
-  std::string description{};                // "LAYER=POLICY,..." plus mask/bias files, for traces and reports
+  std::string description{};              // "LAYER=POLICY,..." plus mask/bias files, for traces and reports
 };
 
-Result<BuiltRouting> build_routing_policy(const RoutingSpec& spec, std::span<const MoeLayerInfo> layers, int32_t n_layer);
+Result<BuiltRouting> build_routing_policy(const RoutingSpec& spec, std::span<const MoeLayerInfo> layers,
+                                          int32_t n_layer);
 
 }  // namespace sy::moe

@@ -19,9 +19,9 @@
 namespace sy::moe {
 
 struct TopPParams {
-  float p = 0.4f;         // mass threshold, (0, 1]
-  int32_t min = 1;        // at least this many experts
-  int32_t max = 0;        // at most this many (0: all experts)
+  float p = 0.4f;   // mass threshold, (0, 1]
+  int32_t min = 1;  // at least this many experts
+  int32_t max = 0;  // at most this many (0: all experts)
   bool renormalize = false;
 };
 

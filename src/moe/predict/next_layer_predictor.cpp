@@ -41,7 +41,9 @@ void NextLayerPredictor::on_routing(const RoutingEvent& ev) {
       for (int64_t e = 0; e < E; ++e) logits_[static_cast<size_t>(t * E + e)] += next.router_bias[e];
   Pending& out = pending_[static_cast<size_t>(i) + 1];
   native_.route(next.config,
-                RouterOutput{.logits = logits_.data(), .n_tokens = actual.n_tokens, .selection_bias = next.selection_bias,
+                RouterOutput{.logits = logits_.data(),
+                             .n_tokens = actual.n_tokens,
+                             .selection_bias = next.selection_bias,
                              .layer = next.layer},
                 out.decision);
   out.pos0 = ev.pos0;

@@ -73,9 +73,11 @@ Result<TraceHeader> decode_header(std::span<const uint8_t> b, size_t& consumed) 
   if (b.size() >= 8 && std::memcmp(b.data(), kMagic, 8) != 0)
     return fail(ErrorCode::kInvalidInput, "trace header: offset 0: not a switchyard trace (magic)");
   if (b.size() < kFixedHeaderBytes)
-    return fail(ErrorCode::kInvalidInput, "trace header: file has {} bytes, need at least {}", b.size(), kFixedHeaderBytes);
+    return fail(ErrorCode::kInvalidInput, "trace header: file has {} bytes, need at least {}", b.size(),
+                kFixedHeaderBytes);
   const auto version = get<uint32_t>(&b[8]);
-  if (version != kVersion) return fail(ErrorCode::kUnsupported, "trace header: offset 8: version {} (this build reads {})", version, kVersion);
+  if (version != kVersion)
+    return fail(ErrorCode::kUnsupported, "trace header: offset 8: version {} (this build reads {})", version, kVersion);
   const auto header_bytes = get<uint32_t>(&b[12]);
   const auto record_bytes = get<uint32_t>(&b[16]);
   TraceHeader h;
@@ -87,25 +89,33 @@ Result<TraceHeader> decode_header(std::span<const uint8_t> b, size_t& consumed) 
   h.flags = get<uint32_t>(&b[40]);
   const auto policy_bytes = get<uint32_t>(&b[44]);
   if (h.n_layer > kMaxLayers || n_moe > h.n_layer)
-    return fail(ErrorCode::kInvalidInput, "trace header: offset 20: {} MoE layers of {} blocks is not a model", n_moe, h.n_layer);
+    return fail(ErrorCode::kInvalidInput, "trace header: offset 20: {} MoE layers of {} blocks is not a model", n_moe,
+                h.n_layer);
   if (h.slots == 0 || h.slots > kMaxSlots || h.top_n > kNoId || h.pred_slots > kMaxSlots)
-    return fail(ErrorCode::kInvalidInput, "trace header: offset 28: slots {}, top_n {}, pred_slots {} out of range", h.slots, h.top_n, h.pred_slots);
-  if ((h.flags & ~kKnownFlags) != 0) return fail(ErrorCode::kUnsupported, "trace header: offset 40: unknown flags {:#x}", h.flags);
-  if (policy_bytes > kMaxPolicyBytes) return fail(ErrorCode::kInvalidInput, "trace header: offset 44: policy text of {} bytes", policy_bytes);
+    return fail(ErrorCode::kInvalidInput, "trace header: offset 28: slots {}, top_n {}, pred_slots {} out of range",
+                h.slots, h.top_n, h.pred_slots);
+  if ((h.flags & ~kKnownFlags) != 0)
+    return fail(ErrorCode::kUnsupported, "trace header: offset 40: unknown flags {:#x}", h.flags);
+  if (policy_bytes > kMaxPolicyBytes)
+    return fail(ErrorCode::kInvalidInput, "trace header: offset 44: policy text of {} bytes", policy_bytes);
   const uint64_t need = kFixedHeaderBytes + uint64_t{n_moe} * 12 + policy_bytes;
   if (header_bytes < need || header_bytes > b.size())
-    return fail(ErrorCode::kInvalidInput, "trace header: offset 12: header size {} (needs {}, file has {})", header_bytes, need, b.size());
+    return fail(ErrorCode::kInvalidInput, "trace header: offset 12: header size {} (needs {}, file has {})",
+                header_bytes, need, b.size());
   size_t at = kFixedHeaderBytes;
   for (uint32_t i = 0; i < n_moe; ++i, at += 12) {
     const TraceLayer l{get<uint32_t>(&b[at]), get<uint32_t>(&b[at + 4]), get<uint32_t>(&b[at + 8])};
     if (l.layer >= h.n_layer || (!h.layers.empty() && l.layer <= h.layers.back().layer) || l.n_expert == 0 ||
         l.n_expert > kNoId || l.native_k == 0 || l.native_k > l.n_expert)
-      return fail(ErrorCode::kInvalidInput, "trace header: offset {}: MoE layer entry {} (block {}, {} experts, k {}) is invalid", at, i, l.layer, l.n_expert, l.native_k);
+      return fail(ErrorCode::kInvalidInput,
+                  "trace header: offset {}: MoE layer entry {} (block {}, {} experts, k {}) is invalid", at, i, l.layer,
+                  l.n_expert, l.native_k);
     h.layers.push_back(l);
   }
   h.policy.assign(reinterpret_cast<const char*>(&b[at]), policy_bytes);
   if (record_bytes != h.record_bytes())
-    return fail(ErrorCode::kInvalidInput, "trace header: offset 16: record size {} does not match the shape ({})", record_bytes, h.record_bytes());
+    return fail(ErrorCode::kInvalidInput, "trace header: offset 16: record size {} does not match the shape ({})",
+                record_bytes, h.record_bytes());
   consumed = header_bytes;
   return h;
 }
@@ -124,13 +134,15 @@ void encode_record(const TraceHeader& h, const TraceRecord& r, uint8_t* out) {
   size_t at = kRecordFixedBytes;
   for (uint32_t j = 0; j < h.slots; ++j, at += 2) put_at(at, j < n_chosen ? static_cast<uint16_t>(r.ids[j]) : kNoId);
   for (uint32_t j = 0; j < h.slots; ++j, at += 4) put_at(at, j < n_chosen ? r.weights[j] : 0.0f);
-  for (uint32_t j = 0; j < h.top_n; ++j, at += 2) put_at(at, j < r.top_ids.size() ? static_cast<uint16_t>(r.top_ids[j]) : kNoId);
+  for (uint32_t j = 0; j < h.top_n; ++j, at += 2)
+    put_at(at, j < r.top_ids.size() ? static_cast<uint16_t>(r.top_ids[j]) : kNoId);
   for (uint32_t j = 0; j < h.top_n; ++j, at += 4) put_at(at, j < r.top_probs.size() ? r.top_probs[j] : 0.0f);
   if ((h.flags & kFlagHiddenNorm) != 0) {
     put_at(at, r.hidden_norm);
     at += 4;
   }
-  for (uint32_t j = 0; j < h.pred_slots; ++j, at += 2) put_at(at, j < n_pred ? static_cast<uint16_t>(r.pred[j]) : kNoId);
+  for (uint32_t j = 0; j < h.pred_slots; ++j, at += 2)
+    put_at(at, j < n_pred ? static_cast<uint16_t>(r.pred[j]) : kNoId);
 }
 
 Result<TraceRecord> decode_record(const TraceHeader& h, std::span<const uint8_t> b, uint64_t where) {
@@ -145,13 +157,17 @@ Result<TraceRecord> decode_record(const TraceHeader& h, std::span<const uint8_t>
   const TraceLayer* layer = nullptr;
   for (const TraceLayer& l : h.layers)
     if (l.layer == r.layer) layer = &l;
-  if (layer == nullptr) return fail(ErrorCode::kInvalidInput, "trace record at offset {}: layer {} is not an MoE layer of the header", where, r.layer);
+  if (layer == nullptr)
+    return fail(ErrorCode::kInvalidInput, "trace record at offset {}: layer {} is not an MoE layer of the header",
+                where, r.layer);
   if (n_chosen > h.slots || n_pred > h.pred_slots)
-    return fail(ErrorCode::kInvalidInput, "trace record at offset {}: {} experts in {} slots", where, n_chosen, h.slots);
+    return fail(ErrorCode::kInvalidInput, "trace record at offset {}: {} experts in {} slots", where, n_chosen,
+                h.slots);
   auto id_at = [&](size_t at) -> Result<int32_t> {
     const auto id = get<uint16_t>(&b[at]);
     if (id >= layer->n_expert)
-      return fail(ErrorCode::kInvalidInput, "trace record at offset {}: expert {} of layer {} (has {})", where + at, id, r.layer, layer->n_expert);
+      return fail(ErrorCode::kInvalidInput, "trace record at offset {}: expert {} of layer {} (has {})", where + at, id,
+                  r.layer, layer->n_expert);
     return static_cast<int32_t>(id);
   };
   size_t at = kRecordFixedBytes;

@@ -21,7 +21,7 @@ inline constexpr uint32_t kFlagHiddenNorm = 1u << 0;
 inline constexpr uint32_t kKnownFlags = kFlagHiddenNorm;
 
 struct TraceLayer {
-  uint32_t layer = 0;     // block index
+  uint32_t layer = 0;  // block index
   uint32_t n_expert = 0;
   uint32_t native_k = 0;  // the model's own k
 };
@@ -47,8 +47,8 @@ struct TraceRecord {
   std::vector<float> weights{};
   std::vector<int32_t> top_ids{};  // top_n router probabilities, most likely first
   std::vector<float> top_probs{};
-  float hidden_norm = 0.0f;      // L2 norm of the router's input (kFlagHiddenNorm)
-  std::vector<int32_t> pred{};     // experts predicted for this layer from the previous MoE layer
+  float hidden_norm = 0.0f;     // L2 norm of the router's input (kFlagHiddenNorm)
+  std::vector<int32_t> pred{};  // experts predicted for this layer from the previous MoE layer
 };
 
 std::vector<uint8_t> encode_header(const TraceHeader& header);

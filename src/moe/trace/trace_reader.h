@@ -15,7 +15,7 @@ namespace sy::moe::trace {
 struct Trace {
   TraceHeader header;
   std::vector<TraceRecord> records{};  // file order
-  uint64_t truncated_bytes = 0;      // bytes of a partial last record that were ignored
+  uint64_t truncated_bytes = 0;        // bytes of a partial last record that were ignored
 };
 
 Result<Trace> parse_trace(std::span<const uint8_t> bytes);

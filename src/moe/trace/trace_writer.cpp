@@ -1,11 +1,12 @@
 #include "moe/trace/trace_writer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numeric>
 
-#include <fmt/format.h>
 #include "moe/predict/next_layer_predictor.h"
 
 namespace sy::moe::trace {
@@ -59,7 +60,8 @@ TraceWriter::~TraceWriter() {
 
 void TraceWriter::on_routing(const RoutingEvent& ev) {
   const RoutingDecision& d = *ev.decision;
-  if (!explicit_seq_ && seen_any_ && ev.pos0 == 0 && ev.layer == static_cast<int32_t>(header_.layers.front().layer)) ++seq_;
+  if (!explicit_seq_ && seen_any_ && ev.pos0 == 0 && ev.layer == static_cast<int32_t>(header_.layers.front().layer))
+    ++seq_;
   seen_any_ = true;
   TraceRecord& r = scratch_;
   for (int64_t t = 0; t < d.n_tokens; ++t) {
@@ -82,8 +84,9 @@ void TraceWriter::on_routing(const RoutingEvent& ev) {
       const int32_t n = std::min<int32_t>(static_cast<int32_t>(header_.top_n), E);
       order_.resize(static_cast<size_t>(E));
       std::iota(order_.begin(), order_.end(), 0);
-      std::partial_sort(order_.begin(), order_.begin() + n, order_.end(),
-                        [this](int32_t a, int32_t b) { return probs_[a] > probs_[b] || (probs_[a] == probs_[b] && a < b); });
+      std::partial_sort(order_.begin(), order_.begin() + n, order_.end(), [this](int32_t a, int32_t b) {
+        return probs_[a] > probs_[b] || (probs_[a] == probs_[b] && a < b);
+      });
       for (int32_t j = 0; j < n; ++j) {
         r.top_ids.push_back(order_[j]);
         r.top_probs.push_back(probs_[order_[j]]);
@@ -136,7 +139,8 @@ void TraceWriter::writer_loop() {
     const bool ok = std::fwrite(block.data(), 1, block.size(), file_) == block.size() && std::fflush(file_) == 0;
     if (!ok) {
       std::lock_guard lock(mutex_);
-      if (write_status_) write_status_ = fail(ErrorCode::kIo, "writing trace {} failed: {}", path_, std::strerror(errno));
+      if (write_status_)
+        write_status_ = fail(ErrorCode::kIo, "writing trace {} failed: {}", path_, std::strerror(errno));
     }
   }
 }

@@ -38,7 +38,10 @@ class TraceWriter final : public RoutingObserver {
 
   // Records from now on carry this sequence id. Without calls, the id goes up by one whenever a batch
   // starts again at position 0 (a new sequence in the same session), starting at 0.
-  void set_sequence(uint32_t seq) { seq_ = seq; explicit_seq_ = true; }
+  void set_sequence(uint32_t seq) {
+    seq_ = seq;
+    explicit_seq_ = true;
+  }
 
   // Writes what is buffered, stops the thread and closes the file; idempotent. The first write error, if any.
   Status close();

@@ -96,7 +96,8 @@ Result<std::string> ChatTemplate::render(const ChatInput& input, RenderLimits li
     globals->variables.emplace(name, std::move(*value));
     return {};
   };
-  if (!input.extra.is_object()) return fail(ErrorCode::kInvalidInput, "chat template extra variables must be a JSON object");
+  if (!input.extra.is_object())
+    return fail(ErrorCode::kInvalidInput, "chat template extra variables must be a JSON object");
   Status st = declare("messages", json_to_value(input.messages));
   if (st && input.tools) st = declare("tools", json_to_value(*input.tools));
   if (st) st = declare("add_generation_prompt", Value::from_bool(input.add_generation_prompt));

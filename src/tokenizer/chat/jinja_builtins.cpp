@@ -15,8 +15,7 @@ namespace {
 
 [[noreturn]] void raise(std::string message) { throw TemplateError{std::move(message)}; }
 
-Value make_function(std::string name,
-                    std::function<Value(Interpreter&, CallArgs&, const EnvPtr&)> call) {
+Value make_function(std::string name, std::function<Value(Interpreter&, CallArgs&, const EnvPtr&)> call) {
   Value v;
   v.kind = ValueKind::kFunction;
   v.function = std::make_shared<FunctionData>();
@@ -71,7 +70,8 @@ double js_parse_float(std::string_view s) {
 // asked, none with none; anything else cannot be compared.
 int compare_values(const Value& a, const Value& b, bool case_sensitive) {
   if (a.is(ValueKind::kNull) && b.is(ValueKind::kNull)) return 0;
-  if (a.is(ValueKind::kNull) || b.is(ValueKind::kNull)) raise(fmt::format("cannot compare {} with {}", kind_name(a.kind), kind_name(b.kind)));
+  if (a.is(ValueKind::kNull) || b.is(ValueKind::kNull))
+    raise(fmt::format("cannot compare {} with {}", kind_name(a.kind), kind_name(b.kind)));
   if (a.is(ValueKind::kUndefined) && b.is(ValueKind::kUndefined)) return 0;
   if (a.is(ValueKind::kUndefined) || b.is(ValueKind::kUndefined))
     raise(fmt::format("cannot compare {} with {}", kind_name(a.kind), kind_name(b.kind)));
@@ -81,7 +81,8 @@ int compare_values(const Value& a, const Value& b, bool case_sensitive) {
     const double x = numeric(a), y = numeric(b);
     return x < y ? -1 : x > y ? 1 : 0;
   }
-  if (a.kind != b.kind) raise(fmt::format("cannot compare different types: {} and {}", kind_name(a.kind), kind_name(b.kind)));
+  if (a.kind != b.kind)
+    raise(fmt::format("cannot compare different types: {} and {}", kind_name(a.kind), kind_name(b.kind)));
   if (!a.is(ValueKind::kString)) raise(fmt::format("cannot compare values of type {}", kind_name(a.kind)));
   const std::string x = case_sensitive ? *a.str : ascii_lower(*a.str);
   const std::string y = case_sensitive ? *b.str : ascii_lower(*b.str);
@@ -129,7 +130,8 @@ std::string join_raw(Interpreter& in, const ArrayData& items, std::string_view s
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out += separator;
     // Array.prototype.join writes null and undefined as nothing.
-    if (!items[i].is(ValueKind::kNull) && !items[i].is(ValueKind::kUndefined)) out += raw_to_string(items[i], max_bytes);
+    if (!items[i].is(ValueKind::kNull) && !items[i].is(ValueKind::kUndefined))
+      out += raw_to_string(items[i], max_bytes);
     in.check_string_size(out.size());
   }
   return out;
@@ -151,7 +153,8 @@ std::string capitalize(std::string_view s) {
   return out;
 }
 
-std::string js_replace(Interpreter& in, const std::string& s, const std::string& from, const std::string& to, double count) {
+std::string js_replace(Interpreter& in, const std::string& s, const std::string& from, const std::string& to,
+                       double count) {
   if (count == 0) return s;
   double remaining = (std::isnan(count) || count < 0) ? INFINITY : count;
   std::string out;
@@ -188,7 +191,8 @@ std::string js_replace(Interpreter& in, const std::string& s, const std::string&
 Value string_split(Interpreter& in, const std::string& s, const CallArgs& args) {
   const Value* sep = args.positional.size() > 0 ? &args.positional[0] : nullptr;
   const Value* max_v = args.positional.size() > 1 ? &args.positional[1] : nullptr;
-  if (sep && !sep->is(ValueKind::kString) && !sep->is(ValueKind::kNull)) raise("split(): separator must be a string or none");
+  if (sep && !sep->is(ValueKind::kString) && !sep->is(ValueKind::kNull))
+    raise("split(): separator must be a string or none");
   if (max_v && !max_v->is(ValueKind::kInteger)) raise("split(): maxsplit must be an integer");
   const double maxsplit = max_v ? max_v->number : -1;
   ArrayData parts;
@@ -269,17 +273,29 @@ Value string_member(Interpreter&, const Value& self, const std::string& name) {
   if (name == "length") return Value::integer(static_cast<double>(utf16_length(s)));
   using Fn = std::function<Value(Interpreter&, CallArgs&)>;
   Fn fn;
-  if (name == "upper") fn = [str](Interpreter&, CallArgs&) { return Value::string(ascii_upper(*str)); };
-  else if (name == "lower") fn = [str](Interpreter&, CallArgs&) { return Value::string(ascii_lower(*str)); };
+  if (name == "upper")
+    fn = [str](Interpreter&, CallArgs&) { return Value::string(ascii_upper(*str)); };
+  else if (name == "lower")
+    fn = [str](Interpreter&, CallArgs&) { return Value::string(ascii_lower(*str)); };
   // The reference ignores strip()'s argument: strip('\n') removes every kind of surrounding whitespace.
-  else if (name == "strip") fn = [str](Interpreter&, CallArgs&) { return Value::string(std::string(js_trim(*str))); };
-  else if (name == "lstrip") fn = [str](Interpreter&, CallArgs&) { return Value::string(std::string(js_trim_start(*str))); };
-  else if (name == "rstrip") fn = [str](Interpreter&, CallArgs&) { return Value::string(std::string(js_trim_end(*str))); };
-  else if (name == "title") fn = [str](Interpreter&, CallArgs&) { return Value::string(title_case(*str)); };
-  else if (name == "capitalize") fn = [str](Interpreter&, CallArgs&) { return Value::string(capitalize(*str)); };
-  else if (name == "startswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, no_keywords(a, "startswith"), true, "startswith"); };
-  else if (name == "endswith") fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, no_keywords(a, "endswith"), false, "endswith"); };
-  else if (name == "split") fn = [str](Interpreter& in, CallArgs& a) { return string_split(in, *str, no_keywords(a, "split")); };
+  else if (name == "strip")
+    fn = [str](Interpreter&, CallArgs&) { return Value::string(std::string(js_trim(*str))); };
+  else if (name == "lstrip")
+    fn = [str](Interpreter&, CallArgs&) { return Value::string(std::string(js_trim_start(*str))); };
+  else if (name == "rstrip")
+    fn = [str](Interpreter&, CallArgs&) { return Value::string(std::string(js_trim_end(*str))); };
+  else if (name == "title")
+    fn = [str](Interpreter&, CallArgs&) { return Value::string(title_case(*str)); };
+  else if (name == "capitalize")
+    fn = [str](Interpreter&, CallArgs&) { return Value::string(capitalize(*str)); };
+  else if (name == "startswith")
+    fn = [str](Interpreter&, CallArgs& a) {
+      return prefix_test(*str, no_keywords(a, "startswith"), true, "startswith");
+    };
+  else if (name == "endswith")
+    fn = [str](Interpreter&, CallArgs& a) { return prefix_test(*str, no_keywords(a, "endswith"), false, "endswith"); };
+  else if (name == "split")
+    fn = [str](Interpreter& in, CallArgs& a) { return string_split(in, *str, no_keywords(a, "split")); };
   else if (name == "replace")
     fn = [str](Interpreter& in, CallArgs& a) {
       if (a.positional.size() < 2) raise("replace() needs two arguments");
@@ -287,7 +303,8 @@ Value string_member(Interpreter&, const Value& self, const std::string& name) {
       const Value& to = a.positional[1];
       if (!from.is(ValueKind::kString) || !to.is(ValueKind::kString)) raise("replace(): arguments must be strings");
       const Value* count = a.positional.size() > 2 ? &a.positional[2] : a.keyword("count");
-      if (count && !count->is(ValueKind::kInteger) && !count->is(ValueKind::kNull)) raise("replace(): count must be an integer");
+      if (count && !count->is(ValueKind::kInteger) && !count->is(ValueKind::kNull))
+        raise("replace(): count must be an integer");
       const double n = (count && count->is(ValueKind::kInteger)) ? count->number : -1;
       return string_value(in, js_replace(in, *str, *from.str, *to.str, n));
     };
@@ -327,7 +344,8 @@ Value mapping_member(const Value& self, const std::string& name) {
       if (const Value* v = obj.object->find(*a.positional[0].str)) return *v;
       return a.positional.size() > 1 ? a.positional[1] : Value::null();
     });
-  if (name == "items") return make_function("items", [obj](Interpreter&, CallArgs&, const EnvPtr&) { return items_of(obj); });
+  if (name == "items")
+    return make_function("items", [obj](Interpreter&, CallArgs&, const EnvPtr&) { return items_of(obj); });
   if (name == "keys")
     return make_function("keys", [obj](Interpreter&, CallArgs&, const EnvPtr&) {
       ArrayData keys;
@@ -347,7 +365,8 @@ Value mapping_member(const Value& self, const std::string& name) {
 
 JsonOptions json_options(const CallArgs& args) {
   JsonOptions o;
-  if (!args.positional.empty()) raise("tojson takes keyword arguments only (indent=, ensure_ascii=, sort_keys=, separators=)");
+  if (!args.positional.empty())
+    raise("tojson takes keyword arguments only (indent=, ensure_ascii=, sort_keys=, separators=)");
   for (const auto& [key, v] : args.keywords) {
     if (key == "indent") {
       if (!v.is(ValueKind::kInteger) && !v.is(ValueKind::kNull)) raise("tojson: indent must be an integer");
@@ -384,7 +403,8 @@ Value indent_filter(Interpreter& in, const std::string& s, int width, bool first
   size_t start = 0;
   for (size_t line = 0;; ++line) {
     const size_t nl = s.find('\n', start);
-    const std::string_view text = std::string_view(s).substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    const std::string_view text =
+        std::string_view(s).substr(start, nl == std::string::npos ? std::string::npos : nl - start);
     if (line) out += '\n';
     if (!((!first && line == 0) || (!blank && text.empty()))) out += pad;
     out += text;
@@ -407,7 +427,8 @@ Value plain_filter(Interpreter& in, const Value& v, const std::string& name) {
     if (name == "reverse") return Value::make_array(ArrayData(items.rbegin(), items.rend()));
     if (name == "sort") {
       ArrayData sorted = items;
-      std::stable_sort(sorted.begin(), sorted.end(), [](const Value& a, const Value& b) { return compare_values(a, b, false) < 0; });
+      std::stable_sort(sorted.begin(), sorted.end(),
+                       [](const Value& a, const Value& b) { return compare_values(a, b, false) < 0; });
       return Value::make_array(std::move(sorted));
     }
     if (name == "join") return string_value(in, join_raw(in, items, ""));
@@ -422,7 +443,8 @@ Value plain_filter(Interpreter& in, const Value& v, const std::string& name) {
         // A JS Set compares primitives by value (NaN equal to itself) and objects by identity.
         bool seen = false;
         for (const auto& kept : out)
-          if (strict_equal(kept, item) || (kept.is_number() && item.is_number() && std::isnan(kept.number) && std::isnan(item.number))) {
+          if (strict_equal(kept, item) ||
+              (kept.is_number() && item.is_number() && std::isnan(kept.number) && std::isnan(item.number))) {
             seen = true;
             break;
           }
@@ -449,7 +471,8 @@ Value plain_filter(Interpreter& in, const Value& v, const std::string& name) {
       return Value::floating(std::isnan(x) ? 0 : x);
     }
   } else if (v.is_number()) {
-    if (name == "abs") return v.is(ValueKind::kInteger) ? Value::integer(std::fabs(v.number)) : Value::floating(std::fabs(v.number));
+    if (name == "abs")
+      return v.is(ValueKind::kInteger) ? Value::integer(std::fabs(v.number)) : Value::floating(std::fabs(v.number));
     if (name == "int") return Value::integer(std::floor(v.number));
     if (name == "float") return Value::floating(v.number);
     if (name == "string") return Value::string(to_output_string(v, in.limits().max_output_bytes));
@@ -552,7 +575,8 @@ Value call_filter(Interpreter& in, const Value& v, const std::string& name, cons
       if (attr && !attr->is(ValueKind::kString) && !attr->is(ValueKind::kInteger) && !attr->is(ValueKind::kNull))
         raise("sort: attribute must be a string, an integer or none");
       const bool by_attr = attr && !attr->is(ValueKind::kNull);
-      const std::string path = by_attr ? (attr->is(ValueKind::kString) ? *attr->str : js_number_to_string(attr->number)) : "";
+      const std::string path =
+          by_attr ? (attr->is(ValueKind::kString) ? *attr->str : js_number_to_string(attr->number)) : "";
       ArrayData sorted = *v.array;
       std::stable_sort(sorted.begin(), sorted.end(), [&](const Value& a, const Value& b) {
         const int c = by_attr ? compare_values(attribute_path(a, path), attribute_path(b, path), case_sensitive)
@@ -619,7 +643,10 @@ std::string strftime_js(std::time_t now, const std::string& format) {
       case 'H': out += fmt::format("{:02}", tm.tm_hour); break;
       case 'M': out += fmt::format("{:02}", tm.tm_min); break;
       case '%': out += '%'; break;
-      default: out += '%'; out += c; break;
+      default:
+        out += '%';
+        out += c;
+        break;
     }
     ++i;
   }
@@ -630,8 +657,8 @@ std::string strftime_js(std::time_t now, const std::string& format) {
 
 bool has_test(const std::string& name) {
   static const std::unordered_set<std::string> kTests{
-      "boolean", "callable", "odd", "even", "false", "true", "none", "string", "number", "integer", "iterable",
-      "mapping", "sequence", "lower", "upper", "defined", "undefined", "equalto", "eq"};
+      "boolean",  "callable", "odd",      "even",  "false", "true",    "none",      "string",  "number", "integer",
+      "iterable", "mapping",  "sequence", "lower", "upper", "defined", "undefined", "equalto", "eq"};
   return kTests.count(name) != 0;
 }
 
@@ -649,7 +676,8 @@ bool apply_test(const std::string& name, const Value& v, const Value* arg) {
   if (name == "string") return v.is(ValueKind::kString);
   if (name == "number") return v.is_number();
   if (name == "integer") return v.is(ValueKind::kInteger);
-  if (name == "iterable") return v.is(ValueKind::kArray) || v.is(ValueKind::kString);  // not tuples, as in the reference
+  if (name == "iterable")
+    return v.is(ValueKind::kArray) || v.is(ValueKind::kString);  // not tuples, as in the reference
   if (name == "mapping") return v.is_mapping();
   if (name == "sequence") return v.is_array() || v.is_mapping() || v.is(ValueKind::kString);
   if (name == "lower" || name == "upper") {
@@ -664,7 +692,8 @@ bool apply_test(const std::string& name, const Value& v, const Value* arg) {
 
 Value builtin_member(Interpreter& in, const Value& object, const std::string& name) {
   if (object.is(ValueKind::kString)) return string_member(in, object, name);
-  if (object.is_array()) return name == "length" ? Value::integer(static_cast<double>(object.array->size())) : Value::undefined();
+  if (object.is_array())
+    return name == "length" ? Value::integer(static_cast<double>(object.array->size())) : Value::undefined();
   if (object.is_mapping()) return mapping_member(object, name);
   return Value::undefined();
 }
@@ -678,7 +707,8 @@ Value apply_filter(Interpreter& in, const Value& operand, const Node& filter, co
 
 void add_builtin_globals(Environment& env, std::time_t now) {
   env.variables["namespace"] = make_function("namespace", [](Interpreter& in, CallArgs& a, const EnvPtr&) {
-    if (a.positional.size() > 1) raise(fmt::format("namespace() takes at most 1 positional argument, {} given", a.positional.size()));
+    if (a.positional.size() > 1)
+      raise(fmt::format("namespace() takes at most 1 positional argument, {} given", a.positional.size()));
     Value ns = Value::make_object(ValueKind::kNamespace);
     in.track_namespace(ns.object);
     if (a.positional.size() == 1) {
@@ -701,11 +731,14 @@ void add_builtin_globals(Environment& env, std::time_t now) {
   env.variables["false"] = env.variables["False"] = Value::from_bool(false);
   env.variables["true"] = env.variables["True"] = Value::from_bool(true);
   env.variables["none"] = env.variables["None"] = Value::null();
-  env.variables["raise_exception"] = make_function("raise_exception", [](Interpreter&, CallArgs& a, const EnvPtr&) -> Value {
-    raise(fmt::format("raise_exception: {}", a.positional.empty() ? std::string() : raw_to_string(a.positional[0])));
-  });
+  env.variables["raise_exception"] =
+      make_function("raise_exception", [](Interpreter&, CallArgs& a, const EnvPtr&) -> Value {
+        raise(
+            fmt::format("raise_exception: {}", a.positional.empty() ? std::string() : raw_to_string(a.positional[0])));
+      });
   env.variables["range"] = make_function("range", [](Interpreter& in, CallArgs& a, const EnvPtr&) {
-    if (a.positional.empty() || a.positional.size() > 3 || !a.keywords.empty()) raise("range() takes 1 to 3 positional arguments");
+    if (a.positional.empty() || a.positional.size() > 3 || !a.keywords.empty())
+      raise("range() takes 1 to 3 positional arguments");
     for (const auto& v : a.positional)
       if (!v.is_number()) raise(fmt::format("range() arguments must be numbers, not {}", kind_name(v.kind)));
     double start = 0, stop = a.positional[0].number, step = 1;

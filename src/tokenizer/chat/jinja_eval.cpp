@@ -1,10 +1,10 @@
 #include "tokenizer/chat/jinja_eval.h"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <new>
 #include <optional>
-#include <algorithm>
 
 #include "tokenizer/chat/jinja_lexer.h"
 #include "tokenizer/chat/js_text.h"
@@ -63,7 +63,8 @@ void Interpreter::charge(uint64_t units) {
 
 void Interpreter::check_string_size(size_t bytes) const {
   if (bytes > limits_.max_output_bytes)
-    raise(fmt::format("template built a string of {} bytes, more than the limit of {}", bytes, limits_.max_output_bytes));
+    raise(
+        fmt::format("template built a string of {} bytes, more than the limit of {}", bytes, limits_.max_output_bytes));
 }
 
 void Interpreter::check_items(size_t items) const {
@@ -247,8 +248,7 @@ Value Interpreter::evaluate_node(const Node& node, const EnvPtr& env) {
       if (!truthy(evaluate(*node.b, env))) return Value::undefined();
       return evaluate(*node.a, env);
     }
-    case NodeKind::kTernary:
-      return truthy(evaluate(*node.a, env)) ? evaluate(*node.b, env) : evaluate(*node.c, env);
+    case NodeKind::kTernary: return truthy(evaluate(*node.a, env)) ? evaluate(*node.b, env) : evaluate(*node.c, env);
     case NodeKind::kSlice: raise("a slice is only valid inside '[...]'");
     case NodeKind::kKeywordArg: raise(fmt::format("keyword argument '{}' outside a call", node.text));
     case NodeKind::kSpread:
@@ -335,11 +335,13 @@ Value Interpreter::evaluate_binary(const Node& node, const EnvPtr& env) {
     const bool found = right.object->find(*left.str) != nullptr;
     return Value::from_bool(op == "in" ? found : !found);
   }
-  raise(fmt::format("operator '{}' is not supported between {} and {}", op, kind_name(left.kind), kind_name(right.kind)));
+  raise(
+      fmt::format("operator '{}' is not supported between {} and {}", op, kind_name(left.kind), kind_name(right.kind)));
 }
 
 Value Interpreter::evaluate_slice(const Value& object, const Node& slice, const EnvPtr& env) {
-  if (!object.is_array() && !object.is(ValueKind::kString)) raise(fmt::format("cannot slice a {}", kind_name(object.kind)));
+  if (!object.is_array() && !object.is(ValueKind::kString))
+    raise(fmt::format("cannot slice a {}", kind_name(object.kind)));
   auto part = [&](const NodePtr& n, const char* what) -> std::optional<double> {
     if (!n) return std::nullopt;
     const Value v = evaluate(*n, env);
@@ -359,7 +361,8 @@ Value Interpreter::evaluate_slice(const Value& object, const Node& slice, const 
       i += len;
     }
   }
-  const double n = object.is(ValueKind::kString) ? static_cast<double>(chars.size()) : static_cast<double>(object.array->size());
+  const double n =
+      object.is(ValueKind::kString) ? static_cast<double>(chars.size()) : static_cast<double>(object.array->size());
   const double step = step_v.value_or(1);
   if (step == 0) raise("slice step cannot be zero");
   if (std::isnan(step)) return object.is(ValueKind::kString) ? Value::string("") : Value::make_array({});
@@ -452,9 +455,11 @@ Value Interpreter::evaluate_for(const Node& node, const EnvPtr& env) {
       target->variables[node.a->text] = current;
       return;
     }
-    if (!current.is(ValueKind::kArray)) raise(fmt::format("cannot unpack a {} into loop variables", kind_name(current.kind)));
+    if (!current.is(ValueKind::kArray))
+      raise(fmt::format("cannot unpack a {} into loop variables", kind_name(current.kind)));
     if (current.array->size() != node.a->args.size())
-      raise(fmt::format("too {} items to unpack in the loop", node.a->args.size() > current.array->size() ? "few" : "many"));
+      raise(fmt::format("too {} items to unpack in the loop",
+                        node.a->args.size() > current.array->size() ? "few" : "many"));
     for (size_t j = 0; j < node.a->args.size(); ++j) {
       const Node& name = *node.a->args[j];
       if (name.kind != NodeKind::kIdentifier) raise("loop variables must be names");
@@ -569,7 +574,8 @@ void Interpreter::bind_macro_arguments(const MacroSignature& sig, CallArgs& args
     for (size_t i = params.size(); i < args.positional.size(); ++i) rest.push_back(args.positional[i]);
     scope->variables["varargs"] = Value::make_array(std::move(rest));
   } else if (args.positional.size() > params.size()) {
-    raise(fmt::format("macro '{}' takes at most {} argument(s), {} given", sig.name, params.size(), args.positional.size()));
+    raise(fmt::format("macro '{}' takes at most {} argument(s), {} given", sig.name, params.size(),
+                      args.positional.size()));
   }
   for (const Node* p : pending_defaults) scope->variables[p->text] = evaluate(*p->a, scope);
 }

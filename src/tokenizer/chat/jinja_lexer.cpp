@@ -91,7 +91,8 @@ Mapped remove_generation_tags(const Mapped& in) {
     bool lstrip = false, rstrip = false;
     if (s[i] == '{' && match_generation_tag(s, i, end, lstrip, rstrip)) {
       if (lstrip) {
-        const size_t n = js_space_length_before(std::string_view(out.text).substr(kept_from), out.text.size() - kept_from);
+        const size_t n =
+            js_space_length_before(std::string_view(out.text).substr(kept_from), out.text.size() - kept_from);
         out.text.resize(out.text.size() - n);
         out.origin.resize(out.text.size());
       }
@@ -165,13 +166,19 @@ struct Lexer {
         case 'b': out += '\b'; break;
         case 'f': out += '\f'; break;
         case 'v': out += '\v'; break;
-        case '\'': case '"': case '\\': out += e; break;
-        case 'x': case 'u': {
+        case '\'':
+        case '"':
+        case '\\': out += e; break;
+        case 'x':
+        case 'u': {
           const size_t n = e == 'x' ? 2 : 4;
           uint32_t cp = 0;
           for (size_t k = 0; k < n; ++k) {
             const char h = at(pos + k);
-            const int d = is_digit(h) ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
+            const int d = is_digit(h)              ? h - '0'
+                          : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                          : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                                   : -1;
             if (d < 0) return error(pos - 2, fmt::format("invalid \\{} escape in string literal", e));
             cp = cp * 16 + static_cast<uint32_t>(d);
           }
@@ -180,24 +187,28 @@ struct Lexer {
           append_utf8(out, cp);
           break;
         }
-        default:
-          return error(pos - 2, fmt::format("unknown escape '\\{}' in string literal", e));
+        default: return error(pos - 2, fmt::format("unknown escape '\\{}' in string literal", e));
       }
     }
   }
 
   Status run() {
     static const std::array<std::pair<std::string_view, TokenKind>, 30> kTable{{
-        {"{%", TokenKind::kOpenStatement}, {"%}", TokenKind::kCloseStatement}, {"{{", TokenKind::kOpenExpression},
-        {"}}", TokenKind::kCloseExpression}, {"(", TokenKind::kOpenParen}, {")", TokenKind::kCloseParen},
-        {"{", TokenKind::kOpenBrace}, {"}", TokenKind::kCloseBrace}, {"[", TokenKind::kOpenBracket},
-        {"]", TokenKind::kCloseBracket}, {",", TokenKind::kComma}, {".", TokenKind::kDot}, {":", TokenKind::kColon},
-        {"|", TokenKind::kPipe}, {"<=", TokenKind::kComparison}, {">=", TokenKind::kComparison},
-        {"==", TokenKind::kComparison}, {"!=", TokenKind::kComparison}, {"<", TokenKind::kComparison},
-        {">", TokenKind::kComparison}, {"+", TokenKind::kAdditive}, {"-", TokenKind::kAdditive},
-        {"~", TokenKind::kAdditive}, {"**", TokenKind::kPower}, {"*", TokenKind::kMultiplicative},
-        {"//", TokenKind::kMultiplicative}, {"/", TokenKind::kMultiplicative}, {"%", TokenKind::kMultiplicative},
-        {"=", TokenKind::kEquals}, {"", TokenKind::kEnd},
+        {"{%", TokenKind::kOpenStatement},  {"%}", TokenKind::kCloseStatement},
+        {"{{", TokenKind::kOpenExpression}, {"}}", TokenKind::kCloseExpression},
+        {"(", TokenKind::kOpenParen},       {")", TokenKind::kCloseParen},
+        {"{", TokenKind::kOpenBrace},       {"}", TokenKind::kCloseBrace},
+        {"[", TokenKind::kOpenBracket},     {"]", TokenKind::kCloseBracket},
+        {",", TokenKind::kComma},           {".", TokenKind::kDot},
+        {":", TokenKind::kColon},           {"|", TokenKind::kPipe},
+        {"<=", TokenKind::kComparison},     {">=", TokenKind::kComparison},
+        {"==", TokenKind::kComparison},     {"!=", TokenKind::kComparison},
+        {"<", TokenKind::kComparison},      {">", TokenKind::kComparison},
+        {"+", TokenKind::kAdditive},        {"-", TokenKind::kAdditive},
+        {"~", TokenKind::kAdditive},        {"**", TokenKind::kPower},
+        {"*", TokenKind::kMultiplicative},  {"//", TokenKind::kMultiplicative},
+        {"/", TokenKind::kMultiplicative},  {"%", TokenKind::kMultiplicative},
+        {"=", TokenKind::kEquals},          {"", TokenKind::kEnd},
     }};
     const std::string& s = src.text;
     while (pos < s.size()) {

@@ -13,9 +13,32 @@
 namespace sy::chat {
 
 enum class TokenKind : uint8_t {
-  kText, kNumber, kString, kIdentifier, kEquals, kOpenParen, kCloseParen, kOpenStatement, kCloseStatement,
-  kOpenExpression, kCloseExpression, kOpenBracket, kCloseBracket, kOpenBrace, kCloseBrace, kComma, kDot, kColon,
-  kPipe, kAdditive, kMultiplicative, kPower, kComparison, kUnary, kComment, kEnd,
+  kText,
+  kNumber,
+  kString,
+  kIdentifier,
+  kEquals,
+  kOpenParen,
+  kCloseParen,
+  kOpenStatement,
+  kCloseStatement,
+  kOpenExpression,
+  kCloseExpression,
+  kOpenBracket,
+  kCloseBracket,
+  kOpenBrace,
+  kCloseBrace,
+  kComma,
+  kDot,
+  kColon,
+  kPipe,
+  kAdditive,
+  kMultiplicative,
+  kPower,
+  kComparison,
+  kUnary,
+  kComment,
+  kEnd,
 };
 
 struct Token {

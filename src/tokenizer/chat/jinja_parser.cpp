@@ -90,7 +90,9 @@ class Parser {
       if (peek(1).text == n) return true;
     return false;
   }
-  [[noreturn]] void error(const Token& tok, std::string message) const { throw ParseError{tok.offset, std::move(message)}; }
+  [[noreturn]] void error(const Token& tok, std::string message) const {
+    throw ParseError{tok.offset, std::move(message)};
+  }
   const Token& expect(TokenKind k, std::string_view what) {
     const Token& tok = peek();
     if (tok.kind != k) error(tok, fmt::format("expected {}, found {}", what, describe(tok)));
@@ -152,7 +154,8 @@ class Parser {
   NodePtr statement() {
     const Token& open = next();  // {%
     const Token& name_tok = peek();
-    if (name_tok.kind != TokenKind::kIdentifier) error(name_tok, fmt::format("expected a statement name, found {}", describe(name_tok)));
+    if (name_tok.kind != TokenKind::kIdentifier)
+      error(name_tok, fmt::format("expected a statement name, found {}", describe(name_tok)));
     const std::string name = name_tok.text;
     next();
     if (name == "set") return set_statement(open);
@@ -248,7 +251,8 @@ class Parser {
     n->a = expression_sequence(true);
     if (n->a->kind != NodeKind::kIdentifier && n->a->kind != NodeKind::kTuple)
       error(open, "expected a name or a tuple of names as the loop variable");
-    if (!is_ident("in")) error(peek(), fmt::format("expected 'in' after the loop variable, found {}", describe(peek())));
+    if (!is_ident("in"))
+      error(peek(), fmt::format("expected 'in' after the loop variable, found {}", describe(peek())));
     next();
     n->b = expression();
     expect(TokenKind::kCloseStatement, "'%}'");
@@ -382,7 +386,8 @@ class Parser {
       if (negate) next();
       auto name = primary();
       if (name->kind != NodeKind::kIdentifier) error(is_tok, "expected a test name after 'is'");
-      if (is(TokenKind::kOpenParen)) error(peek(), fmt::format("unsupported construct: test '{}' with arguments", name->text));
+      if (is(TokenKind::kOpenParen))
+        error(peek(), fmt::format("unsupported construct: test '{}' with arguments", name->text));
       auto n = make_node(NodeKind::kTest, is_tok.offset);
       n->text = name->text;
       n->negate = negate;

@@ -1,9 +1,9 @@
 #include "tokenizer/chat/jinja_value.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "tokenizer/chat/js_text.h"
 
@@ -58,7 +58,8 @@ std::string float_to_string(double x) {
 namespace {
 
 void check_size(size_t size, size_t max_bytes) {
-  if (size > max_bytes) throw TemplateError{fmt::format("template built text of more than {} bytes, the limit", max_bytes)};
+  if (size > max_bytes)
+    throw TemplateError{fmt::format("template built text of more than {} bytes, the limit", max_bytes)};
 }
 
 }  // namespace
@@ -106,7 +107,9 @@ std::string raw_to_string(const Value& v, size_t max_bytes) {
 }
 
 void append_json(std::string& out, const Value& v, const JsonOptions& o, int depth) {
-  if (depth > kMaxJsonDepth) throw TemplateError{fmt::format("value nested deeper than {} levels (does a namespace contain itself?)", kMaxJsonDepth)};
+  if (depth > kMaxJsonDepth)
+    throw TemplateError{
+        fmt::format("value nested deeper than {} levels (does a namespace contain itself?)", kMaxJsonDepth)};
   check_size(out.size(), o.max_bytes);
   std::string item_sep = o.custom_separators ? o.item_separator : (o.indent > 0 ? "," : ", ");
   std::string key_sep = o.custom_separators ? o.key_separator : ": ";

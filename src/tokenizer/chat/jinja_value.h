@@ -15,7 +15,18 @@
 namespace sy::chat {
 
 enum class ValueKind : uint8_t {
-  kUndefined, kNull, kBool, kInteger, kFloat, kString, kArray, kTuple, kObject, kKeywordArgs, kNamespace, kFunction,
+  kUndefined,
+  kNull,
+  kBool,
+  kInteger,
+  kFloat,
+  kString,
+  kArray,
+  kTuple,
+  kObject,
+  kKeywordArgs,
+  kNamespace,
+  kFunction,
 };
 
 struct Value;
@@ -167,7 +178,7 @@ struct JsonOptions {
   bool sort_keys = false;
   bool custom_separators = false;
   std::string item_separator, key_separator;
-  bool undefined_as_null = true;  // `tojson` writes null; printing an array shows "undefined"
+  bool undefined_as_null = true;    // `tojson` writes null; printing an array shows "undefined"
   size_t max_bytes = kNoSizeLimit;  // TemplateError past this
 };
 // The `tojson` filter (Python json.dumps spacing: ", " and ": "). Throws TemplateError for a function, a

@@ -70,8 +70,7 @@ TEST(CheckOutputPath, RefusesTheInputItselfAHardLinkAndASymlink) {
   const fs::path inputs[] = {fs::path(), other, model};  // empty and missing inputs are skipped
   for (const fs::path& out : {model, d / "hard.gguf", d / "soft.gguf", d / "." / "m.gguf"}) {
     const std::string err = error_of(check_output_path(out, inputs, "--trace"));
-    EXPECT_NE(err.find("--trace '" + out.string() + "' is the input file '" + model.string() + "'"),
-              std::string::npos)
+    EXPECT_NE(err.find("--trace '" + out.string() + "' is the input file '" + model.string() + "'"), std::string::npos)
         << err;
   }
   std::ifstream in(model);

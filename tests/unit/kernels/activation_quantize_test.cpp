@@ -17,13 +17,13 @@ namespace {
 std::vector<float> tricky_input(int64_t n, std::mt19937& rng) {
   auto x = test::gaussian(static_cast<size_t>(n), rng);
   for (int64_t i = 0; i < 32 && i < n; ++i) x[i] = static_cast<float>(i) - 15.5f;  // exact halves after scaling
-  if (n >= 64) x[32] = 127.f;                                                       // d = 1: the halves are ties
+  if (n >= 64) x[32] = 127.f;                                                      // d = 1: the halves are ties
   for (int64_t i = 33; i < 64 && i < n; ++i) x[i] = static_cast<float>(i % 7) - 3.5f;
   if (n >= 96)
     for (int64_t i = 64; i < 96; ++i) x[i] = 0.f;  // an all-zero block
   if (n >= 512) {
     for (int64_t i = 256; i < 512; ++i) x[i] = (i % 2 ? 1.f : -1.f) * static_cast<float>(i % 5);  // ±4 tie for max
-    x[300] = 1e-41f;  // subnormal
+    x[300] = 1e-41f;                                                                              // subnormal
   }
   return x;
 }
@@ -61,7 +61,7 @@ TEST(ActivationQuantize, Bf16KeepsNaNsAndSubnormals) {
   x[20] = std::numeric_limits<float>::signaling_NaN();
   std::vector<uint16_t> want(40), got(40);
   k->quantize_row(x.data(), want.data(), 40);
-  best_quantize_row(*k)(x.data(), got.data(), 40);
+  best_quantize_row (*k)(x.data(), got.data(), 40);
   EXPECT_EQ(got, want);
   EXPECT_NE(got[2], 0);  // no flush to zero
 }

@@ -43,11 +43,24 @@ void sanitize_block(TensorType type, uint8_t* block, std::mt19937& rng) {
       std::memcpy(block, &f, 4);
       break;
     }
-    case TensorType::kQ4_0: case TensorType::kQ5_0: case TensorType::kQ8_0: put_f16(0); break;
-    case TensorType::kQ4_1: case TensorType::kQ5_1: put_f16(0); put_f16(2); break;
-    case TensorType::kQ2_K: put_f16(offsetof(BlockQ2_K, d), true); put_f16(offsetof(BlockQ2_K, dmin), true); break;
+    case TensorType::kQ4_0:
+    case TensorType::kQ5_0:
+    case TensorType::kQ8_0: put_f16(0); break;
+    case TensorType::kQ4_1:
+    case TensorType::kQ5_1:
+      put_f16(0);
+      put_f16(2);
+      break;
+    case TensorType::kQ2_K:
+      put_f16(offsetof(BlockQ2_K, d), true);
+      put_f16(offsetof(BlockQ2_K, dmin), true);
+      break;
     case TensorType::kQ3_K: put_f16(offsetof(BlockQ3_K, d)); break;
-    case TensorType::kQ4_K: case TensorType::kQ5_K: put_f16(0, true); put_f16(2, true); break;
+    case TensorType::kQ4_K:
+    case TensorType::kQ5_K:
+      put_f16(0, true);
+      put_f16(2, true);
+      break;
     case TensorType::kQ6_K: put_f16(offsetof(BlockQ6_K, d)); break;
     case TensorType::kMXFP4: block[0] = static_cast<uint8_t>(std::uniform_int_distribution<int>(110, 135)(rng)); break;
     default: break;

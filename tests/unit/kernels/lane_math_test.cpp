@@ -1,6 +1,8 @@
 // The per-lane emulation of llama.cpp's AVX-512 float ops (kernels/ops/lane_math.h) and the two builds of the
 // ops that use it: the FMA build must give the same bits as the portable one, since both stand for the same
 // reference, and the vector exp must be an exp.
+#include "kernels/ops/lane_math.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "kernels/ops/attention.h"
-#include "kernels/ops/lane_math.h"
 #include "kernels/quant/quant.h"
 #include "kernels/simd/cpu_features.h"
 
@@ -82,10 +83,23 @@ TEST(LaneMath, FmaBuildGivesTheSameBitsAsThePortableOne) {
   const VecDotFn dot = best_vec_dot(*find_kernels(TensorType::kF32));
   for (int64_t n_tokens : {1, 2}) {
     std::vector<float> out0(n_head * dv), out1(n_head * dv), scratch(static_cast<size_t>(64 + 64 * dv));
-    AttentionArgs a{.q = q.data(), .q_token_stride = 0, .k = k.data(), .k_row_stride = n_kv_head * dk,
-                    .v = v.data(), .v_row_stride = n_kv_head * dv, .n_tokens = n_tokens, .pos0 = n_pos - n_tokens,
-                    .n_head = n_head, .n_head_kv = n_kv_head, .head_dim_k = dk, .head_dim_v = dv, .scale = 0.2f,
-                    .sinks = sinks.data(), .window = 30, .out = nullptr, .out_token_stride = 0};
+    AttentionArgs a{.q = q.data(),
+                    .q_token_stride = 0,
+                    .k = k.data(),
+                    .k_row_stride = n_kv_head * dk,
+                    .v = v.data(),
+                    .v_row_stride = n_kv_head * dv,
+                    .n_tokens = n_tokens,
+                    .pos0 = n_pos - n_tokens,
+                    .n_head = n_head,
+                    .n_head_kv = n_kv_head,
+                    .head_dim_k = dk,
+                    .head_dim_v = dv,
+                    .scale = 0.2f,
+                    .sinks = sinks.data(),
+                    .window = 30,
+                    .out = nullptr,
+                    .out_token_stride = 0};
     for (int64_t h = 0; h < n_head; ++h) {
       a.out = out0.data();
       baseline::attention_one(a, dot, n_tokens - 1, h, scratch.data());

@@ -1,5 +1,7 @@
 // The matmul policy (activation conversion, row tasks, token tiles, threads) against one scalar reference dot
 // product per output, for every type with a dot product.
+#include "kernels/matmul/matmul.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 
 #include "core/thread_pool.h"
 #include "kernel_test_util.h"
-#include "kernels/matmul/matmul.h"
 #include "kernels/quant/quant.h"
 
 namespace sy::kernels {
@@ -25,7 +26,10 @@ TEST(Matmul, MatchesReferenceDotsForEveryTypeAndShape) {
       const int64_t n_rows = 35;  // not a multiple of the row block
       const auto w = test::make_rows(k->type, n_rows, n_cols, rng, true);
       const auto x = test::gaussian(static_cast<size_t>(n_tokens * n_cols), rng);
-      const MatrixView m{.type = k->type, .n_cols = n_cols, .n_rows = n_rows, .data = w.data(),
+      const MatrixView m{.type = k->type,
+                         .n_cols = n_cols,
+                         .n_rows = n_rows,
+                         .data = w.data(),
                          .row_stride = row_bytes(k->type, static_cast<uint64_t>(n_cols))};
       std::vector<float> y(static_cast<size_t>(n_tokens * n_rows), NAN);
       ASSERT_TRUE(matmul(m, x.data(), n_tokens, y.data(), pool));

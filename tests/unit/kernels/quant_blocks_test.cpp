@@ -22,12 +22,12 @@ std::vector<float> dequant(TensorType type, const void* block, int64_t n) {
 
 TEST(QuantBlocks, EveryKernelTypeHasMatchingBlockGeometry) {
   const std::pair<TensorType, size_t> sizes[] = {
-      {TensorType::kQ4_0, sizeof(BlockQ4_0)}, {TensorType::kQ4_1, sizeof(BlockQ4_1)},
-      {TensorType::kQ5_0, sizeof(BlockQ5_0)}, {TensorType::kQ5_1, sizeof(BlockQ5_1)},
-      {TensorType::kQ8_0, sizeof(BlockQ8_0)}, {TensorType::kQ8_1, sizeof(BlockQ8_1)},
-      {TensorType::kQ2_K, sizeof(BlockQ2_K)}, {TensorType::kQ3_K, sizeof(BlockQ3_K)},
-      {TensorType::kQ4_K, sizeof(BlockQ4_K)}, {TensorType::kQ5_K, sizeof(BlockQ5_K)},
-      {TensorType::kQ6_K, sizeof(BlockQ6_K)}, {TensorType::kQ8_K, sizeof(BlockQ8_K)},
+      {TensorType::kQ4_0, sizeof(BlockQ4_0)},  {TensorType::kQ4_1, sizeof(BlockQ4_1)},
+      {TensorType::kQ5_0, sizeof(BlockQ5_0)},  {TensorType::kQ5_1, sizeof(BlockQ5_1)},
+      {TensorType::kQ8_0, sizeof(BlockQ8_0)},  {TensorType::kQ8_1, sizeof(BlockQ8_1)},
+      {TensorType::kQ2_K, sizeof(BlockQ2_K)},  {TensorType::kQ3_K, sizeof(BlockQ3_K)},
+      {TensorType::kQ4_K, sizeof(BlockQ4_K)},  {TensorType::kQ5_K, sizeof(BlockQ5_K)},
+      {TensorType::kQ6_K, sizeof(BlockQ6_K)},  {TensorType::kQ8_K, sizeof(BlockQ8_K)},
       {TensorType::kMXFP4, sizeof(BlockMXFP4)}};
   for (auto [type, size] : sizes) {
     EXPECT_EQ(traits(type).block_bytes, size) << type_name(type);
@@ -87,7 +87,7 @@ TEST(QuantBlocks, Q4_1) {
 
 TEST(QuantBlocks, Q5_0) {
   BlockQ5_0 b{};
-  b.d = 0x3c00;  // 1
+  b.d = 0x3c00;                     // 1
   const uint32_t qh = 0xffff0000u;  // fifth bit set for elements 16..31 only
   std::memcpy(b.qh, &qh, 4);
   for (int j = 0; j < 16; ++j) b.qs[j] = static_cast<uint8_t>(j | (j << 4));
@@ -100,8 +100,8 @@ TEST(QuantBlocks, Q5_0) {
 
 TEST(QuantBlocks, Q5_1) {
   BlockQ5_1 b{};
-  b.d = 0x4000;  // 2
-  b.m = 0x3800;  // 0.5
+  b.d = 0x4000;                                    // 2
+  b.m = 0x3800;                                    // 0.5
   const uint8_t qh[4] = {0x01, 0x00, 0x00, 0x80};  // element 0 and element 31 have the fifth bit
   std::memcpy(b.qh, qh, 4);
   for (int j = 0; j < 16; ++j) b.qs[j] = 0x21;  // low code 1, high code 2
@@ -229,8 +229,10 @@ TEST(QuantBlocks, Q3_K) {
   // Raw 6-bit scales 4g (signed value 4g − 32): low nibbles in bytes 0..7, high 2 bits in bytes 8..11.
   for (int g = 0; g < 16; ++g) {
     const int raw = 4 * g;
-    if (g < 8) b.scales[g] |= static_cast<uint8_t>(raw & 15);
-    else b.scales[g - 8] |= static_cast<uint8_t>((raw & 15) << 4);
+    if (g < 8)
+      b.scales[g] |= static_cast<uint8_t>(raw & 15);
+    else
+      b.scales[g - 8] |= static_cast<uint8_t>((raw & 15) << 4);
     b.scales[8 + g % 4] |= static_cast<uint8_t>((raw >> 4) << (2 * (g / 4)));
   }
   for (int i = 0; i < 64; ++i) b.qs[i] = static_cast<uint8_t>(i * 29 + 5);

@@ -59,8 +59,10 @@ void check_mxfp4(const gguf::TensorInfo& t, const std::vector<float>& x, const s
 // K formats: RMS error relative to the tensor's RMS, bounds as in QuantRoundtrip.KFormatsRmsError (ggml's
 // searching quantiser does better than our plain one, never worse than these).
 void check_rms(const gguf::TensorInfo& t, const std::vector<float>& x, const std::vector<float>& y) {
-  const std::map<TensorType, double> bounds = {{TensorType::kQ2_K, 0.5},  {TensorType::kQ3_K, 0.2},
-                                               {TensorType::kQ4_K, 0.12}, {TensorType::kQ5_K, 0.06},
+  const std::map<TensorType, double> bounds = {{TensorType::kQ2_K, 0.5},
+                                               {TensorType::kQ3_K, 0.2},
+                                               {TensorType::kQ4_K, 0.12},
+                                               {TensorType::kQ5_K, 0.06},
                                                {TensorType::kQ6_K, 0.03}};
   double err = 0, ref = 0;
   for (size_t i = 0; i < x.size(); ++i) {
@@ -88,9 +90,14 @@ void compare_files(const std::string& quantised, const std::string& original, st
     const auto y = to_f32(t);
     ++seen[t.type];
     switch (t.type) {
-      case TensorType::kQ8_0: case TensorType::kQ5_0: case TensorType::kQ4_0: check_blockwise(t, x, y); break;
+      case TensorType::kQ8_0:
+      case TensorType::kQ5_0:
+      case TensorType::kQ4_0: check_blockwise(t, x, y); break;
       case TensorType::kMXFP4: check_mxfp4(t, x, y); break;
-      case TensorType::kQ2_K: case TensorType::kQ3_K: case TensorType::kQ4_K: case TensorType::kQ5_K:
+      case TensorType::kQ2_K:
+      case TensorType::kQ3_K:
+      case TensorType::kQ4_K:
+      case TensorType::kQ5_K:
       case TensorType::kQ6_K: check_rms(t, x, y); break;
       default: ADD_FAILURE() << "no error bound for " << type_name(t.type);
     }

@@ -40,7 +40,7 @@ double rms_relative_error(const Roundtrip& r) {
 
 std::vector<float> test_input(std::mt19937& rng) {
   auto x = test::gaussian(kN, rng);
-  x[5] = 7.f;    // outliers, so blocks have different scales
+  x[5] = 7.f;  // outliers, so blocks have different scales
   x[300] = -9.f;
   for (int i = 512; i < 544; ++i) x[i] = 0.f;  // an all-zero block
   return x;
@@ -98,8 +98,10 @@ TEST(QuantRoundtrip, Q8_KWithinHalfStep) {
 // 4.1σ (16 elements: 3.5σ), so Δ ≈ 4.1/15 for Q4_K → 0.08σ; Q5_K 0.04σ; Q6_K (16 elements, step ≈ 1.8/32 each
 // side) 0.02σ; Q3_K (±1.8σ in 8 steps) 0.13σ; Q2_K (3.5σ in 3 steps) 0.34σ. Bounds are 1.5× those.
 TEST(QuantRoundtrip, KFormatsRmsError) {
-  const std::pair<TensorType, double> bounds[] = {{TensorType::kQ2_K, 0.5},  {TensorType::kQ3_K, 0.2},
-                                                  {TensorType::kQ4_K, 0.12}, {TensorType::kQ5_K, 0.06},
+  const std::pair<TensorType, double> bounds[] = {{TensorType::kQ2_K, 0.5},
+                                                  {TensorType::kQ3_K, 0.2},
+                                                  {TensorType::kQ4_K, 0.12},
+                                                  {TensorType::kQ5_K, 0.06},
                                                   {TensorType::kQ6_K, 0.03}};
   for (auto [type, bound] : bounds) {
     std::mt19937 rng(11);

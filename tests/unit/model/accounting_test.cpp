@@ -81,9 +81,9 @@ TEST(Accounting, DenseModelIsAllActive) {
 // Block sizes as ggml defines them, written out here rather than taken from core/tensor_type.h.
 std::pair<uint64_t, uint64_t> block_of(TensorType type) {
   static const std::map<TensorType, std::pair<uint64_t, uint64_t>> kBlocks = {
-      {TensorType::kF32, {1, 4}},     {TensorType::kF16, {1, 2}},      {TensorType::kBF16, {1, 2}},
-      {TensorType::kQ4_0, {32, 18}},  {TensorType::kQ4_1, {32, 20}},   {TensorType::kQ5_0, {32, 22}},
-      {TensorType::kQ5_1, {32, 24}},  {TensorType::kQ8_0, {32, 34}},   {TensorType::kQ2_K, {256, 84}},
+      {TensorType::kF32, {1, 4}},      {TensorType::kF16, {1, 2}},      {TensorType::kBF16, {1, 2}},
+      {TensorType::kQ4_0, {32, 18}},   {TensorType::kQ4_1, {32, 20}},   {TensorType::kQ5_0, {32, 22}},
+      {TensorType::kQ5_1, {32, 24}},   {TensorType::kQ8_0, {32, 34}},   {TensorType::kQ2_K, {256, 84}},
       {TensorType::kQ3_K, {256, 110}}, {TensorType::kQ4_K, {256, 144}}, {TensorType::kQ5_K, {256, 176}},
       {TensorType::kQ6_K, {256, 210}}, {TensorType::kMXFP4, {32, 17}}};
   const auto it = kBlocks.find(type);

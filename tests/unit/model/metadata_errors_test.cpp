@@ -16,7 +16,8 @@ std::string load_error(const std::vector<std::pair<std::string, gguf::Value>>& k
                        const std::vector<std::string>& f32_tensors = {}) {
   // One directory per test: ctest runs tests of this file in parallel.
   const auto path = test::scratch_dir(std::string("metadata_errors_") +
-                                      ::testing::UnitTest::GetInstance()->current_test_info()->name()) / "m.gguf";
+                                      ::testing::UnitTest::GetInstance()->current_test_info()->name()) /
+                    "m.gguf";
   gguf::Writer w;
   for (const auto& [k, v] : kv) w.set(k, v);
   for (const auto& name : f32_tensors) EXPECT_TRUE(w.add_tensor({.name = name, .type = TensorType::kF32, .ne = {4}}));

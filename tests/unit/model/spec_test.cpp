@@ -83,7 +83,8 @@ TEST(ArchSpec, BindNamesEveryMismatch) {
   auto bound = bind_weights(*file, wrong);
   ASSERT_FALSE(bound);
   const std::string& msg = bound.error().message;
-  EXPECT_NE(msg.find("blk.0.ffn_gate_exps.weight: shape [64, 64, 16] but expected [64, 48, 16]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("blk.0.ffn_gate_exps.weight: shape [64, 64, 16] but expected [64, 48, 16]"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("blk.2.ffn_down_exps.weight"), std::string::npos) << msg;
   EXPECT_NE(msg.find("blk.1.ffn_up_shexp.weight: missing"), std::string::npos) << msg;
 }

@@ -90,7 +90,7 @@ TEST(Locality, SegmentRoutingBestPerformance) {
   EXPECT_EQ(s.tau, 1);
   EXPECT_NEAR(s.ratio, 1.5, 1e-12);
   EXPECT_NEAR(best_srp(srp_counts(layer_a(), 1)).f1, 1.0, 1e-12);  // one token per segment: exact
-  EXPECT_EQ(srp_counts(layer_a(), 5).actual, 0u);                   // no window fits
+  EXPECT_EQ(srp_counts(layer_a(), 5).actual, 0u);                  // no window fits
 }
 
 TEST(Locality, SegmentsNeverSpanSequences) {
@@ -133,8 +133,10 @@ TEST(Locality, CacheEdgeCapacities) {
 TEST(Streams, FromATrace) {
   trace::Trace t;
   t.header = {.n_layer = 3, .slots = 2, .layers = {{1, 4, 2}, {2, 4, 2}}};
-  t.records = {{.seq = 0, .pos = 0, .layer = 1, .ids = {0, 1}}, {.seq = 0, .pos = 0, .layer = 2, .ids = {2, 3}},
-               {.seq = 0, .pos = 1, .layer = 1, .ids = {0, 2}, .pred = {}}, {.seq = 0, .pos = 1, .layer = 2, .ids = {2}, .pred = {2, 0}}};
+  t.records = {{.seq = 0, .pos = 0, .layer = 1, .ids = {0, 1}},
+               {.seq = 0, .pos = 0, .layer = 2, .ids = {2, 3}},
+               {.seq = 0, .pos = 1, .layer = 1, .ids = {0, 2}, .pred = {}},
+               {.seq = 0, .pos = 1, .layer = 2, .ids = {2}, .pred = {2, 0}}};
   const auto s = layer_streams(t);
   ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s[0].layer, 1);

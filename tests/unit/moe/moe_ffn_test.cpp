@@ -1,13 +1,13 @@
 // The MoE dataflow on a hand-built layer: results equal Σ_j w_j · expert_j(x) computed directly, every
 // expert is reached through the ExpertStore (acquire/release balanced), observers see each decision, and a
 // user policy replaces the native one without touching the dataflow.
+#include "moe/moe_ffn.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
-
-#include "moe/moe_ffn.h"
 
 namespace sy::moe {
 namespace {
@@ -24,7 +24,10 @@ struct Layer {
   }
   LayerExperts experts() const {
     auto t = [](const std::vector<float>& v, int64_t cols, int64_t rows) {
-      return ExpertTensor{.type = TensorType::kF32, .n_cols = cols, .n_rows = rows, .n_expert = kE,
+      return ExpertTensor{.type = TensorType::kF32,
+                          .n_cols = cols,
+                          .n_rows = rows,
+                          .n_expert = kE,
                           .data = reinterpret_cast<const uint8_t*>(v.data())};
     };
     return LayerExperts{.gate = t(gate, kD, kFf), .up = t(up, kD, kFf), .down = t(down, kFf, kD)};
@@ -41,7 +44,8 @@ struct Layer {
       a[static_cast<size_t>(r)] = g / (1 + std::exp(-g)) * u;
     }
     for (int r = 0; r < kD; ++r)
-      for (int c = 0; c < kFf; ++c) y[static_cast<size_t>(r)] += down[static_cast<size_t>((e * kD + r) * kFf + c)] * a[static_cast<size_t>(c)];
+      for (int c = 0; c < kFf; ++c)
+        y[static_cast<size_t>(r)] += down[static_cast<size_t>((e * kD + r) * kFf + c)] * a[static_cast<size_t>(c)];
     return y;
   }
 };
@@ -106,9 +110,15 @@ TEST(MoeFfn, MatchesDirectSumThroughTheStore) {
   const RoutingConfig cfg{.gating = Gating::kSoftmax, .n_expert = kE, .n_used = 2, .norm_weights = true};
   const std::vector<float> x = {0.5f, -1.0f, 0.25f, 2.0f, /*t1*/ -0.3f, 0.8f, 1.5f, -0.7f, /*t2*/ 1, 1, 1, 1};
   std::vector<float> out(x.size());
-  const MoeLayerArgs args{.layer = 0, .routing = &cfg, .router = {TensorType::kF32, kD, kE,
-                          reinterpret_cast<const uint8_t*>(layer.router.data()), kD * sizeof(float)},
-                          .x = x.data(), .n_tokens = 3, .n_embd = kD, .n_ff = kFf, .out = out.data()};
+  const MoeLayerArgs args{
+      .layer = 0,
+      .routing = &cfg,
+      .router = {TensorType::kF32, kD, kE, reinterpret_cast<const uint8_t*>(layer.router.data()), kD * sizeof(float)},
+      .x = x.data(),
+      .n_tokens = 3,
+      .n_embd = kD,
+      .n_ff = kFf,
+      .out = out.data()};
   ASSERT_TRUE(moe_ffn(args, MoeContext{.policy = &native, .store = &store, .observers = &observers, .pool = &pool}));
   ASSERT_EQ(recorder.decisions.size(), 1u);
   const RoutingDecision& d = recorder.decisions[0];
@@ -116,7 +126,8 @@ TEST(MoeFfn, MatchesDirectSumThroughTheStore) {
     std::vector<float> want(kD, 0.0f);
     for (int j = 0; j < 2; ++j) {
       const auto y = layer.expert(d.ids[static_cast<size_t>(t * 2 + j)], x.data() + t * kD);
-      for (int i = 0; i < kD; ++i) want[static_cast<size_t>(i)] += d.weights[static_cast<size_t>(t * 2 + j)] * y[static_cast<size_t>(i)];
+      for (int i = 0; i < kD; ++i)
+        want[static_cast<size_t>(i)] += d.weights[static_cast<size_t>(t * 2 + j)] * y[static_cast<size_t>(i)];
     }
     for (int i = 0; i < kD; ++i) EXPECT_NEAR(out[static_cast<size_t>(t * kD + i)], want[static_cast<size_t>(i)], 1e-5);
   }
@@ -130,7 +141,8 @@ TEST(MoeFfn, MatchesDirectSumThroughTheStore) {
   std::vector<float> out_reversed(x.size());
   MoeLayerArgs args_reversed = args;
   args_reversed.out = out_reversed.data();
-  ASSERT_TRUE(moe_ffn(args_reversed, MoeContext{.policy = &native, .store = &reversed, .observers = nullptr, .pool = &pool}));
+  ASSERT_TRUE(
+      moe_ffn(args_reversed, MoeContext{.policy = &native, .store = &reversed, .observers = nullptr, .pool = &pool}));
   EXPECT_EQ(out, out_reversed);
 
   OnlyExpertTwo only_two;

@@ -1,16 +1,19 @@
 // The cross-layer predictor on hand-made routers: layer 2's router applied to layer 1's router input picks
 // the experts worked out by hand, predicted() hands them out by position, and recall counts hits.
+#include "moe/predict/next_layer_predictor.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "moe/predict/next_layer_predictor.h"
 
 namespace sy::moe {
 namespace {
 
 kernels::MatrixView f32_matrix(const std::vector<float>& w, int64_t rows, int64_t cols) {
-  return {.type = TensorType::kF32, .n_cols = cols, .n_rows = rows, .data = reinterpret_cast<const uint8_t*>(w.data()),
+  return {.type = TensorType::kF32,
+          .n_cols = cols,
+          .n_rows = rows,
+          .data = reinterpret_cast<const uint8_t*>(w.data()),
           .row_stride = static_cast<size_t>(cols) * sizeof(float)};
 }
 

@@ -19,8 +19,11 @@ namespace {
 RoutingDecision run(RoutingPolicy& p, const RoutingConfig& c, const std::vector<float>& logits, int32_t layer = 0,
                     const float* bias = nullptr) {
   RoutingDecision d;
-  p.route(c, RouterOutput{.logits = logits.data(), .n_tokens = static_cast<int64_t>(logits.size()) / c.n_expert,
-                          .selection_bias = bias, .layer = layer},
+  p.route(c,
+          RouterOutput{.logits = logits.data(),
+                       .n_tokens = static_cast<int64_t>(logits.size()) / c.n_expert,
+                       .selection_bias = bias,
+                       .layer = layer},
           d);
   return d;
 }
@@ -273,8 +276,10 @@ TEST(RoutingSpec, ErrorsNameWhatIsWrong) {
 }
 
 TEST(RoutingSpec, MaskAndBiasFilesCompose) {
-  auto b = build_routing_policy({.mask_text = "1-2: 1  # prune expert 1\n", .mask_source = "m",
-                                 .bias_text = "3: 0, 0, 0, 0.25\n", .bias_source = "b"},
+  auto b = build_routing_policy({.mask_text = "1-2: 1  # prune expert 1\n",
+                                 .mask_source = "m",
+                                 .bias_text = "3: 0, 0, 0, 0.25\n",
+                                 .bias_source = "b"},
                                 three_layers(), 4);
   ASSERT_TRUE(b) << b.error().message;
   const auto z = logits_of({0.1, 0.4, 0.3, 0.2});

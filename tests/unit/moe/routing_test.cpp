@@ -1,11 +1,11 @@
 // The native routing rules on hand-computed cases (reference A.0): softmax → top-k with and without
 // renormalisation, sigmoid with selection bias, groups and scale, softmax over the selected logits.
+#include "moe/routing.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
-
-#include "moe/routing.h"
 
 namespace sy::moe {
 namespace {
@@ -13,8 +13,10 @@ namespace {
 RoutingDecision route(const RoutingConfig& c, const std::vector<float>& logits, const float* bias = nullptr) {
   NativeRoutingPolicy policy;
   RoutingDecision d;
-  policy.route(c, RouterOutput{.logits = logits.data(), .n_tokens = static_cast<int64_t>(logits.size()) / c.n_expert,
-                               .selection_bias = bias},
+  policy.route(c,
+               RouterOutput{.logits = logits.data(),
+                            .n_tokens = static_cast<int64_t>(logits.size()) / c.n_expert,
+                            .selection_bias = bias},
                d);
   return d;
 }
@@ -50,18 +52,23 @@ TEST(NativeRouting, SelectionBiasChoosesButDoesNotWeigh) {
   const RoutingConfig c{.gating = Gating::kSigmoid, .n_expert = 4, .n_used = 1};
   const std::vector<float> bias = {0.0f, 0.0f, 0.0f, 1.0f};
   const auto d = route(c, {2.0f, 0.0f, 0.0f, 0.0f}, bias.data());
-  ASSERT_EQ(d.ids[0], 3);                       // 0.5 + 1 beats sigmoid(2) = 0.88
-  EXPECT_NEAR(d.weights[0], 0.5f, 1e-6);        // the unbiased sigmoid
+  ASSERT_EQ(d.ids[0], 3);                 // 0.5 + 1 beats sigmoid(2) = 0.88
+  EXPECT_NEAR(d.weights[0], 0.5f, 1e-6);  // the unbiased sigmoid
 }
 
 TEST(NativeRouting, GroupsKeepTheBestTopTwoSums) {
   // 3 groups of 2: sums of sigmoid scores decide; keep 1 group, so both picks come from it.
-  const RoutingConfig c{.gating = Gating::kSigmoid, .n_expert = 6, .n_used = 2, .norm_weights = true,
-                        .weight_scale = 2.5f, .n_group = 3, .n_group_used = 1};
+  const RoutingConfig c{.gating = Gating::kSigmoid,
+                        .n_expert = 6,
+                        .n_used = 2,
+                        .norm_weights = true,
+                        .weight_scale = 2.5f,
+                        .n_group = 3,
+                        .n_group_used = 1};
   // group 0: {5, -5} (one very strong expert), group 1: {1.5, 1.5}, group 2: {0, 0}
   const auto d = route(c, {5.0f, -5.0f, 1.5f, 1.5f, 0.0f, 0.0f});
   ASSERT_EQ(d.ids, (std::vector<int32_t>{2, 3}));  // 2·σ(1.5) = 1.63 > σ(5) + σ(-5) = 1.0
-  EXPECT_NEAR(d.weights[0], 1.25f, 1e-6);           // renormalised halves, times 2.5
+  EXPECT_NEAR(d.weights[0], 1.25f, 1e-6);          // renormalised halves, times 2.5
   EXPECT_NEAR(d.weights[1], 1.25f, 1e-6);
 }
 

@@ -15,8 +15,13 @@ namespace sy::moe::trace {
 namespace {
 
 TraceHeader sample_header() {
-  return TraceHeader{.n_layer = 3, .slots = 3, .top_n = 2, .pred_slots = 2, .flags = kFlagHiddenNorm,
-                     .layers = {{1, 4, 2}, {2, 4, 2}}, .policy = "1=native,2=top-p:0.5"};
+  return TraceHeader{.n_layer = 3,
+                     .slots = 3,
+                     .top_n = 2,
+                     .pred_slots = 2,
+                     .flags = kFlagHiddenNorm,
+                     .layers = {{1, 4, 2}, {2, 4, 2}},
+                     .policy = "1=native,2=top-p:0.5"};
 }
 
 std::vector<uint8_t> file_of(const TraceHeader& h, const std::vector<TraceRecord>& records) {
@@ -31,10 +36,24 @@ std::vector<uint8_t> file_of(const TraceHeader& h, const std::vector<TraceRecord
 
 TEST(TraceFormat, RoundTrip) {
   const TraceHeader h = sample_header();
-  const TraceRecord a{.seq = 7, .pos = 3, .layer = 1, .ids = {2, 0}, .weights = {0.75f, 0.25f}, .top_ids = {2, 0},
-                      .top_probs = {0.6f, 0.2f}, .hidden_norm = 12.5f, .pred = {}};
-  const TraceRecord b{.seq = 7, .pos = 3, .layer = 2, .ids = {3, 1, 0}, .weights = {0.5f, 0.3f, 0.1f},
-                      .top_ids = {3, 1}, .top_probs = {0.5f, 0.3f}, .hidden_norm = 1.0f, .pred = {3, 2}};
+  const TraceRecord a{.seq = 7,
+                      .pos = 3,
+                      .layer = 1,
+                      .ids = {2, 0},
+                      .weights = {0.75f, 0.25f},
+                      .top_ids = {2, 0},
+                      .top_probs = {0.6f, 0.2f},
+                      .hidden_norm = 12.5f,
+                      .pred = {}};
+  const TraceRecord b{.seq = 7,
+                      .pos = 3,
+                      .layer = 2,
+                      .ids = {3, 1, 0},
+                      .weights = {0.5f, 0.3f, 0.1f},
+                      .top_ids = {3, 1},
+                      .top_probs = {0.5f, 0.3f},
+                      .hidden_norm = 1.0f,
+                      .pred = {3, 2}};
   auto t = parse_trace(file_of(h, {a, b}));
   ASSERT_TRUE(t) << t.error().message;
   EXPECT_EQ(t->header.policy, h.policy);
@@ -87,7 +106,8 @@ TEST(TraceFormat, ErrorsNameTheOffset) {
   expect_error(patched(48, {5}), "offset 48: MoE layer entry 0 (block 5");
   expect_error(patched(first_record, {0}), fmt::format("offset {}: no record sync", first_record).c_str());
   expect_error(patched(first_record + 12, {9}), "layer 9 is not an MoE layer");
-  expect_error(patched(first_record + 16, {4, 0}), fmt::format("offset {}: expert 4 of layer 1", first_record + 16).c_str());
+  expect_error(patched(first_record + 16, {4, 0}),
+               fmt::format("offset {}: expert 4 of layer 1", first_record + 16).c_str());
   expect_error(patched(first_record + 14, {4}), "4 experts in 3 slots");
 }
 
@@ -105,10 +125,20 @@ TEST(TraceWriter, WritesWhatTheReaderReads) {
   RoutingDecision d{.n_tokens = 2, .k = 2, .ids = {3, 2, 0, 1}, .weights = {.6f, .4f, .7f, .3f}};
   RoutingDecision dp{.n_tokens = 1, .k = 3, .ids = {1, kNoExpert, kNoExpert}, .weights = {.9f, 0.f, 0.f}};
   for (int32_t layer : {1, 2})
-    (*w)->on_routing({.layer = layer, .pos0 = 0, .decision = &d, .hidden = hidden.data(), .n_embd = 2,
-                      .logits = logits.data(), .config = &cfg});
-  (*w)->on_routing({.layer = 1, .pos0 = 0, .decision = &dp, .hidden = hidden.data(), .n_embd = 2,
-                    .logits = logits.data(), .config = &cfg});
+    (*w)->on_routing({.layer = layer,
+                      .pos0 = 0,
+                      .decision = &d,
+                      .hidden = hidden.data(),
+                      .n_embd = 2,
+                      .logits = logits.data(),
+                      .config = &cfg});
+  (*w)->on_routing({.layer = 1,
+                    .pos0 = 0,
+                    .decision = &dp,
+                    .hidden = hidden.data(),
+                    .n_embd = 2,
+                    .logits = logits.data(),
+                    .config = &cfg});
   ASSERT_TRUE((*w)->close());
   auto t = read_trace(path);
   std::filesystem::remove(path);

@@ -49,14 +49,16 @@ TEST(Engine, FailedStepLeavesEverySequenceAsItWas) {
   Engine engine(*m, {.n_threads = 2});
   auto a = engine.new_sequence({.n_ctx = 8}), b = engine.new_sequence({.n_ctx = 4});
   const std::vector<int32_t> three = {1, 2, 3}, five = {4, 5, 6, 7, 8};
-  const std::array<Engine::Step, 2> batch = {{{.sequence = a.get(), .tokens = three}, {.sequence = b.get(), .tokens = five}}};
+  const std::array<Engine::Step, 2> batch = {
+      {{.sequence = a.get(), .tokens = three}, {.sequence = b.get(), .tokens = five}}};
   auto r = engine.step(batch);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("context full"), std::string::npos) << r.error().message;
   EXPECT_EQ(a->pos(), 0);
   EXPECT_EQ(b->pos(), 0);
   // The same sequence twice in one batch is refused.
-  const std::array<Engine::Step, 2> twice = {{{.sequence = a.get(), .tokens = three}, {.sequence = a.get(), .tokens = three}}};
+  const std::array<Engine::Step, 2> twice = {
+      {{.sequence = a.get(), .tokens = three}, {.sequence = a.get(), .tokens = three}}};
   EXPECT_FALSE(engine.step(twice));
   EXPECT_EQ(a->pos(), 0);
 }
@@ -85,7 +87,8 @@ TEST(Engine, PerSequencePolicyAppliesToItsTokensOnly) {
   engine.add_observer(std::move(recorder));
   auto a = engine.new_sequence({.n_ctx = 32}), b = engine.new_sequence({.n_ctx = 32});
   a->set_policy(std::make_unique<moe::TopKPolicy>(1));
-  const std::array<Engine::Step, 2> batch = {{{.sequence = a.get(), .tokens = pa}, {.sequence = b.get(), .tokens = pb}}};
+  const std::array<Engine::Step, 2> batch = {
+      {{.sequence = a.get(), .tokens = pa}, {.sequence = b.get(), .tokens = pb}}};
   ASSERT_TRUE(engine.step(batch));
   EXPECT_EQ(rec->k_of.at(a->id()), 1);
   EXPECT_EQ(rec->k_of.at(b->id()), m->config().layers.back().ffn.moe.routing.n_used);
@@ -108,7 +111,8 @@ class FileExpertStore final : public moe::ExpertStore {
       auto& buf = bytes->slabs.emplace_back(slab.bytes);
       if (auto s = file_.read_at(slab.offset, buf); !s) return tl::unexpected(s.error());
     }
-    const moe::ExpertWeights w = l.weights(expert, bytes->slabs[0].data(), bytes->slabs[1].data(), bytes->slabs[2].data());
+    const moe::ExpertWeights w =
+        l.weights(expert, bytes->slabs[0].data(), bytes->slabs[1].data(), bytes->slabs[2].data());
     std::lock_guard lock(mutex_);
     loaded_[{layer, expert}] = std::move(bytes);
     max_held = std::max(max_held, static_cast<int>(loaded_.size()));

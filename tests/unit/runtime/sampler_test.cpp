@@ -1,8 +1,8 @@
+#include "runtime/sampler.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "runtime/sampler.h"
 
 namespace sy::runtime {
 namespace {

@@ -1,10 +1,10 @@
 // Chat-template errors and limits: every unsupported construct names itself, syntax errors give a line and
 // column, and hostile templates end with an error rather than a crash, a hang or unbounded memory.
+#include "tokenizer/chat/chat_template.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "tokenizer/chat/chat_template.h"
 
 namespace sy::chat {
 namespace {
@@ -25,7 +25,8 @@ void expect_error(const std::string& source, const std::string& fragment, Render
 
 TEST(ChatTemplateErrors, UnsupportedStatementsAreNamed) {
   for (const char* name : {"include", "extends", "block", "import", "from", "raw", "with", "autoescape", "do"})
-    expect_error(fmt::format("a\n{{% {} 'x' %}}", name), fmt::format("line 2, column 4: unsupported statement '{}'", name));
+    expect_error(fmt::format("a\n{{% {} 'x' %}}", name),
+                 fmt::format("line 2, column 4: unsupported statement '{}'", name));
 }
 
 TEST(ChatTemplateErrors, UnsupportedFiltersTestsAndMethodsAreNamed) {

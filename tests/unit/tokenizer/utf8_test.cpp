@@ -23,7 +23,10 @@ TEST(Utf8, DecodesAndRejectsWhatUtf8Forbids) {
 
 TEST(Utf8, SanitizeReplacesEachBadByte) {
   EXPECT_EQ(sanitize_utf8("ok"), "ok");
-  EXPECT_EQ(sanitize_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(sanitize_utf8("a\xFF"
+                          "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(sanitize_utf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_TRUE(is_valid_utf8(sanitize_utf8("\xC0\xAF\xED\xA0\x80 x")));
 }
@@ -38,7 +41,9 @@ TEST(Utf8, CompletePrefixHoldsBackOnlyUnfinishedCharacters) {
   EXPECT_EQ(complete_utf8_prefix("a\xE2\x82"), 1u);
   // Bytes that can never complete a character are not held back (they become U+FFFD downstream).
   EXPECT_EQ(complete_utf8_prefix("a\x80"), 2u);
-  EXPECT_EQ(complete_utf8_prefix("a\xF0" "b"), 3u);
+  EXPECT_EQ(complete_utf8_prefix("a\xF0"
+                                 "b"),
+            3u);
 }
 
 TEST(ByteLevel, EveryByteRoundTrips) {

@@ -16,8 +16,8 @@ Result<Vocab> load(const test::Metadata& md) {
   // Tests run as parallel processes: the scratch directory is per test, the counter per call.
   static int n = 0;
   const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  const auto path = test::write_gguf(
-      sy::test::scratch_dir(fmt::format("vocab_test_{}_{}", info->name(), n++)), "v.gguf", md);
+  const auto path =
+      test::write_gguf(sy::test::scratch_dir(fmt::format("vocab_test_{}_{}", info->name(), n++)), "v.gguf", md);
   auto file = gguf::File::open(path);
   if (!file) return tl::unexpected(file.error());
   return load_vocab(*file);
