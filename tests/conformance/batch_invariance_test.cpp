@@ -109,22 +109,11 @@ TEST_P(BatchInvariance, EverySequenceGetsItsAloneBits) {
   }
 }
 
-std::vector<std::filesystem::path> all_models() {
-  auto models = test::find_conformance_models();
-  // No models would instantiate no test, and the suite would pass: one empty case fails in the body instead.
-  if (models.empty()) models.emplace_back();
-  return models;
-}
-
 std::string model_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
-  if (info.param.empty()) return "NoModels";
-  std::string s = info.param.stem().string();
-  std::replace_if(
-      s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
-  return s;
+  return test::model_param_name(info.param);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, BatchInvariance, ::testing::ValuesIn(all_models()), model_name);
+INSTANTIATE_TEST_SUITE_P(AllModels, BatchInvariance, ::testing::ValuesIn(test::conformance_model_params()), model_name);
 
 }  // namespace
 }  // namespace sy

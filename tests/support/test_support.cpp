@@ -1,6 +1,7 @@
 #include "support/test_support.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -51,6 +52,21 @@ std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, uint64_t
     throw std::runtime_error(path.string() + " is " + std::to_string(bytes.size()) + " bytes; the case implies " +
                              std::to_string(expected_bytes));
   return bytes;
+}
+
+std::vector<std::filesystem::path> conformance_model_params() {
+  auto models = find_conformance_models();
+  // No models would instantiate no test, and the suite would pass: one empty case fails in the body instead.
+  if (models.empty()) models.emplace_back();
+  return models;
+}
+
+std::string model_param_name(const std::filesystem::path& model) {
+  if (model.empty()) return "NoModels";
+  std::string s = model.stem().string();
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
 }
 
 }  // namespace sy::test

@@ -18,6 +18,11 @@ std::vector<std::filesystem::path> conformance_models();
 // The same without the throw: empty when there are none. For test-parameter generators, which must then add a
 // case that fails (an empty list would instantiate no test, and an empty suite passes).
 std::vector<std::filesystem::path> find_conformance_models();
+// Test parameters over the conformance models: find_conformance_models(), or one empty path when there are none
+// (its test must fail on it: model_param_name calls it "NoModels").
+std::vector<std::filesystem::path> conformance_model_params();
+// A gtest parameter name for a model path: its stem with every non-alphanumeric character as '_'.
+std::string model_param_name(const std::filesystem::path& model);
 // The whole file. Throws std::runtime_error naming the file when it cannot be opened.
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path);
 // The whole file, which must be exactly `expected_bytes` long (a reference file the case's shape sizes): throws
