@@ -293,15 +293,12 @@ void run_bench(const BenchOptions& opt) {
          {"load_seconds", load_seconds}});
     // The expert cache's traffic over the timed repetitions (docs/expert-cache.md); absent without a cache.
     if (r.expert_cache)
-      results.back()["expert_cache"] = {{"policy", opt.expert_cache.policy},
-                                        {"hits", r.expert_cache->hits},
-                                        {"misses", r.expert_cache->misses},
-                                        {"bytes_read", r.expert_cache->bytes_read},
-                                        {"evictions", r.expert_cache->evictions},
-                                        {"read_seconds", r.expert_cache->read_seconds},
-                                        {"prefetch", opt.expert_cache.prefetch},
-                                        {"prefetches", r.expert_cache->prefetches},
-                                        {"prefetch_hits", r.expert_cache->prefetch_hits}};
+      results.back()["expert_cache"] = {
+          {"policy", opt.expert_cache.policy},        {"hits", r.expert_cache->hits},
+          {"misses", r.expert_cache->misses},         {"bytes_read", r.expert_cache->bytes_read},
+          {"evictions", r.expert_cache->evictions},   {"read_seconds", r.expert_cache->read_seconds},
+          {"prefetch", opt.expert_cache.prefetch},    {"reads", opt.expert_cache.reads},
+          {"prefetches", r.expert_cache->prefetches}, {"prefetch_hits", r.expert_cache->prefetch_hits}};
   }
 
   if (format == "json")

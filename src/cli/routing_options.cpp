@@ -53,8 +53,19 @@ void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& o) {
       ->check(CLI::IsMember({"lru", "lfu", "score"}));
   cmd->add_option("--prefetch", o.prefetch,
                   "With --expert-cache: 'gate' reads the experts the next layer's router picks on this layer's input "
-                  "ahead, on a thread of its own; 'off' (default)")
-      ->check(CLI::IsMember({"off", "gate"}));
+                  "ahead on the reader threads, 'gate:M' only each token's M surest picks; 'off' (default)")
+      ->check([](const std::string& text) -> std::string {
+        auto mode = runtime::parse_prefetch(text);
+        return mode ? std::string() : mode.error().message;
+      });
+  cmd->add_option("--expert-reads", o.reads,
+                  "With --expert-cache: how misses read the file: 'direct' (O_DIRECT, past the page cache; default), "
+                  "'dontneed' (buffered, then dropped from the page cache) or 'buffered'")
+      ->check(CLI::IsMember({"direct", "dontneed", "buffered"}));
+  cmd->add_option("--expert-readers", o.readers,
+                  "With --expert-cache: threads that read a layer's missing experts while its cached ones compute "
+                  "(and --prefetch's guesses); 0: each compute thread reads its own misses (default 4)")
+      ->check(CLI::Range(0, 64));
 }
 
 Status apply_routing_options(runtime::Session& session, const RoutingOptions& o) {

@@ -131,7 +131,6 @@ Status run_expert(const MoeLayerArgs& a, const MoeContext& ctx, int32_t e, int64
 // Stage 4: every active expert, in the store's ready-first order.
 Status run_experts(const MoeLayerArgs& a, const MoeContext& ctx, int64_t k, MoeScratch& s) {
   ThreadPool& pool = *ctx.pool;
-  ctx.store->prefetch(a.layer, s.active);
   ctx.store->ready_first(a.layer, s.active);
   if (s.experts.size() < static_cast<size_t>(pool.size())) s.experts.resize(static_cast<size_t>(pool.size()));
   if (pool.size() > 1 && s.active.size() >= 2 * static_cast<size_t>(pool.size())) {

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 #include "moe/cache/gate_prefetcher.h"
 #include "moe/cache/slab_cache_store.h"
@@ -98,14 +100,76 @@ Result<uint64_t> parse_byte_size(std::string_view text) {
   return static_cast<uint64_t>(bytes);
 }
 
+std::vector<std::string> cgroup_limit_files(std::string_view proc_self_cgroup, std::string_view root) {
+  std::vector<std::string> files;
+  // Every ancestor's limit binds too: walk from the process's own group up to the hierarchy's root.
+  auto add_chain = [&](std::string dir, std::string_view file) {
+    while (true) {
+      files.push_back(fmt::format("{}{}/{}", root, dir, file));
+      if (dir.empty()) break;
+      const size_t slash = dir.rfind('/');
+      dir.resize(slash == std::string::npos ? 0 : slash);
+    }
+  };
+  size_t start = 0;
+  while (start < proc_self_cgroup.size()) {
+    size_t end = proc_self_cgroup.find('\n', start);
+    if (end == std::string_view::npos) end = proc_self_cgroup.size();
+    const std::string_view line = proc_self_cgroup.substr(start, end - start);
+    start = end + 1;
+    // "hierarchy-id:controllers:path"; v2 is "0::/path", v1 names its controllers ("4:memory:/path").
+    const size_t first = line.find(':');
+    const size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos) continue;
+    const std::string_view controllers = line.substr(first + 1, second - first - 1);
+    std::string path(line.substr(second + 1));
+    if (path == "/") path.clear();
+    if (path.find("..") != std::string::npos) continue;  // never leave the hierarchy
+    if (controllers.empty() && line.substr(0, first) == "0") {
+      add_chain(path, "memory.max");
+      continue;
+    }
+    size_t c = 0;
+    while (c <= controllers.size()) {
+      size_t comma = controllers.find(',', c);
+      if (comma == std::string_view::npos) comma = controllers.size();
+      if (controllers.substr(c, comma - c) == "memory") add_chain("/memory" + path, "memory.limit_in_bytes");
+      c = comma + 1;
+    }
+  }
+  // Inside a cgroup namespace the process's group is the mount's root: these cover that case too.
+  files.push_back(fmt::format("{}/memory.max", root));
+  files.push_back(fmt::format("{}/memory/memory.limit_in_bytes", root));
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
+}
+
+Result<PrefetchMode> parse_prefetch(std::string_view text) {
+  if (text == "off") return PrefetchMode{};
+  if (text == "gate") return PrefetchMode{.gate = true};
+  int m = 0;
+  const std::string_view count = text.substr(std::min<size_t>(5, text.size()));
+  const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), m);
+  if (text.rfind("gate:", 0) != 0 || ec != std::errc() || end != count.data() + count.size() || m < 1 || m > 64)
+    return fail(ErrorCode::kInvalidInput, "'{}' is not off, gate or gate:M (M predictions per token, 1 to 64)", text);
+  return PrefetchMode{.gate = true, .per_token = m};
+}
+
 Result<MemoryLimit> process_memory_limit() {
   std::optional<MemoryLimit> best;
-  auto consider = [&](std::optional<uint64_t> v, const char* source) {
-    if (v && (!best || *v < best->bytes)) best = MemoryLimit{.bytes = *v, .source = source};
+  auto consider = [&](std::optional<uint64_t> v, std::string source) {
+    if (v && (!best || *v < best->bytes)) best = MemoryLimit{.bytes = *v, .source = std::move(source)};
   };
   consider(mem_available(), "MemAvailable in /proc/meminfo");
-  consider(read_limit_file("/sys/fs/cgroup/memory.max"), "the cgroup's memory.max");
-  consider(read_limit_file("/sys/fs/cgroup/memory/memory.limit_in_bytes"), "the cgroup's memory.limit_in_bytes");
+  std::string self;
+  if (std::ifstream in("/proc/self/cgroup"); in) {
+    std::ostringstream text;
+    text << in.rdbuf();
+    self = text.str();
+  }
+  for (const std::string& file : cgroup_limit_files(self, "/sys/fs/cgroup"))
+    consider(read_limit_file(file.c_str()), fmt::format("the cgroup limit in {}", file));
   if (!best)
     return fail(ErrorCode::kIo,
                 "--expert-cache auto: cannot tell how much memory this process may use "
@@ -119,9 +183,19 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
   if (!policy) return fail(ErrorCode::kInvalidInput, "--expert-cache-policy: {}", policy.error().message);
   ExpertCachePlan plan;
   plan.policy = *policy;
-  if (options.prefetch != "off" && options.prefetch != "gate")
-    return fail(ErrorCode::kInvalidInput, "--prefetch: unknown mode '{}' (off or gate)", options.prefetch);
-  plan.prefetch_gate = options.prefetch == "gate";
+  auto prefetch = parse_prefetch(options.prefetch);
+  if (!prefetch) return fail(ErrorCode::kInvalidInput, "--prefetch: {}", prefetch.error().message);
+  plan.prefetch_gate = prefetch->gate;
+  plan.prefetch_per_token = prefetch->per_token;
+  auto reads = moe::parse_expert_reads(options.reads);
+  if (!reads) return fail(ErrorCode::kInvalidInput, "--expert-reads: {}", reads.error().message);
+  plan.reads = *reads;
+  if (options.readers < 0 || options.readers > 64)
+    return fail(ErrorCode::kInvalidInput, "--expert-readers: {} is not a count of reader threads (0 to 64)",
+                options.readers);
+  plan.readers = options.readers;
+  if (plan.prefetch_gate && plan.readers == 0)
+    return fail(ErrorCode::kInvalidInput, "--prefetch gate needs reader threads: --expert-readers 0 has none");
   const std::string size = lower(options.size);
   if (size == "off") {
     if (plan.prefetch_gate)
@@ -162,13 +236,13 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
   return plan;
 }
 
-ModelFootprint model_footprint(const model::Model& model, int n_threads, bool prefetch) {
+ModelFootprint model_footprint(const model::Model& model, int n_threads, int readers, moe::ExpertReads reads) {
   ModelFootprint f;
   f.file_bytes = model.file().file_size();
   for (const moe::LayerExperts& l : model.expert_table())
     for (const moe::ExpertTensor* t : {&l.gate, &l.up, &l.down})
       f.expert_bytes += t->slab_bytes() * static_cast<uint64_t>(t->n_expert);
-  f.minimum_cache = moe::SlabCacheStore::minimum_budget(model.expert_table(), n_threads, prefetch);
+  f.minimum_cache = moe::SlabCacheStore::minimum_budget(model.expert_table(), n_threads, readers, reads);
   return f;
 }
 
@@ -182,7 +256,8 @@ Status apply_expert_cache(Engine& engine, const ExpertCacheOptions& options,
     if (!l) return tl::unexpected(l.error());
     limit = *l;
   }
-  auto plan = plan_expert_cache(options, model_footprint(model, n_threads, options.prefetch == "gate"), limit);
+  const auto reads = moe::parse_expert_reads(options.reads).value_or(moe::ExpertReads::kDirect);  // checked below
+  auto plan = plan_expert_cache(options, model_footprint(model, n_threads, std::max(0, options.readers), reads), limit);
   if (!plan) return tl::unexpected(plan.error());
   if (!plan->reason.empty() && report) report(plan->reason);
   if (!plan->enabled) return {};
@@ -192,12 +267,15 @@ Status apply_expert_cache(Engine& engine, const ExpertCacheOptions& options,
                                          {.budget_bytes = plan->budget_bytes,
                                           .n_threads = n_threads,
                                           .policy = plan->policy,
-                                          .prefetch = plan->prefetch_gate});
+                                          .readers = plan->readers,
+                                          .reads = plan->reads});
   if (!store) return fail(store.error().code, "--expert-cache: {}", store.error().message);
   moe::ExpertStore& cache = **store;
   engine.adopt_expert_store(std::move(*store));
   // The engine destroys its observers before its store, so the prefetcher never outlives the cache.
-  if (plan->prefetch_gate) engine.add_observer(std::make_unique<moe::GatePrefetcher>(moe_router_weights(model), cache));
+  if (plan->prefetch_gate)
+    engine.add_observer(
+        std::make_unique<moe::GatePrefetcher>(moe_router_weights(model), cache, plan->prefetch_per_token));
   return {};
 }
 

@@ -1,6 +1,5 @@
 #include "runtime/memory_probe.h"
 
-#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/anonymous_memory.h"
 #include "core/thread_pool.h"
 #include "kernels/simd/cpu_features.h"
 
@@ -19,27 +19,6 @@ namespace {
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 // One task of a pass: small enough that threads finish together, large enough that handing it out is free.
 constexpr uint64_t kChunkBytes = kMiB;
-
-// An anonymous private mapping (RAII); asks for transparent huge pages so TLB misses do not slow the probe.
-class ProbeBuffer {
- public:
-  explicit ProbeBuffer(uint64_t bytes) : bytes_(bytes) {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
-    data_ = static_cast<std::byte*>(p);
-    ::madvise(p, bytes, MADV_HUGEPAGE);  // advice only: without THP the probe still runs
-  }
-  ProbeBuffer(const ProbeBuffer&) = delete;
-  ProbeBuffer& operator=(const ProbeBuffer&) = delete;
-  ~ProbeBuffer() {
-    if (data_ != nullptr) ::munmap(data_, bytes_);
-  }
-  std::byte* data() const { return data_; }
-
- private:
-  uint64_t bytes_;
-  std::byte* data_ = nullptr;
-};
 
 using ReadLoop = uint64_t (*)(const std::byte*, size_t);
 
@@ -115,9 +94,9 @@ uint64_t peak_rss_bytes() {
 Result<Bandwidth> measure_read_bandwidth(const BandwidthOptions& options) {
   const uint64_t requested = options.buffer_bytes > 0 ? options.buffer_bytes : default_probe_bytes();
   const uint64_t bytes = std::max<uint64_t>(kChunkBytes, requested / kChunkBytes * kChunkBytes);
-  ProbeBuffer buffer(bytes);
-  if (buffer.data() == nullptr)
-    return fail(ErrorCode::kIo, "memory bandwidth probe: cannot allocate {} MiB", bytes / kMiB);
+  // Huge pages where the kernel gives them, so TLB misses do not slow the probe.
+  auto buffer = AnonymousMemory::allocate(bytes);
+  if (!buffer) return fail(ErrorCode::kIo, "memory bandwidth probe: {}", buffer.error().message);
 
   Bandwidth result{.bytes_per_second = 0, .buffer_bytes = bytes, .n_threads = std::max(1, options.n_threads)};
   const std::vector<NamedReadLoop> loops = read_loops();
@@ -125,7 +104,7 @@ Result<Bandwidth> measure_read_bandwidth(const BandwidthOptions& options) {
   const int64_t n_chunks = static_cast<int64_t>(bytes / kChunkBytes);
   // Written by the threads that will read it, so every page exists before the first timed pass.
   pool.parallel_for(n_chunks, [&](int64_t chunk, int) {
-    auto* words = reinterpret_cast<uint64_t*>(buffer.data() + static_cast<uint64_t>(chunk) * kChunkBytes);
+    auto* words = reinterpret_cast<uint64_t*>(buffer->data() + static_cast<uint64_t>(chunk) * kChunkBytes);
     for (uint64_t i = 0; i < kChunkBytes / 8; ++i) words[i] = static_cast<uint64_t>(chunk) * 131 + i;
   });
 
@@ -139,7 +118,8 @@ Result<Bandwidth> measure_read_bandwidth(const BandwidthOptions& options) {
       const auto start = std::chrono::steady_clock::now();
       pool.parallel_for(n_chunks, [&](int64_t chunk, int thread) {
         sums[static_cast<size_t>(thread) * 8] +=
-            loop.fn(buffer.data() + static_cast<uint64_t>(chunk) * kChunkBytes, kChunkBytes);
+            loop.fn(reinterpret_cast<const std::byte*>(buffer->data()) + static_cast<uint64_t>(chunk) * kChunkBytes,
+                    kChunkBytes);
       });
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (seconds > 0 && static_cast<double>(bytes) / seconds > result.bytes_per_second) {

@@ -34,8 +34,27 @@ grep -q -- "--prefetch gate loads experts into the cache" "$tmp/pf.txt" || fail 
 got=$("$bin" generate -m "$model" --tokens $prompt -n 16 --greedy --expert-cache off)
 [ "$got" = "$want" ] || fail "--expert-cache off: got $got"
 
+# Every way of reading (O_DIRECT, buffered + dropped, buffered) with 0, 1 or 8 reader threads, at the smallest
+# budget each allows: the same continuation.
+for reads in direct dontneed buffered; do
+  for readers in 0 1 8; do
+    opts=(--expert-reads $reads --expert-readers $readers)
+    "$bin" generate -m "$model" --tokens $prompt -n 1 -t 2 --expert-cache 1K "${opts[@]}" 2>"$tmp/small.txt" >/dev/null &&
+      fail "a 1 KiB cache was accepted with ${opts[*]}"
+    minimum=$(sed -n 's/.*needs at least \([0-9]*\) bytes.*/\1/p' "$tmp/small.txt")
+    [ -n "$minimum" ] || fail "no minimum with ${opts[*]} in: $(cat "$tmp/small.txt")"
+    got=$("$bin" generate -m "$model" --tokens $prompt -n 16 --greedy -t 2 --expert-cache "$minimum" "${opts[@]}")
+    [ "$got" = "$want" ] || fail "--expert-cache $minimum ${opts[*]}: got $got"
+  done
+done
+if "$bin" generate -m "$model" --tokens $prompt -n 2 --expert-cache 1M --expert-readers 0 --prefetch gate \
+    2>"$tmp/pf0.txt" >/dev/null; then
+  fail "--prefetch gate without readers was accepted"
+fi
+grep -q -- "--prefetch gate needs reader threads" "$tmp/pf0.txt" || fail "readers 0 + gate: $(cat "$tmp/pf0.txt")"
+
 # run's timing line: hits + misses = acquires; a 64 KiB cache (one slot of this model) on one thread misses.
-"$bin" run -m "$model" -p "hello world" -n 4 -t 1 --expert-cache 64KiB >/dev/null 2>"$tmp/run.txt" || fail "run: $(cat "$tmp/run.txt")"
+"$bin" run -m "$model" -p "hello world" -n 4 -t 1 --expert-cache 64KiB --expert-readers 0 >/dev/null 2>"$tmp/run.txt" || fail "run: $(cat "$tmp/run.txt")"
 grep -Eq '\| experts: hits [0-9]+, misses [1-9][0-9]*, [0-9.]+ MiB read$' "$tmp/run.txt" || fail "run timing line: $(cat "$tmp/run.txt")"
 "$bin" run -m "$model" -p "hello world" -n 4 >/dev/null 2>"$tmp/run_off.txt"
 grep -q 'experts:' "$tmp/run_off.txt" && fail "cache fields without a cache: $(cat "$tmp/run_off.txt")"
@@ -48,7 +67,7 @@ grep -Eq '\| experts: hits [0-9]+, misses [0-9]+, [0-9.]+ MiB read(, [0-9]+ pref
 grep -q '^expert cache: off (auto): ' "$tmp/auto.txt" || fail "auto: $(cat "$tmp/auto.txt")"
 
 # bench --json: cache fields per test when on, none when off.
-"$bin" bench -m "$model" -p 8 -n 4 -t 1 -r 1 --probe-mib 8 --json --expert-cache 200K --expert-cache-policy lfu >"$tmp/bench.json"
+"$bin" bench -m "$model" -p 8 -n 4 -t 1 -r 1 --probe-mib 8 --json --expert-cache 400K --expert-cache-policy lfu >"$tmp/bench.json"
 python3 - "$tmp/bench.json" <<'PY' || fail "bench --json expert_cache"
 import json, sys
 results = json.load(open(sys.argv[1]))
@@ -71,4 +90,9 @@ for bad in 12XB -1 NaN 0 1.2.3G; do
 done
 if "$bin" generate -m "$model" --tokens 1 -n 1 --expert-cache-policy fifo 2>"$tmp/bad.txt"; then fail "policy fifo accepted"; fi
 grep -q -- "--expert-cache-policy" "$tmp/bad.txt" || fail "policy error: $(cat "$tmp/bad.txt")"
+for bad in "--expert-readers -1" "--expert-readers 65" "--expert-readers x" "--expert-reads mmap"; do
+  # shellcheck disable=SC2086  # an option and its value
+  if "$bin" generate -m /nonexistent.gguf --tokens 1 -n 1 $bad 2>"$tmp/bad.txt"; then fail "$bad accepted"; fi
+  grep -q -- "${bad%% *}" "$tmp/bad.txt" || fail "$bad: $(cat "$tmp/bad.txt")"
+done
 echo "expert_cache.sh: ok"

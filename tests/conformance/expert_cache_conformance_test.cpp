@@ -2,6 +2,7 @@
 // and the bundled model give bit for bit the logits of the resident mapping: the prompt's rows and several
 // greedy decode steps, on two threads (concurrent misses) and for every eviction policy. The cache must also
 // stay inside its budget and really have worked (misses and evictions).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -67,18 +68,29 @@ TEST_P(ExpertCacheConformance, AQuarterSizedCacheGivesTheResidentBits) {
   const moe::ExpertTable& table = (*m)->expert_table();
   const uint64_t slot = moe::SlabCacheStore::slot_bytes_for(table);
   ASSERT_GT(slot, 0u) << "no routed experts";
-  const uint64_t budget = std::max(expert_bytes(table) / 4, moe::SlabCacheStore::minimum_budget(table, kThreads));
   const auto resident = run(**m, nullptr);
-  for (const auto kind : {moe::EvictionKind::kLru, moe::EvictionKind::kLfu, moe::EvictionKind::kScore}) {
-    SCOPED_TRACE(moe::eviction_kind_name(kind));
-    auto store =
-        moe::SlabCacheStore::open(table, (*m)->path(), {.budget_bytes = budget, .n_threads = kThreads, .policy = kind});
-    ASSERT_TRUE(store) << store.error().message;
-    moe::SlabCacheStore* cache = store->get();
-    EXPECT_LE(static_cast<uint64_t>(cache->n_slots()) * cache->slot_bytes(), budget);
-    const auto cached = run(**m, std::move(*store));
-    ASSERT_EQ(cached.size(), resident.size());
-    for (size_t s = 0; s < resident.size(); ++s) ASSERT_EQ(cached[s], resident[s]) << "step " << s;
+  // Synchronous buffered reads by the compute threads, and O_DIRECT reads by reader threads that load a layer's
+  // misses while its cached experts compute (the defaults of --expert-cache).
+  struct Io {
+    moe::ExpertReads reads;
+    int readers;
+  };
+  for (const Io io : {Io{moe::ExpertReads::kBuffered, 0}, Io{moe::ExpertReads::kDirect, 2}}) {
+    SCOPED_TRACE(fmt::format("{} reads, {} readers", moe::expert_reads_name(io.reads), io.readers));
+    const uint64_t budget =
+        std::max(expert_bytes(table) / 4, moe::SlabCacheStore::minimum_budget(table, kThreads, io.readers, io.reads));
+    for (const auto kind : {moe::EvictionKind::kLru, moe::EvictionKind::kLfu, moe::EvictionKind::kScore}) {
+      SCOPED_TRACE(moe::eviction_kind_name(kind));
+      auto store = moe::SlabCacheStore::open(
+          table, (*m)->path(),
+          {.budget_bytes = budget, .n_threads = kThreads, .policy = kind, .readers = io.readers, .reads = io.reads});
+      ASSERT_TRUE(store) << store.error().message;
+      moe::SlabCacheStore* cache = store->get();
+      EXPECT_LE(static_cast<uint64_t>(cache->n_slots()) * cache->slot_bytes(), budget);
+      const auto cached = run(**m, std::move(*store));
+      ASSERT_EQ(cached.size(), resident.size());
+      for (size_t s = 0; s < resident.size(); ++s) ASSERT_EQ(cached[s], resident[s]) << "step " << s;
+    }
   }
 }
 
@@ -90,7 +102,8 @@ TEST_P(ExpertCacheConformance, GatePrefetchGivesTheResidentBits) {
   ASSERT_TRUE(m) << m.error().message;
   const moe::ExpertTable& table = (*m)->expert_table();
   const uint64_t budget =
-      std::max(expert_bytes(table) / 4, moe::SlabCacheStore::minimum_budget(table, kThreads, /*prefetch=*/true));
+      std::max(expert_bytes(table) / 4,
+               moe::SlabCacheStore::minimum_budget(table, kThreads, /*readers=*/4, moe::ExpertReads::kDirect));
   const auto resident = run(**m, nullptr);
   for (const char* policy : {"lru", "score"}) {
     SCOPED_TRACE(policy);

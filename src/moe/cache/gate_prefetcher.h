@@ -18,7 +18,8 @@ namespace sy::moe {
 class GatePrefetcher final : public RoutingObserver {
  public:
   // `layers`: every MoE layer's router in block order (the weights outlive the prefetcher); `store` too.
-  GatePrefetcher(std::vector<RouterWeights> layers, ExpertStore& store);
+  // `per_token`: hint only the first (most confident) this many predictions of each token; 0: all k.
+  GatePrefetcher(std::vector<RouterWeights> layers, ExpertStore& store, int per_token = 0);
 
   void on_routing(const RoutingEvent& event) override;
 
@@ -26,6 +27,7 @@ class GatePrefetcher final : public RoutingObserver {
   std::vector<int32_t> moe_layers_;  // block indices, ascending
   NextLayerPredictor predictor_;
   ExpertStore& store_;
+  int per_token_ = 0;
   std::vector<int32_t> ids_;     // the union of the batch's predictions
   std::vector<uint8_t> chosen_;  // [expert]: already in ids_
 };

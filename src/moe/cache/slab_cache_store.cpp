@@ -1,5 +1,7 @@
 #include "moe/cache/slab_cache_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <new>
@@ -9,43 +11,67 @@ namespace sy::moe {
 namespace {
 
 constexpr uint64_t kAlign = 64;  // a cache line: every matrix in a slot starts on one
+constexpr uint64_t kPage = PositionalFile::kDirectAlign;
 
-uint64_t align_up(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+uint64_t align_up(uint64_t n, uint64_t to = kAlign) { return (n + to - 1) / to * to; }
+
+// Bytes a matrix of `slab_bytes` takes in a slot: with direct reads, the whole pages around the slab wherever it
+// starts within a page.
+uint64_t region_bytes(uint64_t slab_bytes, ExpertReads reads) {
+  return reads == ExpertReads::kDirect ? align_up(slab_bytes + kPage - 1, kPage) : align_up(slab_bytes);
+}
 
 bool has_experts(const LayerExperts& l) { return l.n_expert() > 0; }
 
 }  // namespace
 
-void SlabCacheStore::AlignedDelete::operator()(uint8_t* p) const { ::operator delete[](p, std::align_val_t{kAlign}); }
+Result<ExpertReads> parse_expert_reads(std::string_view name) {
+  if (name == "direct") return ExpertReads::kDirect;
+  if (name == "dontneed") return ExpertReads::kDropCache;
+  if (name == "buffered") return ExpertReads::kBuffered;
+  return fail(ErrorCode::kInvalidInput, "unknown expert read mode '{}' (direct, dontneed or buffered)", name);
+}
 
-uint64_t SlabCacheStore::slot_bytes_for(const ExpertTable& table) {
+std::string_view expert_reads_name(ExpertReads reads) {
+  switch (reads) {
+    case ExpertReads::kDirect: return "direct";
+    case ExpertReads::kDropCache: return "dontneed";
+    case ExpertReads::kBuffered: return "buffered";
+  }
+  return "?";
+}
+
+uint64_t SlabCacheStore::slot_bytes_for(const ExpertTable& table, ExpertReads reads) {
   uint64_t most = 0;
   for (const LayerExperts& l : table)
     if (has_experts(l))
-      most =
-          std::max(most, align_up(l.gate.slab_bytes()) + align_up(l.up.slab_bytes()) + align_up(l.down.slab_bytes()));
+      most = std::max(most, region_bytes(l.gate.slab_bytes(), reads) + region_bytes(l.up.slab_bytes(), reads) +
+                                region_bytes(l.down.slab_bytes(), reads));
   return most;
 }
 
-uint64_t SlabCacheStore::minimum_budget(const ExpertTable& table, int n_threads, bool prefetch) {
-  return slot_bytes_for(table) * static_cast<uint64_t>(std::max(1, n_threads) + (prefetch ? 1 : 0));
+uint64_t SlabCacheStore::minimum_budget(const ExpertTable& table, int n_threads, int readers, ExpertReads reads) {
+  return slot_bytes_for(table, reads) * static_cast<uint64_t>(std::max(1, n_threads) + std::max(0, readers));
 }
 
 Result<std::unique_ptr<SlabCacheStore>> SlabCacheStore::open(const ExpertTable& table,
                                                              const std::filesystem::path& path,
                                                              const SlabCacheOptions& options) {
-  const uint64_t slot = slot_bytes_for(table);
-  if (slot == 0)
+  if (slot_bytes_for(table) == 0)
     return fail(ErrorCode::kInvalidInput, "expert cache: {} has no routed experts to cache", path.string());
-  const uint64_t minimum = minimum_budget(table, options.n_threads, options.prefetch);
+  const uint64_t minimum = minimum_budget(table, options.n_threads, options.readers, options.reads);
   if (options.budget_bytes < minimum)
     return fail(ErrorCode::kOutOfRange,
                 "expert cache: a budget of {} bytes is too small: the forward pass pins up to {} experts at once (one "
                 "per thread{}), which needs at least {} bytes ({} bytes per expert slot)",
-                options.budget_bytes, std::max(1, options.n_threads) + (options.prefetch ? 1 : 0),
-                options.prefetch ? ", and one for the prefetch reader" : "", minimum, slot);
-  auto file = PositionalFile::open(path);
+                options.budget_bytes, std::max(1, options.n_threads) + std::max(0, options.readers),
+                options.readers > 0 ? fmt::format(", and one per reader ({})", options.readers) : "", minimum,
+                slot_bytes_for(table, options.reads));
+  auto file = PositionalFile::open(path, options.reads == ExpertReads::kDirect);
   if (!file) return tl::unexpected(file.error());
+  const ExpertReads reads =
+      options.reads == ExpertReads::kDirect && !file->has_direct() ? ExpertReads::kDropCache : options.reads;
+  const uint64_t slot = slot_bytes_for(table, reads);
   uint64_t n_experts = 0;
   for (const LayerExperts& l : table) {
     if (!has_experts(l)) continue;
@@ -59,38 +85,43 @@ Result<std::unique_ptr<SlabCacheStore>> SlabCacheStore::open(const ExpertTable& 
   }
   // More slots than experts would never be used.
   const auto n_slots = static_cast<int32_t>(std::min<uint64_t>(options.budget_bytes / slot, n_experts));
-  return std::unique_ptr<SlabCacheStore>(new SlabCacheStore(table, std::move(*file), options, n_slots));
+  auto pool = AnonymousMemory::allocate(slot * static_cast<uint64_t>(n_slots));
+  if (!pool) return fail(pool.error().code, "expert cache: the slot pool: {}", pool.error().message);
+  return std::unique_ptr<SlabCacheStore>(
+      new SlabCacheStore(table, std::move(*file), std::move(*pool), options, reads, n_slots));
 }
 
-SlabCacheStore::SlabCacheStore(const ExpertTable& table, PositionalFile file, const SlabCacheOptions& options,
-                               int32_t n_slots)
-    : table_(table), file_(std::move(file)), slot_bytes_(slot_bytes_for(table)) {
+SlabCacheStore::SlabCacheStore(const ExpertTable& table, PositionalFile file, AnonymousMemory pool,
+                               const SlabCacheOptions& options, ExpertReads reads, int32_t n_slots)
+    : table_(table),
+      file_(std::move(file)),
+      reads_(reads),
+      slot_bytes_(slot_bytes_for(table, reads)),
+      pool_(std::move(pool)) {
   int32_t moe_layers = 0;
   size_t base = 0;
   for (const LayerExperts& l : table_) {
     layer_base_.push_back(base);
     base += static_cast<size_t>(l.n_expert());
-    const uint64_t up = align_up(l.gate.slab_bytes());
-    layout_.push_back({.up_offset = up, .down_offset = up + align_up(l.up.slab_bytes())});
+    const uint64_t up = region_bytes(l.gate.slab_bytes(), reads_);
+    layout_.push_back({.up_offset = up, .down_offset = up + region_bytes(l.up.slab_bytes(), reads_)});
     moe_layers += has_experts(l) ? 1 : 0;
   }
   policy_ = make_eviction_policy(options.policy, moe_layers);
-  // Not value-initialised: the pages are committed as experts arrive, and the budget is the ceiling.
-  pool_.reset(new (std::align_val_t{kAlign}) uint8_t[static_cast<size_t>(slot_bytes_) * static_cast<size_t>(n_slots)]);
   slots_.resize(static_cast<size_t>(n_slots));
   slot_of_.assign(base, -1);
   uses_.resize(base);
-  if (options.prefetch) reader_ = std::thread([this] { reader_loop(); });
+  for (int i = 0; i < options.readers; ++i) readers_.emplace_back([this] { reader_loop(); });
 }
 
 SlabCacheStore::~SlabCacheStore() {
-  if (!reader_.joinable()) return;
+  if (readers_.empty()) return;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   work_.notify_all();
-  reader_.join();
+  for (std::thread& t : readers_) t.join();
 }
 
 ExpertHandle SlabCacheStore::handle_for(int32_t slot) {
@@ -98,7 +129,14 @@ ExpertHandle SlabCacheStore::handle_for(int32_t slot) {
   const LayerExperts& l = table_[static_cast<size_t>(s.layer)];
   const LayerLayout& at = layout_[static_cast<size_t>(s.layer)];
   uint8_t* base = slot_data(slot);
-  return ExpertHandle(this, s.layer, s.expert, l.weights(s.expert, base, base + at.up_offset, base + at.down_offset));
+  return ExpertHandle(
+      this, s.layer, s.expert,
+      l.weights(s.expert, base + in_region(l.gate, s.expert), base + at.up_offset + in_region(l.up, s.expert),
+                base + at.down_offset + in_region(l.down, s.expert)));
+}
+
+uint64_t SlabCacheStore::in_region(const ExpertTensor& t, int32_t expert) const {
+  return reads_ == ExpertReads::kDirect ? t.slab(expert).offset % kPage : 0;
 }
 
 int32_t SlabCacheStore::pick_slot(bool spare_only) const {
@@ -137,8 +175,17 @@ Status SlabCacheStore::read_expert(int32_t layer, int32_t expert, uint8_t* into)
       {&l.gate, 0}, {&l.up, at.up_offset}, {&l.down, at.down_offset}};
   for (const auto& [t, offset] : parts) {
     const ExpertSlab slab = t->slab(expert);
-    if (auto s = file_.read_at(slab.offset, {into + offset, static_cast<size_t>(slab.bytes)}); !s)
-      return fail(s.error().code, "expert cache: layer {} expert {}: {}", layer, expert, s.error().message);
+    Status s;
+    if (reads_ == ExpertReads::kDirect) {
+      // The whole pages around the slab, so that its bytes land at in_region() within the slot's region.
+      const uint64_t first = slab.offset / kPage * kPage;
+      const uint64_t length = align_up(slab.offset + slab.bytes - first, kPage);
+      s = file_.read_direct(first, {into + offset, static_cast<size_t>(length)}, slab.offset + slab.bytes);
+    } else {
+      s = file_.read_at(slab.offset, {into + offset, static_cast<size_t>(slab.bytes)});
+      if (s && reads_ == ExpertReads::kDropCache) file_.drop_cached(slab.offset, slab.bytes);
+    }
+    if (!s) return fail(s.error().code, "expert cache: layer {} expert {}: {}", layer, expert, s.error().message);
   }
   return {};
 }
@@ -152,12 +199,19 @@ Result<ExpertHandle> SlabCacheStore::acquire(int32_t layer, int32_t expert) {
     if (at >= 0) {
       Slot& s = slots_[static_cast<size_t>(at)];
       if (s.state == SlotState::kLoading) {
-        // Another thread is reading it: wait, then look again (its read may have failed).
+        // Another thread is reading it: wait (a stall like a read of its own), then look again (its read may
+        // have failed).
+        const auto start = std::chrono::steady_clock::now();
         loaded_.wait(lock);
+        stats_.read_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         continue;
       }
       ++s.pins;
-      ++stats_.hits;
+      // A reader loaded it for this round: a miss whose read overlapped other work.
+      if (std::exchange(s.demand, false))
+        ++stats_.misses;
+      else
+        ++stats_.hits;
       if (std::exchange(s.prefetched, false)) ++stats_.prefetch_hits;
       policy_->on_use(uses_[index], round_);
       return handle_for(at);
@@ -211,37 +265,47 @@ void SlabCacheStore::reader_loop() {
   for (;;) {
     work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) return;
-    const auto [id, layer, expert] = queue_.front();
+    const auto [id, layer, expert, demand] = queue_.front();
     queue_.pop_front();
     if (slot_of_[index_of(layer, expert)] >= 0) continue;  // cached or being loaded already
     const int32_t slot = pick_slot(/*spare_only=*/true);
     if (slot < 0) continue;  // nothing to spare: the hint is dropped, the acquire will read it
     // A failed read is dropped too (the slot is free again): the acquire that needs the expert reads it
     // itself and reports the error.
+    const uint64_t round = round_;
     if (fill_slot(lock, slot, layer, expert, /*stall=*/false)) {
       Slot& s = slots_[static_cast<size_t>(slot)];
       --s.pins;
-      s.prefetched = true;
-      s.protect_until = round_ + 2;  // the hint came before this layer's round, for the next layer's
-      ++stats_.prefetches;
+      if (demand) {
+        s.demand = true;
+        s.protect_until = round;  // its round acquires it
+      } else {
+        s.prefetched = true;
+        s.protect_until = round_ + 2;  // the hint came before this layer's round, for the next layer's
+        ++stats_.prefetches;
+      }
     }
   }
 }
 
 void SlabCacheStore::prefetch(int32_t layer, std::span<const int32_t> experts) {
-  if (!reader_.joinable() || layer < 0 || static_cast<size_t>(layer) >= table_.size()) return;
+  if (readers_.empty() || layer < 0 || static_cast<size_t>(layer) >= table_.size()) return;
   {
     std::lock_guard lock(mutex_);
-    // The newest hint is the most urgent: the MoE layer hints the experts it is about to acquire right after a
-    // predictor hinted the next layer's. So the newest goes first, the one before it stays behind it, and older
-    // ones are dropped (their layers have run).
-    const uint64_t id = ++hint_id_;
-    std::erase_if(queue_, [&](const Hint& h) { return h.id + 1 < id; });
-    for (auto e = experts.rbegin(); e != experts.rend(); ++e)
-      if (*e >= 0 && *e < table_[static_cast<size_t>(layer)].n_expert() && slot_of_[index_of(layer, *e)] < 0)
-        queue_.push_front({.id = id, .layer = layer, .expert = *e});
+    queue_hints(layer, experts, /*demand=*/false);
   }
-  work_.notify_one();
+  work_.notify_all();
+}
+
+void SlabCacheStore::queue_hints(int32_t layer, std::span<const int32_t> experts, bool demand) {
+  // The newest hint is the most urgent: a predictor hints the next layer's experts, then the layer's own
+  // misses come from ready_first. So the newest goes first, the one before it stays behind it, and older ones
+  // are dropped (their layers have run).
+  const uint64_t id = ++hint_id_;
+  std::erase_if(queue_, [&](const Hint& h) { return h.id + 1 < id; });
+  for (auto e = experts.rbegin(); e != experts.rend(); ++e)
+    if (*e >= 0 && *e < table_[static_cast<size_t>(layer)].n_expert() && slot_of_[index_of(layer, *e)] < 0)
+      queue_.push_front({.id = id, .layer = layer, .expert = *e, .demand = demand});
 }
 
 void SlabCacheStore::release(int32_t layer, int32_t expert) noexcept {
@@ -253,16 +317,24 @@ void SlabCacheStore::release(int32_t layer, int32_t expert) noexcept {
 
 size_t SlabCacheStore::ready_first(int32_t layer, std::span<int32_t> experts) {
   if (layer < 0 || static_cast<size_t>(layer) >= table_.size()) return 0;  // acquire will name the bad id
-  std::lock_guard lock(mutex_);
-  ++round_;
-  const auto ready = std::stable_partition(experts.begin(), experts.end(), [&](int32_t e) {
-    if (e < 0 || e >= table_[static_cast<size_t>(layer)].n_expert()) return false;
-    const int32_t at = slot_of_[index_of(layer, e)];
-    if (at < 0 || slots_[static_cast<size_t>(at)].state != SlotState::kReady) return false;
-    slots_[static_cast<size_t>(at)].protect_until = round_;  // wanted by this round: the reader keeps off it
-    return true;
-  });
-  return static_cast<size_t>(ready - experts.begin());
+  size_t n_ready = 0;
+  {
+    std::lock_guard lock(mutex_);
+    ++round_;
+    const auto ready = std::stable_partition(experts.begin(), experts.end(), [&](int32_t e) {
+      if (e < 0 || e >= table_[static_cast<size_t>(layer)].n_expert()) return false;
+      const int32_t at = slot_of_[index_of(layer, e)];
+      if (at < 0) return false;
+      // Wanted by this round: the readers keep off it (a loading one too: it is this round's once loaded).
+      slots_[static_cast<size_t>(at)].protect_until = round_;
+      return slots_[static_cast<size_t>(at)].state == SlotState::kReady;
+    });
+    n_ready = static_cast<size_t>(ready - experts.begin());
+    if (readers_.empty() || n_ready == experts.size()) return n_ready;
+    queue_hints(layer, experts.subspan(n_ready), /*demand=*/true);
+  }
+  work_.notify_all();
+  return n_ready;
 }
 
 std::optional<ExpertStoreStats> SlabCacheStore::stats() const {

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/anonymous_memory.h"
 #include "core/error.h"
 #include "core/positional_file.h"
 #include "moe/cache/eviction_policy.h"
@@ -29,13 +30,26 @@
 
 namespace sy::moe {
 
+// How a miss reads an expert from the file. The page cache would keep a second copy of every slab read (charged
+// to the process's cgroup, and pushing out what else it holds), so by default the reads bypass it.
+enum class ExpertReads : uint8_t {
+  kDirect,     // O_DIRECT into page-aligned places in the slot; kDropCache where the file system refuses it
+  kDropCache,  // buffered pread, then posix_fadvise(DONTNEED) on the range
+  kBuffered,   // plain buffered pread: the page cache keeps what was read
+};
+Result<ExpertReads> parse_expert_reads(std::string_view name);  // direct | dontneed | buffered
+std::string_view expert_reads_name(ExpertReads reads);
+
 struct SlabCacheOptions {
   uint64_t budget_bytes = 0;  // the slot pool; must hold at least n_threads experts
   int n_threads = 1;          // experts the forward pass holds at once (one per thread)
   EvictionKind policy = EvictionKind::kLru;
-  // A background reader thread serves prefetch(): it loads the hinted experts into free slots or ones no
-  // current work needs, never evicting what this round or the next one needs. Takes one slot more.
-  bool prefetch = false;
+  // Background reader threads: ready_first() queues the layer's missing experts for them (demand reads, first),
+  // and prefetch() a predictor's guesses (behind those). They load into free slots or ones no current work
+  // needs, never evicting what this round or the next one needs. Each takes one slot more. 0: prefetch() does
+  // nothing and each thread reads the misses it acquires itself.
+  int readers = 0;
+  ExpertReads reads = ExpertReads::kBuffered;
 };
 
 class SlabCacheStore final : public ExpertStore {
@@ -47,22 +61,27 @@ class SlabCacheStore final : public ExpertStore {
                                                       const SlabCacheOptions& options);
   // Bytes of one slot for this table (the largest expert, each matrix 64-byte aligned), and the smallest
   // budget that holds n_threads of them.
-  static uint64_t slot_bytes_for(const ExpertTable& table);
-  static uint64_t minimum_budget(const ExpertTable& table, int n_threads, bool prefetch = false);
+  // Direct reads give each matrix a page-aligned region with a page to spare (the slab's place in the file is
+  // not page-aligned), so their slots are a little larger.
+  static uint64_t slot_bytes_for(const ExpertTable& table, ExpertReads reads = ExpertReads::kBuffered);
+  static uint64_t minimum_budget(const ExpertTable& table, int n_threads, int readers = 0,
+                                 ExpertReads reads = ExpertReads::kBuffered);
 
   ~SlabCacheStore() override;
 
   Result<ExpertHandle> acquire(int32_t layer, int32_t expert) override;
-  // Queues the experts for the reader thread, ahead of the previous hint's (older ones are dropped); does
-  // nothing without options.prefetch. Never blocks on I/O.
+  // Queues the experts for the readers behind the current layer's demand reads and the previous hint (older
+  // hints are dropped); does nothing without readers. Never blocks on I/O.
   void prefetch(int32_t layer, std::span<const int32_t> experts) override;
   // Starts a round (the recency unit of the policies), keeps the experts already in memory from eviction for
-  // it, and puts them first.
+  // it, puts them first, and queues the others for the readers ahead of every hint.
   size_t ready_first(int32_t layer, std::span<int32_t> experts) override;
   std::optional<ExpertStoreStats> stats() const override;
 
   int32_t n_slots() const { return static_cast<int32_t>(slots_.size()); }
   uint64_t slot_bytes() const { return slot_bytes_; }
+  // What the reads really are (kDirect falls back to kDropCache where O_DIRECT is refused).
+  ExpertReads reads() const { return reads_; }
   std::string_view policy_name() const { return policy_->name(); }
   // Slots holding an expert (loaded or loading) and slots pinned by live handles, now: for tests.
   int32_t n_resident() const;
@@ -81,21 +100,22 @@ class SlabCacheStore final : public ExpertStore {
     int32_t expert = -1;
     int32_t pins = 0;            // live handles (and the loading acquirer or reader)
     uint64_t protect_until = 0;  // not a victim while round_ <= this, unless nothing else can go
-    bool prefetched = false;     // loaded by the reader thread and not acquired since
+    bool prefetched = false;     // loaded by a reader on a prediction and not acquired since
+    bool demand = false;         // loaded by a reader for the round that needs it: its first acquire is a miss
   };
   // Where one layer's matrices go inside a slot.
   struct LayerLayout {
     uint64_t up_offset = 0, down_offset = 0;
   };
-  struct AlignedDelete {
-    void operator()(uint8_t* p) const;
-  };
-
-  SlabCacheStore(const ExpertTable& table, PositionalFile file, const SlabCacheOptions& options, int32_t n_slots);
+  SlabCacheStore(const ExpertTable& table, PositionalFile file, AnonymousMemory pool, const SlabCacheOptions& options,
+                 ExpertReads reads, int32_t n_slots);
+  // Where `expert`'s bytes of the matrix `t` (at `region` in its slot) start: with direct reads, at the slab's
+  // offset within its file page.
+  uint64_t in_region(const ExpertTensor& t, int32_t expert) const;
   size_t index_of(int32_t layer, int32_t expert) const {
     return layer_base_[static_cast<size_t>(layer)] + static_cast<size_t>(expert);
   }
-  uint8_t* slot_data(int32_t slot) const { return pool_.get() + static_cast<uint64_t>(slot) * slot_bytes_; }
+  uint8_t* slot_data(int32_t slot) const { return pool_.data() + static_cast<uint64_t>(slot) * slot_bytes_; }
   ExpertHandle handle_for(int32_t slot);
   // A free slot, else the policy's victim among unpinned ready slots, those this round has not used and no
   // round protects first (only those when `spare_only`, the reader's case); -1 when there is none. Caller holds
@@ -107,12 +127,15 @@ class SlabCacheStore final : public ExpertStore {
   Status fill_slot(std::unique_lock<std::mutex>& lock, int32_t slot, int32_t layer, int32_t expert, bool stall);
   Status read_expert(int32_t layer, int32_t expert, uint8_t* into) const;
   void reader_loop();
+  // Puts (layer, e) for each e not cached or loading at the queue's front, in order. Caller holds the lock.
+  void queue_hints(int32_t layer, std::span<const int32_t> experts, bool demand);
 
   ExpertTable table_;
   PositionalFile file_;
+  ExpertReads reads_ = ExpertReads::kBuffered;
   std::unique_ptr<EvictionPolicy> policy_;
   uint64_t slot_bytes_ = 0;
-  std::unique_ptr<uint8_t[], AlignedDelete> pool_;
+  AnonymousMemory pool_;             // page-aligned (direct reads need it), huge pages where the kernel gives them
   std::vector<LayerLayout> layout_;  // [layer]
   std::vector<size_t> layer_base_;   // [layer] → first index of its experts in uses_ and slot_of_
 
@@ -127,13 +150,14 @@ class SlabCacheStore final : public ExpertStore {
   // The reader thread (options.prefetch): takes (layer, expert) requests from the queue until stopping_.
   std::condition_variable work_;
   struct Hint {
-    uint64_t id = 0;  // which prefetch() call
+    uint64_t id = 0;  // which prefetch() or ready_first() call
     int32_t layer = 0, expert = 0;
+    bool demand = false;  // from ready_first: the current round acquires it
   };
   std::deque<Hint> queue_;  // front first
   uint64_t hint_id_ = 0;
   bool stopping_ = false;
-  std::thread reader_;  // last: started once everything it reads exists
+  std::vector<std::thread> readers_;  // last: started once everything they read exists
 };
 
 }  // namespace sy::moe

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <numeric>
 #include <thread>
 #include <vector>
 
@@ -137,8 +138,8 @@ TEST(SlabCacheStore, PrefetchNeverTakesWhatIsPinnedOrWanted) {
   ASSERT_GE(n_expert, 8);
   const uint64_t slot = SlabCacheStore::slot_bytes_for(table);
   EXPECT_EQ(SlabCacheStore::minimum_budget(table, 2, true), 3 * slot);
-  EXPECT_FALSE(SlabCacheStore::open(table, m->path(), {.budget_bytes = 2 * slot, .n_threads = 2, .prefetch = true}));
-  auto store = SlabCacheStore::open(table, m->path(), {.budget_bytes = 4 * slot, .n_threads = 2, .prefetch = true});
+  EXPECT_FALSE(SlabCacheStore::open(table, m->path(), {.budget_bytes = 2 * slot, .n_threads = 2, .readers = 1}));
+  auto store = SlabCacheStore::open(table, m->path(), {.budget_bytes = 4 * slot, .n_threads = 2, .readers = 1});
   ASSERT_TRUE(store) << store.error().message;
   SlabCacheStore& cache = **store;
   auto wait_for = [&](auto done) {
@@ -175,6 +176,45 @@ TEST(SlabCacheStore, PrefetchNeverTakesWhatIsPinnedOrWanted) {
   EXPECT_TRUE(cache.is_cached(layer, 0));
   EXPECT_TRUE(cache.is_cached(layer, 1));
   EXPECT_EQ(cache.stats()->prefetches, 4u);
+}
+
+// Reader threads load a layer's misses as soon as ready_first names them, with O_DIRECT or buffered reads: the
+// experts hold the file's bytes, and each counts once as a miss (not a hit, not a prefetch).
+TEST(SlabCacheStore, ReadersLoadTheLayersMissesWhichCountAsMisses) {
+  auto m = open_model("qwen3moe-tiny.q8_0.gguf");
+  ASSERT_TRUE(m);
+  const ExpertTable& table = m->expert_table();
+  const int32_t layer = first_moe_layer(table);
+  ASSERT_GE(layer, 0);
+  const auto n_expert = static_cast<int32_t>(table[static_cast<size_t>(layer)].n_expert());
+  auto file = PositionalFile::open(m->path());
+  ASSERT_TRUE(file);
+  for (const ExpertReads reads : {ExpertReads::kDirect, ExpertReads::kDropCache, ExpertReads::kBuffered}) {
+    SCOPED_TRACE(expert_reads_name(reads));
+    const uint64_t budget = static_cast<uint64_t>(n_expert + 3) * SlabCacheStore::slot_bytes_for(table, reads);
+    auto store =
+        SlabCacheStore::open(table, m->path(), {.budget_bytes = budget, .n_threads = 1, .readers = 3, .reads = reads});
+    ASSERT_TRUE(store) << store.error().message;
+    std::vector<int32_t> all(static_cast<size_t>(n_expert));
+    std::iota(all.begin(), all.end(), 0);
+    EXPECT_EQ((*store)->ready_first(layer, all), 0u);  // cold: nothing ready, everything queued
+    for (const int32_t e : all) {
+      auto h = (*store)->acquire(layer, e);
+      ASSERT_TRUE(h) << h.error().message;
+      EXPECT_TRUE(holds_file_bytes(table, *h, *file));
+    }
+    auto st = *(*store)->stats();
+    EXPECT_EQ(st.misses, static_cast<uint64_t>(n_expert));
+    EXPECT_EQ(st.hits, 0u);
+    EXPECT_EQ(st.prefetches, 0u);
+    // The next round finds them all.
+    EXPECT_EQ((*store)->ready_first(layer, all), all.size());
+    for (const int32_t e : all) ASSERT_TRUE((*store)->acquire(layer, e));
+    st = *(*store)->stats();
+    EXPECT_EQ(st.hits, static_cast<uint64_t>(n_expert));
+    EXPECT_EQ(st.misses, static_cast<uint64_t>(n_expert));
+    EXPECT_EQ((*store)->n_pinned(), 0);
+  }
 }
 
 TEST(SlabCacheStore, ATruncatedFileFailsOnTheMissNamingTheFile) {

@@ -45,6 +45,30 @@ TEST(ExpertCacheSetup, RefusesBadSizesNamingTheText) {
   EXPECT_NE(parse_byte_size("-1").error().message.find("negative"), std::string::npos);
 }
 
+TEST(ExpertCacheSetup, FindsTheLimitFilesOfTheProcesssCgroupAndItsAncestors) {
+  // cgroup v1, the memory controller mounted alone: the group, its parent and the root all bind.
+  auto v1 = cgroup_limit_files("9:name=systemd:/\n4:memory:/batch/job7\n1:cpu,cpuacct:/\n", "/cg");
+  for (const char* want : {"/cg/memory/batch/job7/memory.limit_in_bytes", "/cg/memory/batch/memory.limit_in_bytes",
+                           "/cg/memory/memory.limit_in_bytes"})
+    EXPECT_NE(std::find(v1.begin(), v1.end(), want), v1.end()) << want;
+  EXPECT_EQ(std::find(v1.begin(), v1.end(), "/cg/memory/batch/job7/memory.max"), v1.end());
+  // Controllers listed together ("cpu,memory") count too.
+  auto joint = cgroup_limit_files("3:cpu,memory:/a\n", "/cg");
+  EXPECT_NE(std::find(joint.begin(), joint.end(), "/cg/memory/a/memory.limit_in_bytes"), joint.end());
+  // cgroup v2: one line, "0::/path".
+  auto v2 = cgroup_limit_files("0::/user.slice/run-1.scope\n", "/cg");
+  for (const char* want : {"/cg/user.slice/run-1.scope/memory.max", "/cg/user.slice/memory.max", "/cg/memory.max"})
+    EXPECT_NE(std::find(v2.begin(), v2.end(), want), v2.end()) << want;
+  // Nothing readable (or a path that climbs out): only the roots, no file outside the mount.
+  for (const char* odd : {"", "garbage", "0::/../../etc\n", "4:memory\n"}) {
+    SCOPED_TRACE(odd);
+    for (const std::string& f : cgroup_limit_files(odd, "/cg")) {
+      EXPECT_EQ(f.rfind("/cg/", 0), 0u) << f;
+      EXPECT_EQ(f.find(".."), std::string::npos) << f;
+    }
+  }
+}
+
 TEST(ExpertCacheSetup, PlansOffExplicitAndAuto) {
   const ModelFootprint model{.file_bytes = 10ull << 30, .expert_bytes = 9ull << 30, .minimum_cache = 100ull << 20};
   const auto plan = [&](const std::string& size, uint64_t limit) {
