@@ -112,7 +112,7 @@ for row in "${rows[@]}"; do
   [ "$cg_version" = v1 ] && echo 0 > "$peak_file" 2>/dev/null || true
   # shellcheck disable=SC2086  # a row is a list of options
   if timeout "$timeout_s" sh -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' sh "$cg" \
-      "$bin" bench -m "$model" -p "$n_prompt" -n "$n_gen" -r "$reps" -t "$threads" --json $row >"$out" 2>"$err"; then
+      "$bin" bench -m "$model" -p "$n_prompt" -n "$n_gen" -r "$reps" -t "$threads" --fresh-tokens --json $row >"$out" 2>"$err"; then
     [ -n "$json_dir" ] && mkdir -p "$json_dir" && cp "$out" "$json_dir/row$i.json"
     peak=$(cat "$peak_file" 2>/dev/null || echo 0)
     python3 - "$out" "$row" "$peak" "${disk_gbs:-0}" <<'EOF'

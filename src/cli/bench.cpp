@@ -49,6 +49,7 @@ struct BenchOptions {
   std::string output = "md";
   bool json = false;
   int64_t probe_mib = 0;  // 0: runtime::default_probe_bytes()
+  bool fresh_tokens = false;
   runtime::ExpertCacheOptions expert_cache;
 };
 
@@ -213,6 +214,7 @@ void run_bench(const BenchOptions& opt) {
   std::string stopped;
   for (runtime::BenchTest& test : tests) {
     test.expert_cache = opt.expert_cache;
+    test.fresh_tokens = opt.fresh_tokens;
     test.first_token = bos;
     test.interrupt = interrupt_flag();
     if (stderr_is_terminal())
@@ -331,6 +333,9 @@ void register_bench(CLI::App& app) {
   cmd->add_option("-o,--output", opt->output, "Output format: md (a table), json (a list) or jsonl (default md)")
       ->check(CLI::IsMember({"md", "json", "jsonl"}));
   cmd->add_flag("--json", opt->json, "Same as -o json");
+  cmd->add_flag("--fresh-tokens", opt->fresh_tokens,
+                "Each timed repetition feeds token ids of its own instead of replaying the warm-up's (always so with "
+                "--expert-cache): what new text meets when the weights do not all stay in memory");
   cmd->add_option("--probe-mib", opt->probe_mib,
                   "Buffer of the memory bandwidth probe in MiB (default 0: 8 x the last-level cache, 256 to 1024)")
       ->check(in_range(int64_t{0}, int64_t{1} << 20));

@@ -40,9 +40,12 @@ void add_routing_options(CLI::App* cmd, RoutingOptions& o) {
 }
 
 void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& o) {
+  // Left at its default (auto), the decision is reported only when it turns the cache on.
+  o.explain = false;
   cmd->add_option("--expert-cache", o.size,
-                  "Experts in a cache of SIZE bytes (K/M/G/T, KiB.., KB..) read from the file, 'auto' (a cache only "
-                  "when the model does not fit in memory) or 'off' (all mapped; default) (docs/expert-cache.md)")
+                  "Experts in a cache of SIZE bytes (K/M/G/T, KiB.., KB..) read from the file, 'auto' (default: a "
+                  "cache only when the model does not fit in memory) or 'off' (all mapped) (docs/expert-cache.md)")
+      ->each([&o](const std::string&) { o.explain = true; })
       ->check([](const std::string& text) -> std::string {
         // A bad size is a usage error before the model loads.
         if (text == "auto" || text == "off") return {};

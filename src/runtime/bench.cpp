@@ -155,7 +155,7 @@ Result<BenchResult> run_bench_test(const model::Model& model, const model::Decod
   for (int rep = 0; rep < test.repetitions; ++rep) {
     // With a cache, a repetition replaying the warm-up's ids would find exactly the experts it just loaded:
     // each one gets ids of its own, so the hit rate is what new text meets.
-    if (cache_before)
+    if (cache_before || test.fresh_tokens)
       for (int q = 0; q < test.n_sequences; ++q) {
         BenchTest stream = test;
         stream.seed = test.seed + 7919 * static_cast<uint64_t>(rep + 1) + static_cast<uint64_t>(q);

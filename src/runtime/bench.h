@@ -36,6 +36,9 @@ struct BenchTest {
   uint64_t seed = 42;                            // of the token ids
   const std::atomic<bool>* interrupt = nullptr;  // checked before each forward pass; not owned
   ExpertCacheOptions expert_cache = {};          // experts from a budgeted cache instead of the mapping
+  // Each timed repetition gets ids of its own (seed + 7919 × repetition) instead of the warm-up's; always so
+  // with an expert cache, where a replay would find exactly the experts the warm-up loaded.
+  bool fresh_tokens = false;
 };
 
 struct BenchResult {

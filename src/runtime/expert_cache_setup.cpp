@@ -259,7 +259,9 @@ Status apply_expert_cache(Engine& engine, const ExpertCacheOptions& options,
   const auto reads = moe::parse_expert_reads(options.reads).value_or(moe::ExpertReads::kDirect);  // checked below
   auto plan = plan_expert_cache(options, model_footprint(model, n_threads, std::max(0, options.readers), reads), limit);
   if (!plan) return tl::unexpected(plan.error());
-  if (!plan->reason.empty() && report) report(plan->reason);
+  // A prefetch request that auto leaves without a cache is explained too: it will do nothing.
+  if (!plan->reason.empty() && report && (plan->enabled || options.explain || plan->prefetch_gate))
+    report(plan->reason);
   if (!plan->enabled) return {};
   if (model.path().empty())
     return fail(ErrorCode::kUnsupported, "--expert-cache: the model was not opened from a file the cache can read");

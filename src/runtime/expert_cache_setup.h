@@ -17,7 +17,10 @@
 namespace sy::runtime {
 
 struct ExpertCacheOptions {
-  std::string size = "off";    // bytes ("4G", "512MiB", "1000000"), "auto" or "off"
+  std::string size = "auto";  // bytes ("4G", "512MiB", "1000000"), "auto" or "off"
+  // Report auto's decision when it keeps the mapping too (it is always reported when it turns the cache on):
+  // for a user who asked for auto, not for everyone who left the default.
+  bool explain = true;
   std::string policy = "lru";  // lru | lfu | score
   // "off" or "gate": the next layer's router, applied to this layer's input, names experts for a reader thread
   // to load ahead (moe/cache/gate_prefetcher.h). Needs the cache.

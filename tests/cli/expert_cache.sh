@@ -27,7 +27,7 @@ done
 # Prefetch by the next layer's gate: one slot more for the reader, the same continuation.
 got=$("$bin" generate -m "$model" --tokens $prompt -n 16 --greedy -t 2 --expert-cache 400K --prefetch gate)
 [ "$got" = "$want" ] || fail "--prefetch gate: got $got"
-if "$bin" generate -m "$model" --tokens $prompt -n 2 --greedy --prefetch gate 2>"$tmp/pf.txt" >/dev/null; then
+if "$bin" generate -m "$model" --tokens $prompt -n 2 --greedy --expert-cache off --prefetch gate 2>"$tmp/pf.txt" >/dev/null; then
   fail "--prefetch gate without a cache was accepted"
 fi
 grep -q -- "--prefetch gate loads experts into the cache" "$tmp/pf.txt" || fail "prefetch error: $(cat "$tmp/pf.txt")"
@@ -62,7 +62,10 @@ grep -q 'experts:' "$tmp/run_off.txt" && fail "cache fields without a cache: $(c
 # (whether the reader thread got to run in these few milliseconds is up to the scheduler: the count may be absent)
 grep -Eq '\| experts: hits [0-9]+, misses [0-9]+, [0-9.]+ MiB read(, [0-9]+ prefetched \([0-9]+ used\))?$' "$tmp/run_pf.txt" ||
   fail "run with prefetch: $(cat "$tmp/run_pf.txt")"
-# auto explains itself on one line (this tiny model always fits).
+# The default is auto: this tiny model fits, so nothing is said and nothing is cached.
+"$bin" run -m "$model" -p "hello" -n 1 >/dev/null 2>"$tmp/default.txt"
+grep -q 'expert cache' "$tmp/default.txt" && fail "the default spoke: $(cat "$tmp/default.txt")"
+# Asked for, auto explains itself on one line (this tiny model always fits).
 "$bin" run -m "$model" -p "hello" -n 1 --expert-cache auto >/dev/null 2>"$tmp/auto.txt"
 grep -q '^expert cache: off (auto): ' "$tmp/auto.txt" || fail "auto: $(cat "$tmp/auto.txt")"
 
