@@ -30,7 +30,7 @@ ExpertSlab ExpertTensor::slab(int32_t expert) const {
                     .n_rows = n_rows};
 }
 
-kernels::MatrixView ExpertTensor::view(int32_t, const uint8_t* slab_data) const {
+kernels::MatrixView ExpertTensor::view(const uint8_t* slab_data) const {
   return kernels::MatrixView{.type = type,
                              .n_cols = n_cols,
                              .n_rows = n_rows,
@@ -41,9 +41,9 @@ kernels::MatrixView ExpertTensor::view(int32_t, const uint8_t* slab_data) const 
 ExpertWeights LayerExperts::weights(int32_t e, const uint8_t* gate_bytes, const uint8_t* up_bytes,
                                     const uint8_t* down_bytes) const {
   const int64_t ff = gate.n_rows, d = down.n_rows;
-  return ExpertWeights{.gate = gate.view(e, gate_bytes),
-                       .up = up.view(e, up_bytes),
-                       .down = down.view(e, down_bytes),
+  return ExpertWeights{.gate = gate.view(gate_bytes),
+                       .up = up.view(up_bytes),
+                       .down = down.view(down_bytes),
                        .gate_bias = gate_bias ? gate_bias + e * ff : nullptr,
                        .up_bias = up_bias ? up_bias + e * ff : nullptr,
                        .down_bias = down_bias ? down_bias + e * d : nullptr};

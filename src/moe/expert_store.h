@@ -106,7 +106,7 @@ struct ExpertTensor {
 
   uint64_t slab_bytes() const;
   ExpertSlab slab(int32_t expert) const;
-  kernels::MatrixView view(int32_t expert, const uint8_t* slab_data) const;  // slab_data: that expert's bytes
+  kernels::MatrixView view(const uint8_t* slab_data) const;  // slab_data: one expert's bytes
 };
 
 struct LayerExperts {
