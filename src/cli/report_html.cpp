@@ -161,7 +161,18 @@ std::string fmt_num(const json& j, const char* spec = "{:.3f}") {
   return j.is_number() ? fmt::format(fmt::runtime(spec), j.get<double>()) : "–";
 }
 
+// The SCH value at `capacity` for look-ahead L (the key), or null.
+json sch_at(const json& sch, int capacity, const char* L) {
+  if (!sch.contains("L") || !sch["L"].contains(L)) return json();
+  const auto& v = sch["L"][L];
+  return capacity >= 1 && static_cast<size_t>(capacity) <= v.size() ? v[static_cast<size_t>(capacity - 1)] : json();
+}
+
 }  // namespace
+
+std::string diff_html(const json& d) {
+  return "<!doctype html><html><body><pre>" + escape(d.dump(1)) + "</pre></body></html>";
+}
 
 std::string report_html(const json& r) {
   const json& layers = r["layers"];
@@ -186,7 +197,7 @@ th{background:#f3f3f3}h2{margin-top:32px;border-bottom:1px solid #ddd}.grid{disp
        "<th>LRU @2k</th><th>Belady @2k</th><th>SCH L=16 @2k</th><th>next-layer recall</th></tr>";
   for (const json& l : layers) {
     const int k2 = 2 * l["k"].get<int>();
-    const auto caps = l["cache"]["capacity"].get<std::vector<int>>();
+    const auto caps = l["cache_stream"]["capacity"].get<std::vector<int>>();
     const auto at = std::find(caps.begin(), caps.end(), k2);
     auto at2k = [&](const json& v) { return at == caps.end() ? json() : v[static_cast<size_t>(at - caps.begin())]; };
     json srp8;
@@ -200,8 +211,8 @@ th{background:#f3f3f3}h2{margin-top:32px;border-bottom:1px solid #ddd}.grid{disp
         l["mean_experts_per_token"].get<double>(), fmt_num(l["balance"]["max_over_mean"]), fmt_num(l["balance"]["cv"]),
         fmt_num(l["balance"]["norm_entropy"]),
         l.contains("affinity_to_next") ? fmt_num(l["affinity_to_next"]["top_k_mass"]) : "–", fmt_num(srp8),
-        fmt_num(at2k(l["cache"]["lru"])), fmt_num(at2k(l["cache"]["belady"])), fmt_num(at2k(l["cache"]["sch"]["16"])),
-        l.contains("prediction_recall") ? fmt_num(l["prediction_recall"]) : "–");
+        fmt_num(at2k(l["cache_stream"]["lru"])), fmt_num(at2k(l["cache_stream"]["belady"])),
+        fmt_num(sch_at(l["sch"], k2, "16")), l.contains("prediction_recall") ? fmt_num(l["prediction_recall"]) : "–");
   }
   h += "</table><p class=note>Balance: max/mean 1 and CV 0 and entropy 1 are perfectly even. Affinity top-k mass: the "
        "share of a "
@@ -262,11 +273,11 @@ th{background:#f3f3f3}h2{margin-top:32px;border-bottom:1px solid #ddd}.grid{disp
     h += "<div class=card><h4>Expert load</h4>" + bars(l["load"].get<std::vector<double>>(), "expert", "tokens") +
          "</div>";
     std::vector<Series> cache;
-    const auto caps = l["cache"]["capacity"].get<std::vector<double>>();
+    const auto caps = l["cache_stream"]["capacity"].get<std::vector<double>>();
     for (const char* name : {"lru", "lfu", "belady"})
-      cache.push_back({name, caps, l["cache"][name].get<std::vector<double>>()});
-    for (const auto& [L, v] : l["cache"]["sch"].items())
-      cache.push_back({"SCH L=" + L, caps, v.get<std::vector<double>>()});
+      cache.push_back({name, caps, l["cache_stream"][name].get<std::vector<double>>()});
+    for (const auto& [L, v] : l["sch"]["L"].items())
+      cache.push_back({"SCH L=" + L, l["sch"]["capacity"].get<std::vector<double>>(), v.get<std::vector<double>>()});
     h += "<div class=card><h4>Cache hit rate vs experts kept</h4>" +
          lines(cache, "capacity (experts)", "hit rate", false) + "</div>";
     std::vector<std::string> expert_names;

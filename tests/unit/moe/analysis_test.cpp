@@ -6,6 +6,7 @@
 
 #include "moe/analysis/load_stats.h"
 #include "moe/analysis/locality.h"
+#include "moe/analysis/sch.h"
 #include "moe/analysis/streams.h"
 
 namespace sy::moe::analysis {
@@ -114,9 +115,6 @@ TEST(Locality, CachePoliciesCapacityTwo) {
   EXPECT_NEAR(cache_hit_rate(cache_stream(), 2, CachePolicy::kLfu), 3.0 / 7.0, 1e-12);
   // Belady: t3 evicts 0 (next use t6, farther than 1's t4); hits t2 t4 t5 → 3/7.
   EXPECT_NEAR(cache_hit_rate(cache_stream(), 2, CachePolicy::kBelady), 3.0 / 7.0, 1e-12);
-  // Lookahead 1: at t3, 0 is unused in t4 and 1 is used → evict 0; same as Belady here. Lookahead 0 is LRU.
-  EXPECT_NEAR(cache_hit_rate(cache_stream(), 2, CachePolicy::kLookahead, 1), 3.0 / 7.0, 1e-12);
-  EXPECT_NEAR(cache_hit_rate(cache_stream(), 2, CachePolicy::kLookahead, 0), 2.0 / 7.0, 1e-12);
 }
 
 TEST(Locality, CacheEdgeCapacities) {
@@ -128,6 +126,58 @@ TEST(Locality, CacheEdgeCapacities) {
   EXPECT_NEAR(cache_hit_rate(layer_a(), 2, CachePolicy::kLru), 3.0 / 8.0, 1e-12);
   // Capacity 1 < k: a token's own experts are never evicted for each other; t0 keeps 0, 0 hits t1 t2 → 2/8.
   EXPECT_NEAR(cache_hit_rate(layer_a(), 1, CachePolicy::kLru), 2.0 / 8.0, 1e-12);
+}
+
+// SCH under the paper's rules (sch.h), worked by hand.
+TEST(Sch, WarmStartAndWindowOnOneSequence) {
+  // cache_stream, k 1: 0 1 0 2 1 1 0. L = 1 is LRU with a warm start.
+  // C 1: t0 is a first use with the cache not full → hit; t1 t2 t3 t4 miss; t5 hits; t6 misses → 2/7.
+  // C 2: t0 t1 warm hits, t2 hits; t3 evicts 1 (used t1, before 0 at t2); t4 evicts 0; t5 hits; t6 misses → 4/7.
+  // C 3 = n_expert: exactly 1.
+  const auto l1 = sch(cache_stream(), 1);
+  ASSERT_EQ(l1.size(), 3u);
+  EXPECT_NEAR(l1[0], 2.0 / 7.0, 1e-12);
+  EXPECT_NEAR(l1[1], 4.0 / 7.0, 1e-12);
+  EXPECT_EQ(l1[2], 1.0);
+  // L = 2 (window t, t+1): at t3, 0 is not used in t3–t4 and 1 is (t4) → evict 0; t4 and t5 hit → 5/7 at C 2.
+  const auto l2 = sch(cache_stream(), 2);
+  EXPECT_NEAR(l2[0], 2.0 / 7.0, 1e-12);
+  EXPECT_NEAR(l2[1], 5.0 / 7.0, 1e-12);
+}
+
+TEST(Sch, WithinATokenHitsAreJudgedAtItsStartAndItsOwnExpertsMayBeEvicted) {
+  // E 3, k 2, L 2: t0 {1,2}, t1 {0,1}, t2 {2,0}. C 2: t0's two first uses are warm hits (cache {1,2}).
+  // t1: 0 is new with the cache full → miss; 1 is cached when t1 begins → hit. Serving 0 evicts the lowest of
+  // 1 (window t1–t2: 1 use, last used at slot 1) and 2 (1 use, slot 2): 1, which the token itself uses; serving
+  // 1 then brings it back and evicts 2 (0 has 1 window use left and the later stamp). t2: 2 misses, 0 hits → 4/6.
+  // C 1: t0 hits once (warm), t1 and t2 miss → 1/6.
+  LayerStream s = stream(0, 3, 2, {{1, 2}, {0, 1}, {2, 0}});
+  const auto r = sch(s, 2);
+  EXPECT_NEAR(r[0], 1.0 / 6.0, 1e-12);
+  EXPECT_NEAR(r[1], 4.0 / 6.0, 1e-12);
+  EXPECT_EQ(r[2], 1.0);
+}
+
+TEST(Sch, SequencesStartFreshAndAreAveraged) {
+  // Sequence 0: 0 1 0 (C 1: warm hit, then two misses → 1/3); sequence 1: 2 (a warm hit → 1).
+  // Mean over sequences (1/3 + 1) / 2 = 2/3, not the pooled 2/4.
+  LayerStream s = stream(0, 3, 1, {{0}, {1}, {0}, {2}}, {0, 0, 0, 1});
+  EXPECT_NEAR(sch(s, 1)[0], 2.0 / 3.0, 1e-12);
+}
+
+TEST(Sch, ModelLevelJoinsLayers) {
+  // Layer 1 (E 2): 0 1; layer 2 (E 2): 1 1 → joined ids {0, 3}, {1, 3} over 4 experts, L 1.
+  // C 1: t0: 0 warm hit, 3 misses; t1: 1 misses, 3 (on top) hits → 2/4. C 2: t0 both warm, t1 3 hits → 3/4.
+  const LayerStream layers[] = {stream(1, 2, 1, {{0}, {1}}), stream(2, 2, 1, {{1}, {1}})};
+  const LayerStream m = model_stream(layers);
+  EXPECT_EQ(m.n_expert, 4);
+  EXPECT_EQ(m.tokens, (std::vector<std::vector<int32_t>>{{0, 3}, {1, 3}}));
+  const auto r = model_sch(layers, 1);
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_NEAR(r[0], 0.5, 1e-12);
+  EXPECT_NEAR(r[1], 0.75, 1e-12);
+  EXPECT_EQ(r[2], 1.0);
+  EXPECT_EQ(r[3], 1.0);
 }
 
 TEST(Streams, FromATrace) {
