@@ -6,6 +6,8 @@
 
 #include "moe/analysis/load_stats.h"
 #include "moe/analysis/locality.h"
+#include "moe/analysis/prune.h"
+#include "moe/analysis/report.h"
 #include "moe/analysis/sch.h"
 #include "moe/analysis/streams.h"
 
@@ -178,6 +180,76 @@ TEST(Sch, ModelLevelJoinsLayers) {
   EXPECT_NEAR(r[1], 0.75, 1e-12);
   EXPECT_EQ(r[2], 1.0);
   EXPECT_EQ(r[3], 1.0);
+}
+
+// A calibration trace by hand: one layer (block 1), 4 experts, k 1, three tokens.
+trace::Trace calibration() {
+  trace::Trace t;
+  t.header = {.n_layer = 2, .slots = 1, .top_n = 2, .layers = {{1, 4, 1}}};
+  t.records = {{.layer = 1, .ids = {2}, .weights = {0.9f}, .top_ids = {2, 0}, .top_probs = {0.6f, 0.3f}},
+               {.pos = 1, .layer = 1, .ids = {0}, .weights = {0.5f}, .top_ids = {0, 3}, .top_probs = {0.5f, 0.2f}},
+               {.pos = 2, .layer = 1, .ids = {0}, .weights = {0.4f}, .top_ids = {0, 1}, .top_probs = {0.4f, 0.35f}}};
+  return t;
+}
+
+TEST(Prune, ScoresAndChoice) {
+  // freq: 0 → 2, 2 → 1, 1 and 3 → 0; keep 2 → {0, 2}; the 1–3 tie keeps the lower id when keeping 3.
+  auto f = choose_experts(calibration(), {.keep = 2});
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ((*f)[0].kept, (std::vector<int32_t>{0, 2}));
+  EXPECT_EQ((*f)[0].pruned, (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ((*choose_experts(calibration(), {.keep = 3}))[0].kept, (std::vector<int32_t>{0, 1, 2}));
+  // mass: 0 → 0.5f + 0.4f, 2 → 0.9f (in float 0.9f is a hair below 0.5f + 0.4f summed in double); keep 1 → 0.
+  auto m = choose_experts(calibration(), {.keep = 1, .score = PruneScore::kMass});
+  EXPECT_EQ((*m)[0].kept, (std::vector<int32_t>{0}));
+  // tcess, r = 1/4: p ≥ 0.25 counts. 0: (0.3 + 0.5 + 0.4) / 3 = 0.4; 1: 0.35 / 3; 2: 0.6 / 3 = 0.2; 3: 0.2 < r.
+  auto c = choose_experts(calibration(), {.keep = 2, .score = PruneScore::kTcess});
+  ASSERT_TRUE(c);
+  EXPECT_NEAR((*c)[0].score[0], 0.4, 1e-6);
+  EXPECT_NEAR((*c)[0].score[1], 0.35 / 3, 1e-6);
+  EXPECT_EQ((*c)[0].score[3], 0.0);
+  EXPECT_EQ((*c)[0].kept, (std::vector<int32_t>{0, 2}));
+  // r = 0.5: only 0.6 (expert 2) and 0.5 (expert 0) count → 2 first.
+  auto c5 = choose_experts(calibration(), {.keep = 1, .score = PruneScore::kTcess, .tcess_threshold = 0.5});
+  EXPECT_EQ((*c5)[0].kept, (std::vector<int32_t>{2}));
+  // keep 0.5 of 4 = 2.
+  EXPECT_EQ((*choose_experts(calibration(), {.keep_fraction = 0.5}))[0].kept.size(), 2u);
+  EXPECT_EQ(expert_mask_text(*f, "x\ny"), "# x\n# y\n1: 1 3\n");
+}
+
+TEST(Prune, Errors) {
+  EXPECT_FALSE(choose_experts(calibration(), {.keep = 5}));                      // more than the layer has
+  EXPECT_FALSE(choose_experts(calibration(), {.keep_fraction = 1.5}));           // not in (0, 1]
+  EXPECT_FALSE(choose_experts(calibration(), {.keep_fraction = std::nan("")}));  // NaN
+  trace::Trace t = calibration();
+  t.records[1].weights[0] = std::nanf("");
+  EXPECT_FALSE(choose_experts(t, {.keep = 2, .score = PruneScore::kMass}));  // NaN weight
+  t.header.top_n = 0;
+  const auto no_probs = choose_experts(t, {.keep = 2, .score = PruneScore::kTcess});
+  ASSERT_FALSE(no_probs);
+  EXPECT_NE(no_probs.error().message.find("--trace-top"), std::string::npos);
+  t = calibration();
+  t.header.layers[0].native_k = 2;
+  EXPECT_FALSE(choose_experts(t, {.keep = 1}));  // fewer than k
+}
+
+TEST(Diff, DivergenceAndOverlap) {
+  // Identical loads: 0. Disjoint: 1. {1,1} vs {1,0}: M = (3/4, 1/4); JS = ½·[½log2(⅔)+½log2(2)] + ½·log2(4/3).
+  const uint64_t a[] = {1, 1}, b[] = {1, 0}, c[] = {0, 5};
+  EXPECT_EQ(js_divergence(a, a), 0.0);
+  EXPECT_NEAR(js_divergence(b, c), 1.0, 1e-12);
+  const double want = 0.5 * (0.5 * std::log2(2.0 / 3.0) + 0.5 * std::log2(2.0)) + 0.5 * std::log2(4.0 / 3.0);
+  EXPECT_NEAR(js_divergence(a, b), want, 1e-12);
+  const uint64_t load[] = {3, 7, 7, 1};
+  EXPECT_EQ(busiest(load, 2), (std::vector<int32_t>{1, 2}));
+  trace::Trace x = calibration(), y = calibration();
+  y.records[0].ids = {3};  // loads {2,0,1,0} vs {2,0,0,1}: top-1 both 0 → overlap 1
+  auto d = routing_diff(x, "x", y, "y");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ((*d)["layers"][0]["busiest_overlap"].get<double>(), 1.0);
+  EXPECT_NEAR((*d)["layers"][0]["total_variation"].get<double>(), 1.0 / 3.0, 1e-12);
+  y.header.layers[0].n_expert = 8;
+  EXPECT_FALSE(routing_diff(x, "x", y, "y"));  // not the same model
 }
 
 TEST(Streams, FromATrace) {
