@@ -98,7 +98,7 @@ json routing_report(const trace::Trace& t, const std::string& source, const Repo
     if (i + 1 < streams.size()) {
       const Affinity a = affinity(s, streams[i + 1]);
       l["affinity_to_next"] = {{"next_layer", streams[i + 1].layer},
-                               {"prob", matrix(a.prob, a.n_from, a.n_to)},
+                               {"prob", matrix(a.row_share, a.n_from, a.n_to)},  // rows sum to 1
                                {"top_k_mass", a.top_k_mass}};
     }
     json srp = json::array();

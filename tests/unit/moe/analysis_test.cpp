@@ -60,6 +60,10 @@ TEST(LoadStats, InterLayerAffinity) {
   EXPECT_NEAR(a.prob[0 * 4 + 3], 2.0 / 3.0, 1e-12);
   EXPECT_NEAR(a.prob[0 * 4 + 0], 1.0 / 3.0, 1e-12);
   EXPECT_EQ(a.counts[3 * 4 + 1], 1u);  // t3: 3 → {1, 2}
+  // Row shares: expert 0's 6 successor slots go 3 to 2, 2 to 3, 1 to 0 → 1/2, 1/3, 1/6 (sum 1).
+  EXPECT_NEAR(a.row_share[0 * 4 + 2], 0.5, 1e-12);
+  EXPECT_NEAR(a.row_share[0 * 4 + 3], 1.0 / 3.0, 1e-12);
+  EXPECT_NEAR(a.row_share[0 * 4 + 0], 1.0 / 6.0, 1e-12);
   // Rows 0 and 1: 5 of 6 successors in their top 2; rows 2, 3: all. Weighted by from: (2.5+2.5+1+1)/8.
   EXPECT_NEAR(a.top_k_mass, 7.0 / 8.0, 1e-12);
 }
