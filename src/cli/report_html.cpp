@@ -456,6 +456,18 @@ std::string report_html(const json& r) {
              "token)</h4>",
              layers.size(), r["model"]["sch"]["active_experts"].get<int>()) +
          lines(sch_series(r["model"]["sch"]), "capacity (experts, all layers)", "hit rate", false) + "</div>";
+  if (r["model"].contains("cache_pool")) {
+    const json& p = r["model"]["cache_pool"];
+    const auto caps = p["capacity"].get<std::vector<double>>();
+    h += fmt::format(
+             "<div class=card><h4>One pool for all layers, continuous stream: switchyard's expert cache "
+             "({} experts active per token) — compare its measured hit rate with this</h4>",
+             p["active_experts"].get<int>()) +
+         lines({{"pool lru", caps, p["lru"].get<std::vector<double>>()},
+                {"pool lfu", caps, p["lfu"].get<std::vector<double>>()}},
+               "capacity (experts, all layers)", "hit rate", false) +
+         "</div>";
+  }
   h += "</div>";
 
   if (r["model"].contains("prediction_recall")) {

@@ -131,6 +131,22 @@ json routing_report(const trace::Trace& t, const std::string& source, const Repo
     report["model"]["sch"] = sch_curves(joined, options);
     report["model"]["sch"]["active_experts"] = joined.k;  // the paper's axis unit: capacity / (k · MoE layers)
   }
+  if (!streams.empty()) {
+    // switchyard's expert cache: one pool for all layers (pool_stream), at 1, 1.5, 2, 3, 4 … × the experts a
+    // token activates over all layers, up to all experts.
+    const LayerStream pool = pool_stream(streams);
+    std::set<int32_t> caps;
+    for (double m : {1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0})
+      caps.insert(std::min(pool.n_expert, std::max(1, static_cast<int32_t>(m * pool.k))));
+    caps.insert(pool.n_expert);
+    json c{{"capacity", std::vector<int32_t>(caps.begin(), caps.end())}, {"active_experts", pool.k}};
+    for (const auto& [name, policy] : {std::pair("lru", CachePolicy::kLru), std::pair("lfu", CachePolicy::kLfu)}) {
+      json v = json::array();
+      for (int32_t cap : caps) v.push_back(cache_hit_rate(pool, cap, policy));
+      c[name] = v;
+    }
+    report["model"]["cache_pool"] = c;
+  }
   if (model_recall.chosen > 0) report["model"]["prediction_recall"] = model_recall.value();
   return report;
 }
