@@ -171,6 +171,80 @@ TEST(Sch, SequencesStartFreshAndAreAveraged) {
   EXPECT_NEAR(sch(s, 1)[0], 2.0 / 3.0, 1e-12);
 }
 
+// The paper's rules simulated directly, one cache per capacity (no stack): the reference the one-pass stack
+// algorithm in sch.cpp must equal on random streams, for every capacity and look-ahead.
+std::vector<double> sch_direct(const std::vector<std::vector<int32_t>>& tokens, int32_t n_expert, int32_t L) {
+  std::vector<double> out;
+  uint64_t uses = 0;
+  for (const auto& t : tokens) uses += t.size();
+  for (int32_t C = 1; C <= n_expert; ++C) {
+    std::vector<int32_t> cache;
+    std::vector<uint64_t> stamp(static_cast<size_t>(n_expert), 0);
+    std::vector<int64_t> window(static_cast<size_t>(n_expert), 0);
+    std::vector<bool> seen(static_cast<size_t>(n_expert), false);
+    size_t n_seen = 0;
+    uint64_t now = 0, hits = 0;
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      std::fill(window.begin(), window.end(), 0);
+      for (size_t u = t; u < std::min(tokens.size(), t + static_cast<size_t>(L)); ++u)
+        for (int32_t e : tokens[u]) ++window[static_cast<size_t>(e)];
+      const std::vector<int32_t> at_start = cache;
+      size_t seen_now = n_seen;
+      for (int32_t e : tokens[t]) {
+        const bool cached = std::find(at_start.begin(), at_start.end(), e) != at_start.end();
+        if (cached) ++hits;
+        if (!seen[static_cast<size_t>(e)] && seen_now++ < static_cast<size_t>(C)) ++hits;  // the warm start
+      }
+      for (int32_t e : tokens[t]) {
+        const auto x = static_cast<size_t>(e);
+        if (!seen[x]) seen[x] = true, ++n_seen;
+        if (std::find(cache.begin(), cache.end(), e) == cache.end()) {
+          if (static_cast<int32_t>(cache.size()) < C) {
+            cache.push_back(e);
+          } else {
+            auto victim = std::min_element(cache.begin(), cache.end(), [&](int32_t a, int32_t b) {
+              const auto i = static_cast<size_t>(a), j = static_cast<size_t>(b);
+              return window[i] != window[j] ? window[i] < window[j] : stamp[i] < stamp[j];
+            });
+            *victim = e;
+          }
+        }
+        --window[x];
+        stamp[x] = ++now;
+      }
+    }
+    out.push_back(static_cast<double>(hits) / static_cast<double>(uses));
+  }
+  return out;
+}
+
+TEST(Sch, StackPassEqualsADirectSimulationPerCapacity) {
+  uint64_t state = 12345;
+  auto next = [&](uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  for (int trial = 0; trial < 300; ++trial) {
+    const auto E = static_cast<int32_t>(2 + next(9));
+    const auto k = static_cast<int32_t>(1 + next(std::min<uint64_t>(4, static_cast<uint64_t>(E))));
+    const auto L = static_cast<int32_t>(1 + next(6));
+    std::vector<std::vector<int32_t>> tokens(1 + next(30));
+    for (auto& ids : tokens) {
+      const int32_t pool = next(2) != 0 ? E : std::min(E, k + 2);  // some runs of strong locality
+      while (static_cast<int32_t>(ids.size()) < k) {
+        const auto e = static_cast<int32_t>(next(static_cast<uint64_t>(pool)));
+        if (std::find(ids.begin(), ids.end(), e) == ids.end()) ids.push_back(e);
+      }
+    }
+    const auto want = sch_direct(tokens, E, L);
+    const auto got = sch_rates(sch_sequence(tokens, E, L));
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t c = 0; c < want.size(); ++c)
+      ASSERT_NEAR(got[c], want[c], 1e-12)
+          << "trial " << trial << " E " << E << " k " << k << " L " << L << " C " << c + 1;
+  }
+}
+
 TEST(Sch, ModelLevelJoinsLayers) {
   // Layer 1 (E 2): 0 1; layer 2 (E 2): 1 1 → joined ids {0, 3}, {1, 3} over 4 experts, L 1.
   // C 1: t0: 0 warm hit, 3 misses; t1: 1 misses, 3 (on top) hits → 2/4. C 2: t0 both warm, t1 3 hits → 3/4.
