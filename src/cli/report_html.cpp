@@ -407,8 +407,9 @@ std::string report_html(const json& r) {
   h += "</table><p class=note>Balance: max/mean 1, CV 0 and entropy 1 are perfectly even. Affinity top-k mass: the "
        "share of a token's next-layer experts that fall in the k most frequent successors of its experts here. SRP: "
        "how well one fixed expert set per segment of m tokens covers the per-token choices (F1). Stream columns: a "
-       "cache of 2k experts per layer running across all sequences from empty, as switchyard's expert cache does — "
-       "compare its measured hit rate with these. SCH: the paper's segment cache hit rate (fresh per sequence, warm "
+       "cache of 2k experts per layer running across all sequences from empty; switchyard's expert cache is one such "
+       "stream over one pool for all layers (the pool chart below is the one to compare it with). SCH: the paper's "
+       "segment cache hit rate (fresh per sequence, warm "
        "start, look-ahead L including the current token, mean over sequences).</p>";
 
   // Layer × expert load share.
@@ -503,7 +504,7 @@ std::string report_html(const json& r) {
     const auto caps = l["cache_stream"]["capacity"].get<std::vector<double>>();
     for (const char* name : {"lru", "lfu", "belady"})
       stream.push_back({std::string("stream ") + name, caps, l["cache_stream"][name].get<std::vector<double>>()});
-    h += "<div class=card><h4>Continuous-stream cache hit rate (compare the expert cache with these)</h4>" +
+    h += "<div class=card><h4>Continuous-stream cache hit rate, one cache for this layer</h4>" +
          lines(stream, "capacity (experts kept)", "hit rate", false) + "</div>";
     h += "<div class=card><h4>SCH, the paper's rule (per sequence, warm start)</h4>" +
          lines(sch_series(l["sch"]), "capacity (experts kept)", "hit rate", false) + "</div>";
