@@ -83,8 +83,9 @@ TEST_P(PruneConformance, PrunedFileEqualsMaskedExperts) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, PruneConformance, ::testing::ValuesIn(test::conformance_model_params()),
-                         [](const auto& info) { return test::model_param_name(info.param); });
+std::string model_name(const ::testing::TestParamInfo<fs::path>& param) { return test::model_param_name(param.param); }
+
+INSTANTIATE_TEST_SUITE_P(AllModels, PruneConformance, ::testing::ValuesIn(test::conformance_model_params()), model_name);
 
 }  // namespace
 }  // namespace sy
