@@ -12,7 +12,9 @@
 //      which may be one the token itself uses (served later in the token, it is then brought back).
 // Priority of a cached expert: its uses in the window (an expert already served in this token no longer counts
 // this token's use), ties broken by the most recent use (least recently used goes first; uses are ordered
-// token by token and, within a token, by slot). It is a stack algorithm: one pass gives every capacity.
+// token by token and, within a token, by slot). It is a stack algorithm: one pass gives every capacity, in time
+// proportional to expert uses × the stack depth they are found at (the model-level stream of a model with
+// thousands of experts in all takes a while; the paper's code skips runs of the stack to go faster).
 #pragma once
 
 #include <cstdint>
