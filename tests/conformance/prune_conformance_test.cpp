@@ -1,6 +1,7 @@
 // Pruning against masking on every conformance model (every family and type): the file `prune` writes without
 // some experts must compute the same logits as the full file run with those experts masked (--expert-mask), to
 // 1e-5. Group-limited routing (DeepSeek-V3) keeps the same number of experts in every group, as prune requires.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -56,10 +57,10 @@ TEST_P(PruneConformance, PrunedFileEqualsMaskedExperts) {
     const int32_t need = (r.n_used + r.n_group_used - 1) / r.n_group_used;  // per group, for top-k to be reachable
     const int32_t d = std::min(per_group / 2, per_group - need);
     ASSERT_GE(d, 1) << path << " layer " << l << ": no expert can be pruned";
-    mask += std::to_string(l) + ":";
+    mask += fmt::format("{}:", l);
     for (int32_t g = 0; g < r.n_group; ++g)
       for (int32_t j = 0; j < d; ++j)
-        mask += " " + std::to_string(g * per_group + (static_cast<int32_t>(l) + g + 2 * j) % per_group);
+        mask += fmt::format(" {}", g * per_group + (static_cast<int32_t>(l) + g + 2 * j) % per_group);
     mask += "\n";
   }
   const fs::path dir = test::scratch_dir("prune_" + test::model_param_name(path));
@@ -85,7 +86,8 @@ TEST_P(PruneConformance, PrunedFileEqualsMaskedExperts) {
 
 std::string model_name(const ::testing::TestParamInfo<fs::path>& param) { return test::model_param_name(param.param); }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, PruneConformance, ::testing::ValuesIn(test::conformance_model_params()), model_name);
+INSTANTIATE_TEST_SUITE_P(AllModels, PruneConformance, ::testing::ValuesIn(test::conformance_model_params()),
+                         model_name);
 
 }  // namespace
 }  // namespace sy
