@@ -6,18 +6,18 @@
 namespace sy::moe::analysis {
 
 SchDepths sch_sequence(std::span<const std::vector<int32_t>> tokens, int32_t n_expert, int32_t lookahead) {
-  const auto E = static_cast<size_t>(std::max(n_expert, 0));
+  const auto n_exp = static_cast<size_t>(std::max(n_expert, 0));
   const size_t n = tokens.size();
-  const auto L = static_cast<size_t>(std::max(lookahead, 1));
+  const auto span_len = static_cast<size_t>(std::max(lookahead, 1));  // L
   SchDepths out;
-  out.at_depth.assign(E, 0);
+  out.at_depth.assign(n_exp, 0);
   // Priority (window uses, stamp of the last use): the larger pair stays. Stamps count served uses from 1, so
   // two experts in the stack never tie.
-  std::vector<uint64_t> window(E, 0), stamp(E, 0);
+  std::vector<uint64_t> window(n_exp, 0), stamp(n_exp, 0);
   std::vector<int32_t> stack;  // every expert seen so far; the cache of capacity C is stack[0 … C−1]
-  std::vector<size_t> depth(E, SIZE_MAX);
-  stack.reserve(E);
-  for (size_t t = 0; t < std::min(L, n); ++t)
+  std::vector<size_t> depth(n_exp, SIZE_MAX);
+  stack.reserve(n_exp);
+  for (size_t t = 0; t < std::min(span_len, n); ++t)
     for (int32_t e : tokens[t]) ++window[static_cast<size_t>(e)];
   uint64_t now = 0;
   auto keeps = [&](int32_t a, int32_t b) {  // a has the higher priority than b
@@ -54,8 +54,8 @@ SchDepths sch_sequence(std::span<const std::vector<int32_t>> tokens, int32_t n_e
       --window[xi];  // this token's use leaves the window once served
       stamp[xi] = ++now;
     }
-    if (t + L < n)
-      for (int32_t e : tokens[t + L]) ++window[static_cast<size_t>(e)];
+    if (t + span_len < n)
+      for (int32_t e : tokens[t + span_len]) ++window[static_cast<size_t>(e)];
   }
   return out;
 }
