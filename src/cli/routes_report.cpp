@@ -1,170 +1,105 @@
 // `switchyard routes report TRACE -o DIR`: writes DIR/report.json and DIR/report.html (docs/routing.md).
+// The figures come from moe/analysis/report.h; this file parses options, renders and writes.
 #include "cli/routes_report.h"
 
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <set>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "core/error.h"
 #include "core/file_io.h"
-#include "moe/analysis/load_stats.h"
-#include "moe/analysis/locality.h"
-#include "moe/analysis/streams.h"
+#include "moe/analysis/report.h"
 
 namespace sy::cli {
 namespace {
 
 using nlohmann::json;
-namespace an = moe::analysis;
 
-constexpr int32_t kSegmentLengths[] = {1, 2, 4, 8, 16, 32, 64, 128};
-constexpr int32_t kLookaheads[] = {1, 4, 16};
-
-// Every capacity up to 32 experts, then a coarser grid (the simulations cost tokens × k × capacity).
-std::vector<int32_t> capacities(int32_t n_expert) {
-  std::set<int32_t> c;
-  for (int32_t i = 1; i <= std::min(n_expert, 32); ++i) c.insert(i);
-  for (double x = 32; x < n_expert; x *= 1.25) c.insert(static_cast<int32_t>(x));
-  c.insert(n_expert);
-  return {c.begin(), c.end()};
-}
-
-json matrix(const auto& flat, int32_t rows, int32_t cols) {
-  json m = json::array();
-  for (int32_t r = 0; r < rows; ++r)
-    m.push_back(std::vector<typename std::decay_t<decltype(flat)>::value_type>(
-        flat.begin() + static_cast<std::ptrdiff_t>(r) * cols,
-        flat.begin() + static_cast<std::ptrdiff_t>(r + 1) * cols));
-  return m;
-}
-
-json cache_curves(const an::LayerStream& s) {
-  json c{{"capacity", capacities(s.n_expert)}};
-  const std::pair<const char*, an::CachePolicy> policies[] = {
-      {"lru", an::CachePolicy::kLru}, {"lfu", an::CachePolicy::kLfu}, {"belady", an::CachePolicy::kBelady}};
-  for (const auto& [name, policy] : policies) {
-    json v = json::array();
-    for (int32_t cap : c["capacity"].get<std::vector<int32_t>>()) v.push_back(an::cache_hit_rate(s, cap, policy));
-    c[name] = v;
-  }
-  for (int32_t L : kLookaheads) {
-    json v = json::array();
-    for (int32_t cap : c["capacity"].get<std::vector<int32_t>>())
-      v.push_back(an::cache_hit_rate(s, cap, an::CachePolicy::kLookahead, L));
-    c["sch"][std::to_string(L)] = v;
-  }
-  return c;
-}
-
-void run_report(const std::string& trace_path, const std::string& dir) {
-  const std::filesystem::path inputs[] = {trace_path};
-  for (const char* name : {"report.json", "report.html"})
-    value_or_throw(check_output_path(std::filesystem::path(dir) / name, inputs, "routes report -o"));
-  const moe::trace::Trace t = value_or_throw(moe::trace::read_trace(trace_path));
-  if (t.records.empty())
-    throw Exception(Error{ErrorCode::kInvalidInput, fmt::format("{}: the trace has no records", trace_path)});
-  const json report = routing_report(t, trace_path);
+void write_text_files(const std::string& dir, std::span<const std::pair<std::string, std::string>> files) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Exception(Error{ErrorCode::kIo, fmt::format("cannot create {}: {}", dir, ec.message())});
-  // File names and the policy text come from outside and need not be UTF-8: bytes that are not become U+FFFD.
-  const std::pair<std::string, std::string> files[] = {
-      {"report.json", report.dump(1, ' ', false, json::error_handler_t::replace)},
-      {"report.html", report_html(report)}};
   for (const auto& [name, text] : files) {
     const auto path = std::filesystem::path(dir) / name;
     std::ofstream out(path, std::ios::binary);
     out << text;
     if (!out.flush()) throw Exception(Error{ErrorCode::kIo, fmt::format("writing {} failed", path.string())});
   }
+}
+
+moe::trace::Trace read_nonempty_trace(const std::string& path) {
+  moe::trace::Trace t = value_or_throw(moe::trace::read_trace(path));
+  if (t.records.empty())
+    throw Exception(Error{ErrorCode::kInvalidInput, fmt::format("{}: the trace has no records", path)});
+  return t;
+}
+
+void run_report(const std::string& trace_path, const std::string& dir, const std::vector<int32_t>& lookaheads) {
+  const std::filesystem::path inputs[] = {trace_path};
+  for (const char* name : {"report.json", "report.html"})
+    value_or_throw(check_output_path(std::filesystem::path(dir) / name, inputs, "routes report -o"));
+  const moe::trace::Trace t = read_nonempty_trace(trace_path);
+  moe::analysis::ReportOptions options;
+  if (!lookaheads.empty()) options.sch_lookaheads = lookaheads;
+  const json report = moe::analysis::routing_report(t, trace_path, options);
+  // File names and the policy text come from outside and need not be UTF-8: bytes that are not become U+FFFD.
+  const std::pair<std::string, std::string> files[] = {
+      {"report.json", report.dump(1, ' ', false, json::error_handler_t::replace)},
+      {"report.html", report_html(report)}};
+  write_text_files(dir, files);
   fmt::print("wrote {}/report.json and {}/report.html ({} records, {} MoE layers)\n", dir, dir, t.records.size(),
              t.header.layers.size());
+}
+
+void run_diff(const std::string& a_path, const std::string& b_path, const std::string& dir) {
+  const std::filesystem::path inputs[] = {a_path, b_path};
+  for (const char* name : {"diff.json", "diff.html"})
+    value_or_throw(check_output_path(std::filesystem::path(dir) / name, inputs, "routes diff -o"));
+  const moe::trace::Trace a = read_nonempty_trace(a_path);
+  const moe::trace::Trace b = read_nonempty_trace(b_path);
+  const json diff = value_or_throw(moe::analysis::routing_diff(a, a_path, b, b_path));
+  const std::pair<std::string, std::string> files[] = {
+      {"diff.json", diff.dump(1, ' ', false, json::error_handler_t::replace)}, {"diff.html", diff_html(diff)}};
+  write_text_files(dir, files);
+  fmt::print("wrote {}/diff.json and {}/diff.html ({} MoE layers)\n", dir, dir, diff["layers"].size());
 }
 
 void register_routes(CLI::App& app) {
   auto* routes = app.add_subcommand("routes", "Analyse routing traces");
   routes->require_subcommand(1);
-  auto trace = std::make_shared<std::string>();
-  auto dir = std::make_shared<std::string>();
-  auto* cmd =
-      routes->add_subcommand("report", "Balance, affinity, locality and cache figures of a trace (JSON + HTML)");
-  cmd->add_option("trace", *trace, "Trace file (from --trace)")->required();
-  cmd->add_option("-o,--out", *dir, "Output directory")->required();
-  cmd->callback([trace, dir] { run_report(*trace, *dir); });
+  {
+    auto trace = std::make_shared<std::string>();
+    auto dir = std::make_shared<std::string>();
+    auto lookaheads = std::make_shared<std::vector<int32_t>>();
+    auto* cmd =
+        routes->add_subcommand("report", "Balance, affinity, locality and cache figures of a trace (JSON + HTML)");
+    cmd->add_option("trace", *trace, "Trace file (from --trace)")->required();
+    cmd->add_option("-o,--out", *dir, "Output directory")->required();
+    cmd->add_option("--sch-lookahead", *lookaheads, "SCH look-ahead windows L, comma-separated (default 4,16,64,256)")
+        ->delimiter(',')
+        ->check(in_range<int32_t>(1, 1 << 20));
+    cmd->callback([trace, dir, lookaheads] { run_report(*trace, *dir, *lookaheads); });
+  }
+  {
+    auto a = std::make_shared<std::string>();
+    auto b = std::make_shared<std::string>();
+    auto dir = std::make_shared<std::string>();
+    auto* cmd = routes->add_subcommand("diff", "Two traces of the same model side by side (JSON + HTML)");
+    cmd->add_option("a", *a, "First trace")->required();
+    cmd->add_option("b", *b, "Second trace")->required();
+    cmd->add_option("-o,--out", *dir, "Output directory")->required();
+    cmd->callback([a, b, dir] { run_diff(*a, *b, *dir); });
+  }
+  register_routes_prune(*routes);
 }
 
 }  // namespace
 
 SY_COMMAND(routes, register_routes);
-
-json routing_report(const moe::trace::Trace& t, const std::string& source) {
-  const std::vector<an::LayerStream> streams = an::layer_streams(t);
-  std::set<uint32_t> sequences;
-  for (const auto& r : t.records) sequences.insert(r.seq);
-  json report{{"trace",
-               {{"file", source},
-                {"records", t.records.size()},
-                {"truncated_bytes", t.truncated_bytes},
-                {"policy", t.header.policy},
-                {"sequences", sequences.size()},
-                {"n_layer", t.header.n_layer},
-                {"has_predictions", t.header.pred_slots > 0}}}};
-  json layers = json::array();
-  std::vector<an::SrpCounts> model_srp(std::size(kSegmentLengths));
-  an::Recall model_recall;
-  for (size_t i = 0; i < streams.size(); ++i) {
-    const an::LayerStream& s = streams[i];
-    const auto load = an::expert_load(s);
-    const an::Balance b = an::balance(load);
-    uint64_t chosen = 0;
-    for (uint64_t v : load) chosen += v;
-    json l{{"layer", s.layer},
-           {"n_expert", s.n_expert},
-           {"k", s.k},
-           {"tokens", s.tokens.size()},
-           {"mean_experts_per_token",
-            s.tokens.empty() ? 0.0 : static_cast<double>(chosen) / static_cast<double>(s.tokens.size())},
-           {"load", load},
-           {"balance", {{"max_over_mean", b.max_over_mean}, {"cv", b.cv}, {"norm_entropy", b.norm_entropy}}},
-           {"co_activation", matrix(an::co_activation(s), s.n_expert, s.n_expert)}};
-    if (i + 1 < streams.size()) {
-      const an::Affinity a = an::affinity(s, streams[i + 1]);
-      l["affinity_to_next"] = {{"next_layer", streams[i + 1].layer},
-                               {"prob", matrix(a.prob, a.n_from, a.n_to)},
-                               {"top_k_mass", a.top_k_mass}};
-    }
-    json srp = json::array();
-    for (size_t j = 0; j < std::size(kSegmentLengths); ++j) {
-      const an::SrpCounts c = an::srp_counts(s, kSegmentLengths[j]);
-      if (c.actual == 0) continue;
-      an::accumulate(model_srp[j], c);
-      const an::Srp best = an::best_srp(c);
-      srp.push_back({{"m", kSegmentLengths[j]}, {"srp", best.f1}, {"tau", best.tau}, {"ratio", best.ratio}});
-    }
-    l["srp"] = srp;
-    l["cache"] = cache_curves(s);
-    const an::Recall r = an::prediction_recall(s);
-    if (r.chosen > 0) l["prediction_recall"] = r.value();
-    model_recall.hits += r.hits;
-    model_recall.chosen += r.chosen;
-    layers.push_back(std::move(l));
-  }
-  report["layers"] = layers;
-  json srp = json::array();
-  for (size_t j = 0; j < model_srp.size(); ++j) {
-    if (model_srp[j].actual == 0) continue;
-    const an::Srp best = an::best_srp(model_srp[j]);
-    srp.push_back({{"m", kSegmentLengths[j]}, {"srp", best.f1}, {"tau", best.tau}, {"ratio", best.ratio}});
-  }
-  report["model"] = {{"srp", srp}};
-  if (model_recall.chosen > 0) report["model"]["prediction_recall"] = model_recall.value();
-  return report;
-}
 
 }  // namespace sy::cli

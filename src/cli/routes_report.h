@@ -1,15 +1,16 @@
-// The routing report: every analysis figure of a trace as one JSON document (report.json), and the same
-// document rendered as a self-contained HTML page with inline SVG plots (report.html).
+// The routing report and diff pages: the JSON documents of moe/analysis rendered as self-contained HTML pages
+// with inline SVG plots (report.html, diff.html).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "moe/trace/trace_reader.h"
-
 namespace sy::cli {
 
-nlohmann::json routing_report(const moe::trace::Trace& trace, const std::string& source);
 std::string report_html(const nlohmann::json& report);
+std::string diff_html(const nlohmann::json& diff);
+// `routes prune` (routes_prune.cpp), registered under `routes`.
+void register_routes_prune(CLI::App& routes);
 
 }  // namespace sy::cli

@@ -46,6 +46,19 @@ refused "is the input file" "$tmp/t.trace" trace export "$tmp/t.trace" --jsonl -
 mkdir "$tmp/report"
 ln "$tmp/t.trace" "$tmp/report/report.html"
 refused "is the input file" "$tmp/t.trace" routes report "$tmp/t.trace" -o "$tmp/report"
+# The routing tools of issue 18: symlinks and hard links to an input are refused like the input itself.
+mkdir "$tmp/diff"
+ln "$tmp/t.trace" "$tmp/diff/diff.json"
+refused "is the input file" "$tmp/t.trace" routes diff "$tmp/t.trace" "$tmp/t.trace" -o "$tmp/diff"
+refused "is the input file" "$tmp/t.trace" routes prune "$tmp/t.trace" --keep 4 -o "$tmp/diff/diff.json"
+printf '*: 0 1 2 3\n' >"$tmp/prune.mask"
+for out in "$model" "$tmp/m-symlink.gguf" "$tmp/m-hardlink.gguf" "$tmp/prune.mask"; do
+  refused "is the input file" "$model" prune -m "$model" --mask "$tmp/prune.mask" -o "$out"
+done
+refused "directory" "$model" prune -m "$model" --mask "$tmp" -o "$tmp/p.gguf"
+refused "directory" "$model" prune -m "$tmp" --mask "$tmp/prune.mask" -o "$tmp/p.gguf"
+refused "directory" "$model" prune -m "$model" --mask "$tmp/prune.mask" -o "$tmp"
+refused "directory" "$tmp/t.trace" routes diff "$tmp/t.trace" "$tmp" -o "$tmp/d2"
 
 # A byte-level BPE tokenizer.json: the 256 byte symbols (GPT-2's byte-to-unicode map) and one merge.
 mkdir "$tmp/hf"

@@ -52,6 +52,26 @@ grep -q '"norm_entropy"' "$tmp/report/report.json" || fail "report.json lacks ba
 grep -q '"prediction_recall"' "$tmp/report/report.json" || fail "report.json lacks recall"
 grep -q '<svg' "$tmp/report/report.html" || fail "report.html has no plots"
 grep -qi 'src="http\|href="http\|<script' "$tmp/report/report.html" && fail "report.html is not self-contained"
+python3 - "$tmp/report/report.json" <<'PY' || fail "report.json: SCH or affinity"
+import json, sys
+r = json.load(open(sys.argv[1]))
+for l in r["layers"]:
+    assert sorted(map(int, l["sch"]["L"])) == [4, 16, 64, 256], l["sch"]["L"].keys()
+    for v in l["sch"]["L"].values():  # warm start: capacity = n_expert hits every use
+        assert len(v) == l["n_expert"] and abs(v[-1] - 1) < 1e-12 and all(a <= b + 1e-12 for a, b in zip(v, v[1:]))
+    if "affinity_to_next" in l:  # rows are distributions
+        for row in l["affinity_to_next"]["prob"]:
+            assert sum(row) == 0 or abs(sum(row) - 1) < 1e-9, row
+assert r["model"]["sch"]["L"]["4"][-1] == 1
+PY
+grep -q 'colour\|rotate(90' "$tmp/report/report.html" || fail "report.html heat maps have no colour scale"
+"$bin" routes report "$tmp/native.trace" -o "$tmp/report1" --sch-lookahead 1,2 >/dev/null
+python3 -c 'import json,sys; assert sorted(json.load(open(sys.argv[1]))["layers"][0]["sch"]["L"]) == ["1", "2"]' \
+  "$tmp/report1/report.json" || fail "--sch-lookahead"
+if "$bin" routes report "$tmp/native.trace" -o "$tmp/report2" --sch-lookahead 0 2>/dev/null; then fail "L 0 accepted"; fi
+"$bin" routes diff "$tmp/native.trace" "$tmp/tp.trace" -o "$tmp/diff" >/dev/null || fail "routes diff"
+grep -q '"js_divergence"' "$tmp/diff/diff.json" || fail "diff.json lacks the divergence"
+grep -q '<svg' "$tmp/diff/diff.html" || fail "diff.html has no plots"
 
 # A trace cut mid-record reads up to the last whole record.
 size=$(stat -c %s "$tmp/native.trace")

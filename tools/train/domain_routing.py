@@ -45,11 +45,11 @@ def summarise(domains, model):
         for layer in rep["layers"]:
             total = sum(layer["load"])
             share = [c / total for c in layer["load"]]
-            caps = layer["cache"]["capacity"]
+            caps = layer["cache_stream"]["capacity"]
             d["share"].append(share)
             d["norm_entropy"].append(layer["balance"]["norm_entropy"])
-            d["lru_hit_k"].append(layer["cache"]["lru"][caps.index(k)])
-            d["lru_hit_2k"].append(layer["cache"]["lru"][caps.index(min(2 * k, caps[-1]))])
+            d["lru_hit_k"].append(layer["cache_stream"]["lru"][caps.index(k)])
+            d["lru_hit_2k"].append(layer["cache_stream"]["lru"][caps.index(min(2 * k, caps[-1]))])
             d["dominant"].append(max(range(n_expert), key=lambda e: share[e]))
         out["domains"][name] = d
     names = list(out["domains"])

@@ -62,6 +62,7 @@ Affinity affinity(const LayerStream& l, const LayerStream& next) {
     }
   }
   a.prob.assign(F * T, 0.0);
+  a.row_share.assign(F * T, 0.0);
   double weighted = 0.0, weight = 0.0;
   std::vector<uint64_t> row;
   for (size_t i = 0; i < F; ++i) {
@@ -71,6 +72,8 @@ Affinity affinity(const LayerStream& l, const LayerStream& next) {
       a.prob[i * T + j] = static_cast<double>(a.counts[i * T + j]) / static_cast<double>(a.from[i]);
       row_total += a.counts[i * T + j];
     }
+    for (size_t j = 0; j < T && row_total > 0; ++j)
+      a.row_share[i * T + j] = static_cast<double>(a.counts[i * T + j]) / static_cast<double>(row_total);
     row.assign(a.counts.begin() + static_cast<std::ptrdiff_t>(i * T),
                a.counts.begin() + static_cast<std::ptrdiff_t>((i + 1) * T));
     const size_t top = std::min(T, static_cast<size_t>(std::max(1, next.k)));

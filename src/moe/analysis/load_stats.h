@@ -28,7 +28,10 @@ struct Affinity {
   int32_t n_from = 0, n_to = 0;
   std::vector<uint64_t> counts;  // [n_from][n_to]: tokens with i at layer l and j at the next
   std::vector<uint64_t> from;    // [n_from]: tokens with i at l that appear at the next layer
-  std::vector<double> prob;      // [n_from][n_to]: P(j at next | i at l) = counts / from
+  std::vector<double> prob;      // [n_from][n_to]: P(j at next | i at l) = counts / from (rows sum to k)
+  // [n_from][n_to]: counts / row total — of the next-layer slots that follow i, the share that goes to j (rows
+  // sum to 1; a probability distribution over j, which `prob` is not when k > 1).
+  std::vector<double> row_share;
   // How concentrated the transitions are: over tokens, the share of i's successors that fall in i's
   // `top` most frequent successors (top = next layer's k), weighted by from[i]. 1 = fully determined.
   double top_k_mass = 0.0;

@@ -66,13 +66,13 @@ Srp best_srp(const SrpCounts& c) {
   return best;
 }
 
-CacheCounts cache_counts(const LayerStream& s, int32_t capacity, CachePolicy policy, int32_t lookahead) {
+CacheCounts cache_counts(const LayerStream& s, int32_t capacity, CachePolicy policy) {
   CacheCounts out;
   const auto E = static_cast<size_t>(s.n_expert);
   const size_t n = s.tokens.size();
   constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
   std::vector<std::vector<uint64_t>> uses_at(E);  // token indices where each expert is used, increasing
-  if (policy == CachePolicy::kBelady || policy == CachePolicy::kLookahead)
+  if (policy == CachePolicy::kBelady)
     for (size_t t = 0; t < n; ++t)
       for (int32_t e : s.tokens[t]) uses_at[static_cast<size_t>(e)].push_back(t);
   std::vector<uint8_t> cached(E, 0), in_token(E, 0);
@@ -88,12 +88,6 @@ CacheCounts cache_counts(const LayerStream& s, int32_t capacity, CachePolicy pol
         const auto& u = uses_at[x];
         const auto it = std::upper_bound(u.begin(), u.end(), t);
         return {it == u.end() ? 0 : kNever - *it, last_use[x]};  // farther next use → smaller key
-      }
-      case CachePolicy::kLookahead: {
-        const auto& u = uses_at[x];
-        const auto lo = std::upper_bound(u.begin(), u.end(), t);
-        const auto hi = std::upper_bound(u.begin(), u.end(), t + static_cast<uint64_t>(lookahead));
-        return {static_cast<uint64_t>(hi - lo), last_use[x]};
       }
     }
     return {0, 0};
@@ -135,8 +129,8 @@ CacheCounts cache_counts(const LayerStream& s, int32_t capacity, CachePolicy pol
   return out;
 }
 
-double cache_hit_rate(const LayerStream& s, int32_t capacity, CachePolicy policy, int32_t lookahead) {
-  const CacheCounts c = cache_counts(s, capacity, policy, lookahead);
+double cache_hit_rate(const LayerStream& s, int32_t capacity, CachePolicy policy) {
+  const CacheCounts c = cache_counts(s, capacity, policy);
   return c.uses > 0 ? static_cast<double>(c.hits) / static_cast<double>(c.uses) : 0.0;
 }
 

@@ -1,6 +1,8 @@
-// Local routing consistency and what it means for an expert cache: SRP and SCH as defined in "Not All
-// Models Suit Expert Offloading" (reference B6), and hit rate against capacity for LRU, LFU and Belady's
-// optimal replacement. Per layer, over the layer's token stream (sequences one after the other).
+// Local routing consistency and what it means for an expert cache: SRP as defined in "Not All Models Suit
+// Expert Offloading" (reference B6; its SCH is in sch.h), and continuous-stream cache simulations: hit rate
+// against capacity for LRU, LFU and Belady's optimal replacement over the layer's whole token stream, sequences
+// one after the other with no reset and compulsory misses counted — the way switchyard's expert cache runs,
+// so these are the figures to hold its measured hit rate against.
 #pragma once
 
 #include <cstdint>
@@ -30,19 +32,19 @@ struct Srp {
 };
 Srp best_srp(const SrpCounts& c);
 
-enum class CachePolicy { kLru, kLfu, kBelady, kLookahead };
+enum class CachePolicy { kLru, kLfu, kBelady };
 
-// Hit rate (hits / expert uses) of a per-layer cache of `capacity` experts over the stream. On each token,
-// every chosen expert already cached is a hit; then the missing ones are brought in, evicting experts the
-// token does not use (none evicted if all cached ones are in use). Victims:
-//   LRU — least recently used; LFU — fewest uses so far, then LRU; Belady — next use farthest away (never
-//   = farthest), then LRU; Lookahead (SCH) — fewest uses in the next `lookahead` tokens, then LRU.
+// Hit rate (hits / expert uses) of a per-layer cache of `capacity` experts over the stream, starting empty
+// (first uses are misses). On each token, every chosen expert already cached is a hit; then the missing ones
+// are brought in, evicting experts the token does not use (none evicted if all cached ones are in use).
+// Victims: LRU — least recently used (last use by token index; experts last used by the same token tie);
+// LFU — fewest uses so far, then LRU; Belady — next use farthest away (never = farthest), then LRU.
 // Ties after that go to the lower expert id.
-double cache_hit_rate(const LayerStream& s, int32_t capacity, CachePolicy policy, int32_t lookahead = 0);
+double cache_hit_rate(const LayerStream& s, int32_t capacity, CachePolicy policy);
 
 struct CacheCounts {
   uint64_t hits = 0, uses = 0;
 };
-CacheCounts cache_counts(const LayerStream& s, int32_t capacity, CachePolicy policy, int32_t lookahead = 0);
+CacheCounts cache_counts(const LayerStream& s, int32_t capacity, CachePolicy policy);
 
 }  // namespace sy::moe::analysis

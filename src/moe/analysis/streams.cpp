@@ -22,4 +22,27 @@ std::vector<LayerStream> layer_streams(const trace::Trace& trace) {
   return out;
 }
 
+LayerStream pool_stream(const std::vector<LayerStream>& layers) {
+  LayerStream all;
+  if (layers.empty()) return all;
+  all.layer = -1;
+  std::vector<int32_t> offset;
+  for (const LayerStream& l : layers) {
+    offset.push_back(all.n_expert);
+    all.n_expert += l.n_expert;
+    all.k += l.k;
+  }
+  for (size_t t = 0; t < layers.front().tokens.size(); ++t)
+    for (size_t l = 0; l < layers.size(); ++l) {
+      if (t >= layers[l].tokens.size()) continue;  // a layer with fewer records (a cut trace)
+      std::vector<int32_t> ids;
+      for (const int32_t e : layers[l].tokens[t]) ids.push_back(offset[l] + e);
+      all.tokens.push_back(std::move(ids));
+      all.seq.push_back(layers[l].seq[t]);
+      all.pos.push_back(layers[l].pos[t]);
+    }
+  all.pred.resize(all.tokens.size());
+  return all;
+}
+
 }  // namespace sy::moe::analysis

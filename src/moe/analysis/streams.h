@@ -20,4 +20,9 @@ struct LayerStream {
 
 std::vector<LayerStream> layer_streams(const trace::Trace& trace);
 
+// The stream of switchyard's expert cache, one pool for all layers: a round per (token, MoE layer), token-major
+// in the first layer's token order, layer i's expert e renamed i·E_before + e. Run through cache_counts it is
+// the simulation of that pool (tests/unit/runtime/expert_cache_test.cpp holds the real cache to it).
+LayerStream pool_stream(const std::vector<LayerStream>& layers);
+
 }  // namespace sy::moe::analysis

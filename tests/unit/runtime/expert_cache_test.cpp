@@ -130,22 +130,13 @@ moe::ExpertStoreStats traced_run(const model::Model& m, const std::string& trace
 }
 
 // The cache is one pool for all layers, and the simulator is per layer; its stream of all layers' choices in
-// run order (token-major, ids made unique per layer) is the same thing, since a round is one layer of one token.
+// run order (token-major, ids made unique per layer: moe::analysis::pool_stream) is the same thing, since a
+// round is one layer of one token.
 moe::analysis::LayerStream global_stream(const moe::trace::Trace& trace) {
   const auto layers = moe::analysis::layer_streams(trace);
-  moe::analysis::LayerStream all;
   EXPECT_FALSE(layers.empty());
-  if (layers.empty()) return all;
-  const int32_t n_expert = layers.front().n_expert;
-  all.n_expert = n_expert * static_cast<int32_t>(layers.size());
-  for (size_t t = 0; t < layers.front().tokens.size(); ++t)
-    for (size_t l = 0; l < layers.size(); ++l) {
-      EXPECT_EQ(layers[l].tokens.size(), layers.front().tokens.size());
-      std::vector<int32_t> ids;
-      for (const int32_t e : layers[l].tokens[t]) ids.push_back(static_cast<int32_t>(l) * n_expert + e);
-      all.tokens.push_back(std::move(ids));
-    }
-  return all;
+  for (const auto& l : layers) EXPECT_EQ(l.tokens.size(), layers.front().tokens.size());
+  return moe::analysis::pool_stream(layers);
 }
 
 TEST(ExpertCache, HitsAndMissesEqualTheSimulator) {
