@@ -46,6 +46,11 @@ void Metrics::count_request(const std::string& endpoint, int status) {
   ++requests_[{endpoint, status}];
 }
 
+void Metrics::count_finish(const char* reason) {
+  std::lock_guard lock(mu_);
+  ++finished_[reason];
+}
+
 void Metrics::add_prompt_tokens(int64_t evaluated, int64_t reused) {
   std::lock_guard lock(mu_);
   prompt_tokens_ += static_cast<uint64_t>(evaluated);
@@ -99,6 +104,10 @@ std::string Metrics::render() const {
   out += "# TYPE switchyard_requests_total counter\n";
   for (const auto& [key, n] : requests_)
     out += fmt::format("switchyard_requests_total{{endpoint=\"{}\",status=\"{}\"}} {}\n", key.first, key.second, n);
+  out += "# HELP switchyard_generations_total Generations ended, by how they ended\n";
+  out += "# TYPE switchyard_generations_total counter\n";
+  for (const auto& [reason, n] : finished_)
+    out += fmt::format("switchyard_generations_total{{reason=\"{}\"}} {}\n", reason, n);
   auto counter = [&](const char* name, const char* help, uint64_t v) {
     out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, v);
   };

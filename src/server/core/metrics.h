@@ -33,6 +33,7 @@ class Metrics {
   explicit Metrics(std::vector<int32_t> n_expert);
 
   void count_request(const std::string& endpoint, int status);
+  void count_finish(const char* reason);  // a generation ended: stop, length, cancelled, timeout, error, shutdown
   void add_prompt_tokens(int64_t evaluated, int64_t reused);
   void add_generated_tokens(int64_t n);
   void observe_ttft(double seconds);
@@ -50,6 +51,7 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, uint64_t> finished_;
   uint64_t prompt_tokens_ = 0, prompt_tokens_reused_ = 0, generated_tokens_ = 0, steps_ = 0, step_tokens_ = 0;
   Histogram ttft_, inter_token_, batch_sequences_;
   std::vector<int32_t> n_expert_;

@@ -124,7 +124,7 @@ ApiResult<JobInput> make_job_input(const ModelContext& ctx, GenerationRequest& r
   in.sampling = r.sampling;
   if (!r.seed_given) in.sampling.seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   in.max_tokens = r.max_tokens;
-  in.stop_tokens = ctx.stop_tokens;
+  if (!r.ignore_eos) in.stop_tokens = ctx.stop_tokens;
   in.stop_strings = r.stop;
   in.logprobs = r.logprobs;
   in.top_logprobs = r.top_logprobs;

@@ -271,6 +271,7 @@ std::optional<ApiError> parse_common(const json& body, const RequestDefaults& de
     }
   }
   if (auto e = read_bool(body, "return_tokens", r.return_tokens)) return e;
+  if (auto e = read_bool(body, "ignore_eos", r.ignore_eos)) return e;
   return parse_routing(body, r.routing);
 }
 

@@ -58,6 +58,7 @@ struct GenerationRequest {
   int32_t top_logprobs = 0;    // 0..20
   bool echo = false;           // completions: prepend the prompt text
   bool return_tokens = false;  // extension: the generated token ids in the response (`tokens`)
+  bool ignore_eos = false;     // extension (llama-server's): do not stop at end-of-generation tokens
   RoutingRequest routing;
 };
 

@@ -305,7 +305,10 @@ void Scheduler::finish_slot(Slot& slot, FinishReason reason, std::string error) 
   r.load = slot.recorder->take_load();
   slot.recorder->start(false, false);
   if (reason == FinishReason::kError) slot.seq->reset();  // what it holds is not known to be whole
-  if (metrics_ != nullptr) metrics_->add_generated_tokens(slot.generated);
+  if (metrics_ != nullptr) {
+    metrics_->add_generated_tokens(slot.generated);
+    metrics_->count_finish(finish_reason_name(reason));
+  }
   job.finish(std::move(r));
   slot.job.reset();
   slot.last_use = ++use_clock_;
@@ -371,6 +374,7 @@ void Scheduler::run() {
           JobResult r;
           r.reason = j.cancelled() ? FinishReason::kCancelled : FinishReason::kTimeout;
           r.prompt_tokens = static_cast<int64_t>(j.input().prompt.size());
+          if (metrics_ != nullptr) metrics_->count_finish(finish_reason_name(r.reason));
           j.finish(std::move(r));
           it = queue_.erase(it);
         } else {

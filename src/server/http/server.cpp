@@ -201,6 +201,8 @@ class Server {
     http_.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
     http_.set_payload_max_length(options_.max_body_bytes);
     http_.set_keep_alive_max_count(1000);
+    // An idle kept-alive connection holds a worker thread and delays shutdown by up to this long.
+    http_.set_keep_alive_timeout(2);
     http_.set_read_timeout(10);
     http_.set_write_timeout(10);
     http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
