@@ -339,6 +339,8 @@ ApiResult<GenerationRequest> parse_completion_request(const json& body, const Re
   const json* p = field(body, "prompt");
   if (p == nullptr) return bad_request("prompt", "'prompt' is required");
   // A string, a one-element array of strings, or token ids (an array of integers, or one such array).
+  if (p->is_array() && p->size() > 1 && ((*p)[0].is_string() || (*p)[0].is_array()))
+    return bad_request("prompt", "one prompt per request ('prompt' has several)");
   const json* v = p;
   if (v->is_array() && v->size() == 1 && ((*v)[0].is_string() || (*v)[0].is_array())) v = &(*v)[0];
   if (v->is_string()) {
@@ -356,8 +358,6 @@ ApiResult<GenerationRequest> parse_completion_request(const json& body, const Re
   } else {
     return wrong_type("prompt", "a string, an array of one string, or an array of token ids", *p);
   }
-  if (p->is_array() && p->size() > 1 && (*p)[0].is_string())
-    return bad_request("prompt", "one prompt per request ('prompt' has several strings)");
   SY_TRY(parse_common(body, defaults, r));
   SY_TRY(read_bool(body, "echo", r.echo));
   // Legacy completions: `logprobs` is the number of alternatives (0..5) and implies per-token logprobs.
