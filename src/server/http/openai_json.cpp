@@ -125,6 +125,17 @@ json completion_logprobs_json(const tok::Tokenizer& tokenizer, const std::vector
 
 namespace {
 
+// A stream chunk's routing: its tokens, and which MoE layer each row of `experts` is.
+json per_token_chunk_routing(const std::vector<GeneratedToken>& tokens) {
+  json layers = json::array();
+  for (const auto& t : tokens)
+    if (t.id >= 0) {
+      for (const LayerChoice& c : t.routing) layers.push_back(c.layer);
+      break;
+    }
+  return {{"moe_layers", std::move(layers)}, {"tokens", routing_tokens_json(tokens)}};
+}
+
 json token_ids(const std::vector<GeneratedToken>& tokens) {
   json ids = json::array();
   for (const auto& t : tokens)
@@ -189,7 +200,7 @@ json chat_chunk_json(const ReplyHeader& h, const GenerationRequest& request, con
               {"model", h.model},
               {"choices", json::array({std::move(choice)})}};
   if (request.routing.give_back == RoutingRequest::Return::kPerToken && !tokens.empty())
-    out["routing"] = {{"tokens", routing_tokens_json(tokens)}};
+    out["routing"] = per_token_chunk_routing(tokens);
   if (final_result != nullptr && request.routing.give_back != RoutingRequest::Return::kNone) {
     json r = routing_json(request.routing, final_result, {});
     r.erase("tokens");
@@ -214,7 +225,7 @@ json text_chunk_json(const ReplyHeader& h, const GenerationRequest& request, con
               {"model", h.model},
               {"choices", json::array({std::move(choice)})}};
   if (request.routing.give_back == RoutingRequest::Return::kPerToken && !tokens.empty())
-    out["routing"] = {{"tokens", routing_tokens_json(tokens)}};
+    out["routing"] = per_token_chunk_routing(tokens);
   if (final_result != nullptr && request.routing.give_back != RoutingRequest::Return::kNone) {
     json r = routing_json(request.routing, final_result, {});
     r.erase("tokens");
