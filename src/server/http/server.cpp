@@ -4,7 +4,9 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <random>
@@ -160,7 +162,17 @@ class Server {
       in_flight_.wait_zero(std::chrono::seconds(5));
       http_.stop();
     });
-    if (!http_.listen_after_bind()) listen_failed_.store(true);
+    // cpp-httplib 0.11 stops listening (closing the socket) when accept() fails with anything but EMFILE, e.g.
+    // ECONNABORTED for a connection reset while it waited to be accepted: listen again on the same port.
+    for (int again = 0; !http_.listen_after_bind() && !draining_.load(); ++again) {
+      const int err = errno;
+      if (again >= 100 || !http_.bind_to_port(options_.host, port_)) {
+        fmt::print(stderr, "serve: cannot listen on {}:{} any more ({})\n", options_.host, port_, std::strerror(err));
+        listen_failed_.store(true);
+        break;
+      }
+      fmt::print(stderr, "serve: accept failed ({}); listening again\n", std::strerror(err));
+    }
     watcher.join();
     scheduler_.stop();
   }
