@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cerrno>
@@ -123,6 +124,16 @@ struct Stream {
   }
 };
 
+// cpp-httplib 0.11 as Debian builds it listens with a backlog of 5: a burst of connections overflows it and the
+// kernel drops SYNs, which clients retry after 1, 2, 4 … seconds. listen() again on the bound socket widens it.
+class HttplibServer : public httplib::Server {
+ public:
+  void widen_backlog() {
+    const auto sock = svr_sock_.load();
+    if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
+  }
+};
+
 class Server {
  public:
   Server(runtime::Engine& engine, ModelContext ctx, const ServeOptions& options)
@@ -143,6 +154,7 @@ class Server {
                     options_.port);
       port_ = options_.port;
     }
+    http_.widen_backlog();
     return {};
   }
   int port() const { return port_; }
@@ -171,6 +183,7 @@ class Server {
         listen_failed_.store(true);
         break;
       }
+      http_.widen_backlog();
       fmt::print(stderr, "serve: accept failed ({}); listening again\n", std::strerror(err));
     }
     watcher.join();
@@ -438,7 +451,7 @@ class Server {
   ModelContext ctx_;
   Metrics metrics_;
   Scheduler scheduler_;
-  httplib::Server http_;
+  HttplibServer http_;
   InFlight in_flight_;
   int port_ = 0;
   int64_t started_ = static_cast<int64_t>(std::time(nullptr));

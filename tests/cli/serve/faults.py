@@ -11,11 +11,12 @@ import time
 
 port, mode = int(sys.argv[1]), sys.argv[2]
 failures = 0
+started = time.time()
 
 
 def check(cond, what):
     global failures
-    print(("ok   " if cond else "FAIL ") + what)
+    print(("ok   " if cond else "FAIL ") + f"[{time.time() - started:6.2f} s] " + what, flush=True)
     if not cond:
         failures += 1
 
