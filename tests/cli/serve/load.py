@@ -45,8 +45,10 @@ start = time.time()
 with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
     replies = list(pool.map(request, range(N)))
 elapsed = time.time() - start
+ref_start = time.time()
 with concurrent.futures.ThreadPoolExecutor(2) as pool:
     refs = list(pool.map(reference, range(N)))
+ref_elapsed = time.time() - ref_start
 
 failures = 0
 for i, status, body in replies:
@@ -60,5 +62,5 @@ for i, status, body in replies:
 tokens = sum(b["usage"]["completion_tokens"] for _, _, b in replies)
 reused = sum(b["usage"]["prompt_tokens_details"]["cached_tokens"] for _, _, b in replies)
 print(f"load: {N} requests at concurrency {CONCURRENCY} in {elapsed:.2f} s, {tokens} tokens, {reused} prompt tokens "
-      f"reused, {failures} differ from generate --greedy")
+      f"reused, {failures} differ from generate --greedy (references: {ref_elapsed:.1f} s)")
 sys.exit(1 if failures else 0)
