@@ -27,7 +27,11 @@ curl -sN --max-time 120 "$url" -d '{"prompt":"A","max_tokens":120,"ignore_eos":t
 c1=$!
 curl -s --max-time 120 "$url" -d '{"prompt":"B","max_tokens":120,"ignore_eos":true}' >"$out/plain" &
 c2=$!
-for _ in $(seq 1 200); do [ -s "$out/stream" ] && break; sleep 0.05; done
+# Both must be running (not queued, not yet arriving) when the signal comes: at most 30 s.
+for _ in $(seq 1 600); do
+  curl -s "http://127.0.0.1:$port/health" | grep -q '"slots_processing":2' && break
+  sleep 0.05
+done
 stop_server || status=1
 wait $c1 || { echo "FAIL: the streaming client failed"; status=1; }
 wait $c2 || { echo "FAIL: the plain client failed"; status=1; }
