@@ -15,6 +15,7 @@
 
 #include "server/core/metrics.h"
 #include "server/core/prepare.h"
+#include "server/http/connection.h"
 #include "server/http/openai_json.h"
 #include "server/http/page.h"
 
@@ -409,11 +410,11 @@ class Server {
           });
       return;
     }
-    // Not streamed: wait here. (cpp-httplib 0.11 gives a handler no view of its connection, so a client that
-    // leaves is noticed only by streams; this wait is bounded by max_tokens, the context and --timeout.)
+    // Not streamed: wait here, and cancel the job when the client goes away.
+    const ConnectionProbe client(req.remote_addr, req.remote_port, req.local_port);
     std::vector<GeneratedToken> tokens;
-    while (!job->take(tokens, kPoll)) {
-    }
+    while (!job->take(tokens, kPoll))
+      if (client.peer_gone()) job->cancel();
     const JobResult result = job->result();
     switch (result.reason) {
       case FinishReason::kError:

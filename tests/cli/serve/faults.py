@@ -190,6 +190,15 @@ def main():
     after = metrics().get('switchyard_generations_total{reason="cancelled"}', 0)
     check(after == before + 1, f"the dropped stream was cancelled ({before} -> {after})")
 
+    # The same for a plain (not streamed) request whose client leaves while it waits for the reply.
+    before = after
+    s = open_stream({"prompt": "Far away", "max_tokens": 240, "ignore_eos": True})
+    time.sleep(0.05)
+    s.close()
+    check(wait_idle(), "a plain request whose client left frees its slot")
+    after = metrics().get('switchyard_generations_total{reason="cancelled"}', 0)
+    check(after == before + 1, f"the plain request was cancelled ({before} -> {after})")
+
     # Slow readers: a stream read a few bytes at a time, and a plain reply read slowly, while others are served.
     body = {"prompt": "Slowly", "max_tokens": 60, "ignore_eos": True, "temperature": 0}
     s = open_stream(dict(body, stream=True), receive_buffer=2048)
