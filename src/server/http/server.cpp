@@ -264,6 +264,19 @@ class Server {
       send_error(res, ApiError{.status = 500, .type = "server_error", .message = what, .param = {}, .code = {}});
     });
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      // Runs before the body is read. cpp-httplib would inflate a compressed body without applying --max-body
+      // to what comes out (a small gzip bomb would fill memory): bodies must come uncompressed.
+      if (const std::string enc = req.get_header_value("Content-Encoding"); !enc.empty() && enc != "identity") {
+        res.set_header("Connection", "close");
+        send_error(res, ApiError{.status = 415,
+                                 .type = "invalid_request_error",
+                                 .message = fmt::format("Content-Encoding '{}' is not supported; send the body "
+                                                        "uncompressed",
+                                                        enc),
+                                 .param = {},
+                                 .code = {}});
+        return httplib::Server::HandlerResponse::Handled;
+      }
       if (options_.api_key.empty() || req.path == "/" || req.path == "/health")
         return httplib::Server::HandlerResponse::Unhandled;
       if (req.get_header_value("Authorization") == "Bearer " + options_.api_key)

@@ -3,6 +3,7 @@ routes, 500 connections opened and dropped, a client that disconnects mid-stream
 Afterwards the server must still answer and every sequence slot must be free (/metrics). Every loop is bounded.
 Usage: faults.py PORT MODE   (MODE: main | busy, the latter against a server with --parallel 1 --queue 0)"""
 import concurrent.futures
+import gzip
 import http.client
 import json
 import socket
@@ -160,6 +161,12 @@ def main():
     s.close()
     check(head.startswith("HTTP/1.1 413") and '"error"' in head, f"100 MB body: {head.splitlines()[0] if head else '(nothing)'}")
     still_serves("a 100 MB body")
+
+    # A compressed body (a gzip bomb would inflate past --max-body): 415 before the body is read.
+    status, _, raw = request("POST", "/v1/completions", gzip.compress(b" " * (50 * 1000 * 1000)),
+                             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    check(status == 415 and error_of(raw) is not None, f"gzip body: {status}")
+    still_serves("a gzip body")
 
     # 500 connections opened and dropped: some at once, some after part of a request.
     def drop(i):
