@@ -69,7 +69,6 @@ struct Stream {
   std::string echo_text;
   bool first = true;
   bool done = false;
-  InFlight* in_flight = nullptr;
 
   static bool send(httplib::DataSink& sink, const json& value) {
     const std::string line = "data: " + dump(value) + "\n\n";
