@@ -71,12 +71,16 @@ void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& o) {
       ->check(CLI::Range(0, 64));
 }
 
-Status apply_routing_options(runtime::Session& session, const RoutingOptions& o) {
+Status apply_routing_options(runtime::Engine& engine, const RoutingOptions& o) {
   auto to_stderr = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
   runtime::RoutingOptions with_report = o;
   with_report.report = to_stderr;
-  if (auto s = runtime::apply_routing_options(session.engine(), with_report); !s) return s;
-  return runtime::apply_expert_cache(session.engine(), o.expert_cache, to_stderr);
+  if (auto s = runtime::apply_routing_options(engine, with_report); !s) return s;
+  return runtime::apply_expert_cache(engine, o.expert_cache, to_stderr);
+}
+
+Status apply_routing_options(runtime::Session& session, const RoutingOptions& o) {
+  return apply_routing_options(session.engine(), o);
 }
 
 void install_interrupt_handler() { std::signal(SIGINT, on_sigint); }

@@ -30,6 +30,8 @@ void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& option
 // runtime::apply_routing_options and runtime::apply_expert_cache on the session's engine, with the prediction
 // summary and the `auto` cache decision printed to stderr.
 Status apply_routing_options(runtime::Session& session, const RoutingOptions& options);
+// The same on an engine (serve, which runs many sequences).
+Status apply_routing_options(runtime::Engine& engine, const RoutingOptions& options);
 
 // Ctrl-C handling for long runs: after install, the first SIGINT only sets a flag that generation loops
 // poll (so the trace and outputs are closed normally); a second one ends the process at once.

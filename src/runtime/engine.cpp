@@ -21,6 +21,13 @@ void Sequence::reset() {
   logits_.clear();
 }
 
+void Sequence::truncate(int64_t n) {
+  SY_ASSERT(n >= 0 && n <= pos_, "callers keep a prefix of what the sequence holds");
+  pos_ = n;
+  history_.resize(static_cast<size_t>(n));
+  logits_.clear();
+}
+
 void Sequence::add_observer(std::unique_ptr<moe::RoutingObserver> observer) {
   observers_.add(observer.get());
   owned_observers_.push_back(std::move(observer));

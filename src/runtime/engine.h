@@ -49,6 +49,9 @@ class Sequence {
   const model::KvCache& cache() const { return cache_; }
   // Forgets every position (the cache keeps its memory for reuse).
   void reset();
+  // Keeps the first n positions (n <= pos()) and forgets the rest, so a later step continues from position n: a
+  // server reuses a previous request's prompt prefix this way. The logits of the last step are dropped.
+  void truncate(int64_t n);
 
   // This sequence's own policy instead of the engine's (nullptr: the engine's again).
   void set_policy(std::unique_ptr<moe::RoutingPolicy> policy) { policy_ = std::move(policy); }

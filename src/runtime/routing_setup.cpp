@@ -45,6 +45,15 @@ class PredictionSummary final : public moe::RoutingObserver {
 
 }  // namespace
 
+std::vector<moe::MoeLayerInfo> moe_layers(const model::Model& model) {
+  const auto& cfg = model.config();
+  std::vector<moe::MoeLayerInfo> layers;
+  for (int32_t l = 0; l < static_cast<int32_t>(cfg.layers.size()); ++l)
+    if (cfg.layers[static_cast<size_t>(l)].ffn.kind == model::FfnKind::kMoe)
+      layers.push_back({.layer = l, .config = cfg.layers[static_cast<size_t>(l)].ffn.moe.routing});
+  return layers;
+}
+
 std::vector<moe::RouterWeights> moe_router_weights(const model::Model& model) {
   std::vector<moe::RouterWeights> routers;
   const auto& cfg = model.config();
@@ -62,10 +71,7 @@ Status apply_routing_options(Engine& engine, const RoutingOptions& o) {
   const model::Model& model = engine.model();
   const auto& cfg = model.config();
   const auto n_layer = static_cast<int32_t>(cfg.common.n_layer);
-  std::vector<moe::MoeLayerInfo> layers;
-  for (int32_t l = 0; l < static_cast<int32_t>(cfg.layers.size()); ++l)
-    if (cfg.layers[static_cast<size_t>(l)].ffn.kind == model::FfnKind::kMoe)
-      layers.push_back({.layer = l, .config = cfg.layers[static_cast<size_t>(l)].ffn.moe.routing});
+  const std::vector<moe::MoeLayerInfo> layers = moe_layers(model);
 
   moe::RoutingSpec spec{.route = o.route, .experts_per_token = o.experts_per_token};
   if (!o.expert_mask.empty()) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "moe/policies/routing_spec.h"
 #include "moe/predict/next_layer_predictor.h"
 #include "runtime/engine.h"
 
@@ -29,6 +30,10 @@ struct RoutingOptions {
   // nowhere.
   std::function<void(std::string_view line)> report;
 };
+
+// Every MoE layer's block index and native routing rule, in block order: what moe::build_routing_policy needs
+// (a server builds a policy per request with it).
+std::vector<moe::MoeLayerInfo> moe_layers(const model::Model& model);
 
 // Every MoE layer's router, in block order: what a next-layer predictor needs (--predict-next, --prefetch gate).
 std::vector<moe::RouterWeights> moe_router_weights(const model::Model& model);

@@ -1,0 +1,508 @@
+#include "server/http/server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "server/core/metrics.h"
+#include "server/core/prepare.h"
+#include "server/http/connection.h"
+#include "server/http/openai_json.h"
+#include "server/http/page.h"
+
+namespace sy::server {
+namespace {
+
+using nlohmann::json;
+
+// The only process-wide state: what the SIGTERM/SIGINT handler may touch (a lock-free atomic).
+std::atomic<int> g_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_signal.exchange(sig) != 0) {  // a second signal: stop at once
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
+
+// How often a waiting handler looks at its job and its connection.
+constexpr auto kPoll = std::chrono::milliseconds(20);
+
+// Counts responses still being produced (a stream outlives its handler), so shutdown can wait for them.
+class InFlight {
+ public:
+  void enter() {
+    std::lock_guard lock(mu_);
+    ++n_;
+  }
+  void leave() {
+    std::lock_guard lock(mu_);
+    if (--n_ == 0) cv_.notify_all();
+  }
+  bool wait_zero(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return n_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t n_ = 0;
+};
+
+// One streamed reply: takes the job's tokens and writes them as server-sent events.
+struct Stream {
+  std::shared_ptr<Job> job;
+  GenerationRequest request;
+  ReplyHeader header;
+  const tok::Tokenizer* tokenizer = nullptr;
+  std::string echo_text;
+  bool first = true;
+  bool done = false;
+
+  static bool send(httplib::DataSink& sink, const json& value) {
+    const std::string line = "data: " + dump(value) + "\n\n";
+    return sink.write(line.data(), line.size());
+  }
+
+  // Called by cpp-httplib until it returns false or calls sink.done(); each call waits at most kPoll.
+  bool pump(httplib::DataSink& sink) {
+    if (done) return false;
+    const bool chat = request.kind == GenerationRequest::Kind::kChat;
+    std::vector<GeneratedToken> tokens;
+    const bool finished = job->take(tokens, kPoll);
+    const JobResult result = finished ? job->result() : JobResult{};
+    // Tokens go out as they come (the first chunk carries the role, or the echoed prompt).
+    if (first || !tokens.empty()) {
+      const json chunk = chat ? chat_chunk_json(header, request, *tokenizer, tokens, first, nullptr)
+                              : text_chunk_json(header, request, *tokenizer, echo_text, tokens, nullptr);
+      if (!send(sink, chunk)) return fail();
+      first = false;
+      echo_text.clear();
+    }
+    if (!finished) return true;
+    if (result.reason == FinishReason::kError || result.reason == FinishReason::kShutdown ||
+        result.reason == FinishReason::kCancelled) {
+      // An error event, which OpenAI's clients raise, instead of a finish reason.
+      const ApiError e{.status = 500,
+                       .type = "server_error",
+                       .message = result.reason == FinishReason::kError ? "generation failed: " + result.error
+                                                                        : "the server is shutting down",
+                       .param = {},
+                       .code = {}};
+      if (!send(sink, error_json(e))) return fail();
+    } else {
+      const json last = chat ? chat_chunk_json(header, request, *tokenizer, {}, false, &result)
+                             : text_chunk_json(header, request, *tokenizer, "", {}, &result);
+      if (!send(sink, last)) return fail();
+      if (request.include_usage && !send(sink, usage_chunk_json(header, chat, result))) return fail();
+    }
+    finish(sink);
+    return true;
+  }
+
+  void finish(httplib::DataSink& sink) {
+    static constexpr char kDone[] = "data: [DONE]\n\n";
+    sink.write(kDone, sizeof kDone - 1);
+    sink.done();
+    done = true;
+  }
+
+  bool fail() {
+    job->cancel();
+    return false;
+  }
+};
+
+// cpp-httplib 0.11 as Debian builds it listens with a backlog of 5: a burst of connections overflows it and the
+// kernel drops SYNs, which clients retry after 1, 2, 4 … seconds. listen() again on the bound socket widens it.
+class HttplibServer : public httplib::Server {
+ public:
+  void widen_backlog() {
+    const auto sock = svr_sock_.load();
+    if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
+  }
+};
+
+class Server {
+ public:
+  Server(runtime::Engine& engine, ModelContext ctx, const ServeOptions& options)
+      : options_(options),
+        ctx_(std::move(ctx)),
+        metrics_(experts_per_layer(engine.model())),
+        scheduler_(engine, *ctx_.tokenizer, options.scheduler, &metrics_) {
+    routes();
+  }
+
+  Status bind() {
+    if (options_.port == 0) {
+      port_ = http_.bind_to_any_port(options_.host);
+      if (port_ <= 0) return fail(ErrorCode::kIo, "cannot listen on {} (any port)", options_.host);
+    } else {
+      if (!http_.bind_to_port(options_.host, options_.port))
+        return fail(ErrorCode::kIo, "cannot listen on {}:{} (in use, or not an address of this machine)", options_.host,
+                    options_.port);
+      port_ = options_.port;
+    }
+    http_.widen_backlog();
+    return {};
+  }
+  int port() const { return port_; }
+  int64_t n_ctx() const { return scheduler_.n_ctx(); }
+
+  // Serves until a stop signal; then drains: new requests get 503, running ones finish (or end after
+  // drain_seconds), and the listener closes.
+  void run() {
+    std::thread watcher([this] {
+      while (g_signal.load() == 0 && !listen_failed_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      draining_.store(true);
+      scheduler_.close();
+      const auto grace = std::chrono::milliseconds(static_cast<int64_t>(options_.drain_seconds * 1000));
+      if (!scheduler_.wait_idle(grace))
+        fmt::print(stderr, "serve: drain time over; ending the requests still running\n");
+      scheduler_.stop();
+      in_flight_.wait_zero(std::chrono::seconds(5));
+      http_.stop();
+    });
+    // cpp-httplib 0.11 stops listening (closing the socket) when accept() fails with anything but EMFILE, e.g.
+    // ECONNABORTED for a connection reset while it waited to be accepted: listen again on the same port.
+    for (int again = 0; !http_.listen_after_bind() && !draining_.load(); ++again) {
+      const int err = errno;
+      if (again >= 100 || !http_.bind_to_port(options_.host, port_)) {
+        fmt::print(stderr, "serve: cannot listen on {}:{} any more ({})\n", options_.host, port_, std::strerror(err));
+        listen_failed_.store(true);
+        break;
+      }
+      http_.widen_backlog();
+      fmt::print(stderr, "serve: accept failed ({}); listening again\n", std::strerror(err));
+    }
+    watcher.join();
+    scheduler_.stop();
+  }
+
+ private:
+  static std::vector<int32_t> experts_per_layer(const model::Model& model) {
+    std::vector<int32_t> n;
+    for (const auto& l : model.config().layers)
+      n.push_back(l.ffn.kind == model::FfnKind::kMoe ? l.ffn.moe.routing.n_expert : 0);
+    return n;
+  }
+
+  static void send_error(httplib::Response& res, const ApiError& e) {
+    res.status = e.status;
+    res.set_content(dump(error_json(e)), "application/json");
+  }
+
+  ReplyHeader header(bool chat) {
+    const uint64_t n = ++reply_counter_;
+    return {.id = fmt::format("{}-{:x}{:06x}", chat ? "chatcmpl" : "cmpl", std::time(nullptr), n),
+            .created = static_cast<int64_t>(std::time(nullptr)),
+            .model = ctx_.model_id};
+  }
+
+  // The endpoint label of /metrics: the route, or "other" (unknown paths must not grow the label set).
+  static std::string endpoint_label(const std::string& path) {
+    static const char* const kKnown[] = {
+        "/",         "/health",    "/metrics", "/v1/models", "/v1/chat/completions", "/v1/completions",
+        "/tokenize", "/detokenize"};
+    for (const char* k : kKnown)
+      if (path == k) return path;
+    if (path.starts_with("/v1/models/")) return "/v1/models";
+    return "other";
+  }
+
+  void routes() {
+    const size_t workers = static_cast<size_t>(options_.scheduler.n_slots) + options_.scheduler.max_queue + 8;
+    http_.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+    http_.set_payload_max_length(options_.max_body_bytes);
+    http_.set_keep_alive_max_count(1000);
+    // An idle kept-alive connection holds a worker thread and delays shutdown by up to this long.
+    http_.set_keep_alive_timeout(2);
+    http_.set_read_timeout(10);
+    http_.set_write_timeout(10);
+    http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      metrics_.count_request(endpoint_label(req.path), res.status);
+    });
+    // Whatever cpp-httplib answers itself (404, 413, 400 for a bad request line) gets an OpenAI error body.
+    http_.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          ApiError e;
+          e.status = res.status;
+          switch (res.status) {
+            case 404:
+              e.type = "not_found_error";
+              e.message = fmt::format("no route {} {}", req.method, req.path);
+              break;
+            case 413: e.message = "the request body is too large"; break;
+            default:
+              e.type = res.status >= 500 ? "server_error" : "invalid_request_error";
+              e.message = fmt::format("HTTP {}", res.status);
+          }
+          send_error(res, e);
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "internal error";
+      try {
+        if (ep) std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      send_error(res, ApiError{.status = 500, .type = "server_error", .message = what, .param = {}, .code = {}});
+    });
+    http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      // Runs before the body is read. cpp-httplib would inflate a compressed body without applying --max-body
+      // to what comes out (a small gzip bomb would fill memory): bodies must come uncompressed.
+      if (const std::string enc = req.get_header_value("Content-Encoding"); !enc.empty() && enc != "identity") {
+        res.set_header("Connection", "close");
+        send_error(res, ApiError{.status = 415,
+                                 .type = "invalid_request_error",
+                                 .message = fmt::format("Content-Encoding '{}' is not supported; send the body "
+                                                        "uncompressed",
+                                                        enc),
+                                 .param = {},
+                                 .code = {}});
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (options_.api_key.empty() || req.path == "/" || req.path == "/health")
+        return httplib::Server::HandlerResponse::Unhandled;
+      if (req.get_header_value("Authorization") == "Bearer " + options_.api_key)
+        return httplib::Server::HandlerResponse::Unhandled;
+      send_error(res, ApiError{.status = 401,
+                               .type = "authentication_error",
+                               .message = "a valid API key is needed: 'Authorization: Bearer KEY' (serve --api-key)",
+                               .param = {},
+                               .code = "invalid_api_key"});
+      return httplib::Server::HandlerResponse::Handled;
+    });
+
+    http_.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(chat_page_html()), "text/html; charset=utf-8");
+    });
+    http_.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+      const auto s = scheduler_.stats();
+      res.status = draining_.load() ? 503 : 200;
+      res.set_content(dump({{"status", draining_.load() ? "shutting down" : "ok"},
+                            {"slots_idle", s.slots - s.active},
+                            {"slots_processing", s.active},
+                            {"queued", s.queued}}),
+                      "application/json");
+    });
+    http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics_.render(), "text/plain; version=0.0.4");
+    });
+    http_.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(dump({{"object", "list"}, {"data", json::array({model_json()})}}), "application/json");
+    });
+    http_.Get("/v1/models/(.+)", [this](const httplib::Request& req, httplib::Response& res) {
+      if (req.matches[1] != ctx_.model_id)
+        return send_error(res, ApiError{.status = 404,
+                                        .type = "not_found_error",
+                                        .message = fmt::format("no model '{}' (this server has '{}')",
+                                                               std::string(req.matches[1]), ctx_.model_id),
+                                        .param = "model",
+                                        .code = "model_not_found"});
+      res.set_content(dump(model_json()), "application/json");
+    });
+    http_.Post("/tokenize", [this](const httplib::Request& req, httplib::Response& res) { tokenize(req, res); });
+    http_.Post("/detokenize", [this](const httplib::Request& req, httplib::Response& res) { detokenize(req, res); });
+    http_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      generate(req, res, GenerationRequest::Kind::kChat);
+    });
+    http_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      generate(req, res, GenerationRequest::Kind::kCompletion);
+    });
+  }
+
+  json model_json() const {
+    return {{"id", ctx_.model_id},
+            {"object", "model"},
+            {"created", started_},
+            {"owned_by", "switchyard"},
+            {"meta", {{"n_ctx", ctx_.n_ctx}, {"n_vocab", ctx_.tokenizer->size()}}}};
+  }
+
+  void tokenize(const httplib::Request& req, httplib::Response& res) {
+    auto body = parse_json_body(req.body);
+    if (!body) return send_error(res, body.error());
+    auto r = parse_tokenize_request(*body);
+    if (!r) return send_error(res, r.error());
+    auto ids = ctx_.tokenizer->encode(r->content, {.add_special = r->add_special, .parse_special = r->parse_special});
+    if (!ids) return send_error(res, bad_request("content", ids.error().message).value());
+    json tokens = json::array();
+    for (const int32_t id : *ids) {
+      if (!r->with_pieces) {
+        tokens.push_back(id);
+        continue;
+      }
+      // As llama-server: the piece as text when it is valid UTF-8, else its bytes.
+      const std::string piece = ctx_.tokenizer->token_to_piece(id, true);
+      const std::string check = json(piece).dump(-1, ' ', false, json::error_handler_t::ignore);
+      const bool utf8 = check.size() >= 2 && json::parse(check).get<std::string>() == piece;
+      json bytes = json::array();
+      if (!utf8)
+        for (const char c : piece) bytes.push_back(static_cast<int>(static_cast<unsigned char>(c)));
+      tokens.push_back({{"id", id}, {"piece", utf8 ? json(piece) : bytes}});
+    }
+    res.set_content(dump({{"tokens", std::move(tokens)}}), "application/json");
+  }
+
+  void detokenize(const httplib::Request& req, httplib::Response& res) {
+    auto body = parse_json_body(req.body);
+    if (!body) return send_error(res, body.error());
+    auto ids = parse_detokenize_request(*body, static_cast<int64_t>(ctx_.tokenizer->size()));
+    if (!ids) return send_error(res, ids.error());
+    res.set_content(dump({{"content", ctx_.tokenizer->decode(*ids, false)}}), "application/json");
+  }
+
+  void generate(const httplib::Request& req, httplib::Response& res, GenerationRequest::Kind kind) {
+    const bool chat = kind == GenerationRequest::Kind::kChat;
+    auto body = parse_json_body(req.body);
+    if (!body) return send_error(res, body.error());
+    auto request =
+        chat ? parse_chat_request(*body, options_.defaults) : parse_completion_request(*body, options_.defaults);
+    if (!request) return send_error(res, request.error());
+    const auto deadline =
+        options_.timeout_s > 0
+            ? Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(options_.timeout_s * 1000))
+            : Clock::time_point::max();
+    auto input = make_job_input(ctx_, *request, deadline);
+    if (!input) return send_error(res, input.error());
+    std::string echo_text;
+    if (!chat && request->echo)
+      echo_text = request->prompt_is_tokens ? ctx_.tokenizer->decode(input->prompt, false) : request->prompt_text;
+    auto job = std::make_shared<Job>(std::move(*input));
+    switch (scheduler_.submit(job)) {
+      case Scheduler::Submit::kAccepted: break;
+      case Scheduler::Submit::kQueueFull:
+        res.set_header("Retry-After", "1");
+        return send_error(res, ApiError{.status = 503,
+                                        .type = "server_error",
+                                        .message = "the server is busy (every sequence slot and the queue are full); "
+                                                   "retry later",
+                                        .param = {},
+                                        .code = "queue_full"});
+      case Scheduler::Submit::kClosed:
+        res.set_header("Retry-After", "5");
+        return send_error(res, ApiError{.status = 503,
+                                        .type = "server_error",
+                                        .message = "the server is shutting down",
+                                        .param = {},
+                                        .code = "shutting_down"});
+    }
+    const ReplyHeader h = header(chat);
+    if (request->stream) {
+      auto stream = std::make_shared<Stream>();
+      stream->job = job;
+      stream->request = std::move(*request);
+      stream->header = h;
+      stream->tokenizer = ctx_.tokenizer;
+      stream->echo_text = std::move(echo_text);
+      in_flight_.enter();
+      res.set_header("Cache-Control", "no-cache");
+      res.set_header("X-Accel-Buffering", "no");
+      res.set_chunked_content_provider(
+          "text/event-stream", [stream](size_t, httplib::DataSink& sink) { return stream->pump(sink); },
+          [stream, this](bool) {
+            // The connection ended (finished, broken or refused): a job still running has no reader.
+            stream->job->cancel();
+            in_flight_.leave();
+          });
+      return;
+    }
+    // Not streamed: wait here, and cancel the job when the client goes away.
+    const ConnectionProbe client(req.remote_addr, req.remote_port, req.local_port);
+    std::vector<GeneratedToken> tokens;
+    while (!job->take(tokens, kPoll))
+      if (client.peer_gone()) job->cancel();
+    const JobResult result = job->result();
+    switch (result.reason) {
+      case FinishReason::kError:
+        return send_error(res, ApiError{.status = 500,
+                                        .type = "server_error",
+                                        .message = "generation failed: " + result.error,
+                                        .param = {},
+                                        .code = {}});
+      case FinishReason::kShutdown:
+      case FinishReason::kCancelled:
+        res.set_header("Retry-After", "5");
+        return send_error(res, ApiError{.status = 503,
+                                        .type = "server_error",
+                                        .message = "the server is shutting down",
+                                        .param = {},
+                                        .code = "shutting_down"});
+      case FinishReason::kTimeout:
+        if (result.completion_tokens == 0 && tokens.empty()) {
+          res.set_header("Retry-After", "1");
+          return send_error(res, ApiError{.status = 503,
+                                          .type = "server_error",
+                                          .message = "the request timed out before its first token (serve --timeout)",
+                                          .param = {},
+                                          .code = "timeout"});
+        }
+        break;
+      default: break;
+    }
+    const json out = chat ? chat_completion_json(h, *request, *ctx_.tokenizer, tokens, result)
+                          : text_completion_json(h, *request, *ctx_.tokenizer, echo_text, tokens, result);
+    res.set_content(dump(out), "application/json");
+  }
+
+  ServeOptions options_;
+  ModelContext ctx_;
+  Metrics metrics_;
+  Scheduler scheduler_;
+  HttplibServer http_;
+  InFlight in_flight_;
+  int port_ = 0;
+  int64_t started_ = static_cast<int64_t>(std::time(nullptr));
+  std::atomic<uint64_t> reply_counter_{0};
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> listen_failed_{false};
+};
+
+}  // namespace
+
+Status serve(const model::Model& model, const tok::Tokenizer& tokenizer, const ServeOptions& options,
+             const EngineSetup& setup) {
+  runtime::Engine engine(model, {.n_threads = options.n_threads});
+  if (setup)
+    if (auto s = setup(engine); !s) return s;
+  const int64_t train = model.config().common.n_ctx_train;
+  const int64_t n_ctx = options.scheduler.n_ctx > 0 ? options.scheduler.n_ctx : (train > 0 ? train : 4096);
+  auto ctx = make_model_context(model, tokenizer, options.model_id, n_ctx, options.chat_template);
+  if (!ctx) return tl::unexpected(ctx.error());
+  ServeOptions o = options;
+  o.scheduler.n_ctx = n_ctx;
+  // A client that goes away must not kill the process with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  g_signal.store(0);
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+
+  Server server(engine, std::move(*ctx), o);
+  if (auto s = server.bind(); !s) return s;
+  fmt::print(stderr, "serve: listening on http://{}:{} (model {}, {} sequence slots of {} tokens, {} threads)\n",
+             o.host, server.port(), o.model_id, o.scheduler.n_slots, server.n_ctx(), o.n_threads);
+  std::fflush(stderr);
+  server.run();
+  fmt::print(stderr, "serve: stopped\n");
+  return {};
+}
+
+}  // namespace sy::server
