@@ -271,8 +271,13 @@ th{background:#f3f3f3}h2{margin-top:32px;border-bottom:1px solid #ddd}.grid{disp
          lines(cache, "capacity (experts)", "hit rate", false) + "</div>";
     std::vector<std::string> expert_names;
     for (int e = 0; e < l["n_expert"].get<int>(); ++e) expert_names.push_back(fmt::format("{}", e));
-    h += "<div class=card><h4>Co-activation (tokens choosing both)</h4>" +
-         heatmap(to_matrix(l["co_activation"]), expert_names, "expert", false) + "</div>";
+    if (l.contains("co_activation")) {
+      h += "<div class=card><h4>Co-activation (tokens choosing both)</h4>" +
+           heatmap(to_matrix(l["co_activation"]), expert_names, "expert", false) + "</div>";
+    } else if (l.contains("matrices_omitted")) {
+      h += "<div class=card><h4>Co-activation and affinity</h4><p class=note>" +
+           escape(l["matrices_omitted"].get<std::string>()) + "</p></div>";
+    }
     if (l.contains("affinity_to_next")) {
       const json& a = l["affinity_to_next"];
       h += fmt::format("<div class=card><h4>P(expert j at layer {} | expert i here), top-k mass {:.3f}</h4>",

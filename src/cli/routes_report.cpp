@@ -24,6 +24,13 @@ using nlohmann::json;
 namespace an = moe::analysis;
 
 constexpr int32_t kSegmentLengths[] = {1, 2, 4, 8, 16, 32, 64, 128};
+// What a report draws is sized by the trace header's counts, so a forged header must not make it huge. Far
+// above real models (DeepSeek-V3: 58 MoE layers × 256 experts; Kimi K2: 60 × 384):
+// - the layer × expert table (load, the load heat map): layers with records × the most experts of a layer;
+constexpr uint64_t kMaxLayerExpertCells = uint64_t{1} << 18;
+// - the expert × expert matrices (co-activation, affinity) of all layers together; past this they are left
+//   out of the report layer by layer, saying so, and the other figures stay.
+constexpr uint64_t kMaxMatrixCells = uint64_t{1} << 22;
 constexpr int32_t kLookaheads[] = {1, 4, 16};
 
 // Every capacity up to 32 experts, then a coarser grid (the simulations cost tokens × k × capacity).
@@ -69,7 +76,7 @@ void run_report(const std::string& trace_path, const std::string& dir) {
   const moe::trace::Trace t = value_or_throw(moe::trace::read_trace(trace_path));
   if (t.records.empty())
     throw Exception(Error{ErrorCode::kInvalidInput, fmt::format("{}: the trace has no records", trace_path)});
-  const json report = routing_report(t, trace_path);
+  const json report = value_or_throw(routing_report(t, trace_path));
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Exception(Error{ErrorCode::kIo, fmt::format("cannot create {}: {}", dir, ec.message())});
@@ -103,10 +110,25 @@ void register_routes(CLI::App& app) {
 
 SY_COMMAND(routes, register_routes);
 
-json routing_report(const moe::trace::Trace& t, const std::string& source) {
+Result<json> routing_report(const moe::trace::Trace& t, const std::string& source) {
   const std::vector<an::LayerStream> streams = an::layer_streams(t);
   std::set<uint32_t> sequences;
   for (const auto& r : t.records) sequences.insert(r.seq);
+  // Only the layers with records are reported: a layer nobody routed through has no figures to draw.
+  std::vector<int32_t> without_records;
+  uint64_t n_reported = 0, max_expert = 0;
+  for (const an::LayerStream& s : streams) {
+    if (s.tokens.empty()) {
+      without_records.push_back(s.layer);
+      continue;
+    }
+    ++n_reported;
+    max_expert = std::max<uint64_t>(max_expert, static_cast<uint64_t>(s.n_expert));
+  }
+  if (n_reported * max_expert > kMaxLayerExpertCells)
+    return fail(ErrorCode::kInvalidInput,
+                "{}: {} MoE layers with records of up to {} experts: the report draws at most {} layer × expert cells",
+                source, n_reported, max_expert, kMaxLayerExpertCells);
   json report{{"trace",
                {{"file", source},
                 {"records", t.records.size()},
@@ -115,11 +137,14 @@ json routing_report(const moe::trace::Trace& t, const std::string& source) {
                 {"sequences", sequences.size()},
                 {"n_layer", t.header.n_layer},
                 {"has_predictions", t.header.pred_slots > 0}}}};
+  if (!without_records.empty()) report["trace"]["layers_without_records"] = without_records;
   json layers = json::array();
   std::vector<an::SrpCounts> model_srp(std::size(kSegmentLengths));
   an::Recall model_recall;
+  uint64_t matrix_cells = 0;
   for (size_t i = 0; i < streams.size(); ++i) {
     const an::LayerStream& s = streams[i];
+    if (s.tokens.empty()) continue;
     const auto load = an::expert_load(s);
     const an::Balance b = an::balance(load);
     uint64_t chosen = 0;
@@ -131,13 +156,24 @@ json routing_report(const moe::trace::Trace& t, const std::string& source) {
            {"mean_experts_per_token",
             s.tokens.empty() ? 0.0 : static_cast<double>(chosen) / static_cast<double>(s.tokens.size())},
            {"load", load},
-           {"balance", {{"max_over_mean", b.max_over_mean}, {"cv", b.cv}, {"norm_entropy", b.norm_entropy}}},
-           {"co_activation", matrix(an::co_activation(s), s.n_expert, s.n_expert)}};
-    if (i + 1 < streams.size()) {
-      const an::Affinity a = an::affinity(s, streams[i + 1]);
-      l["affinity_to_next"] = {{"next_layer", streams[i + 1].layer},
-                               {"prob", matrix(a.prob, a.n_from, a.n_to)},
-                               {"top_k_mass", a.top_k_mass}};
+           {"balance", {{"max_over_mean", b.max_over_mean}, {"cv", b.cv}, {"norm_entropy", b.norm_entropy}}}};
+    const auto e = static_cast<uint64_t>(s.n_expert);
+    const bool has_next = i + 1 < streams.size() && !streams[i + 1].tokens.empty();
+    const uint64_t cells = e * e + (has_next ? e * static_cast<uint64_t>(streams[i + 1].n_expert) : 0);
+    if (matrix_cells + cells > kMaxMatrixCells) {
+      l["matrices_omitted"] = fmt::format(
+          "co-activation and affinity left out: with this layer's {} cells the report's expert × expert matrices "
+          "would pass {} cells",
+          cells, kMaxMatrixCells);
+    } else {
+      matrix_cells += cells;
+      l["co_activation"] = matrix(an::co_activation(s), s.n_expert, s.n_expert);
+      if (has_next) {
+        const an::Affinity a = an::affinity(s, streams[i + 1]);
+        l["affinity_to_next"] = {{"next_layer", streams[i + 1].layer},
+                                 {"prob", matrix(a.prob, a.n_from, a.n_to)},
+                                 {"top_k_mass", a.top_k_mass}};
+      }
     }
     json srp = json::array();
     for (size_t j = 0; j < std::size(kSegmentLengths); ++j) {

@@ -5,11 +5,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/error.h"
 #include "moe/trace/trace_reader.h"
 
 namespace sy::cli {
 
-nlohmann::json routing_report(const moe::trace::Trace& trace, const std::string& source);
+// Layers without records are left out (listed in trace.layers_without_records); expert × expert matrices are
+// left out past a budget, saying so per layer ("matrices_omitted"). Fails when the header describes more
+// layers × experts than a report can draw (a forged header).
+Result<nlohmann::json> routing_report(const moe::trace::Trace& trace, const std::string& source);
 std::string report_html(const nlohmann::json& report);
 
 }  // namespace sy::cli
