@@ -52,20 +52,34 @@ json matrix(const auto& flat, int32_t rows, int32_t cols) {
 }
 
 json cache_curves(const an::LayerStream& s) {
-  json c{{"capacity", capacities(s.n_expert)}};
+  const std::vector<int32_t> caps = capacities(s.n_expert);
+  // A cache as large as the number of distinct experts the stream uses never evicts, so every larger capacity
+  // has that capacity's hit rate: simulated once, not once per capacity (a wide layer lists dozens).
+  std::vector<uint8_t> used(static_cast<size_t>(s.n_expert), 0);
+  int32_t distinct = 0;
+  for (const auto& ids : s.tokens)
+    for (int32_t e : ids)
+      if (used[static_cast<size_t>(e)] == 0) {
+        used[static_cast<size_t>(e)] = 1;
+        ++distinct;
+      }
+  const auto curve = [&](an::CachePolicy policy, int32_t lookahead) {
+    json v = json::array();
+    int32_t last_cap = -1;
+    double last = 0.0;
+    for (int32_t cap : caps) {
+      const int32_t effective = std::min(cap, distinct);
+      if (effective != last_cap) last = an::cache_hit_rate(s, effective, policy, lookahead);
+      last_cap = effective;
+      v.push_back(last);
+    }
+    return v;
+  };
+  json c{{"capacity", caps}};
   const std::pair<const char*, an::CachePolicy> policies[] = {
       {"lru", an::CachePolicy::kLru}, {"lfu", an::CachePolicy::kLfu}, {"belady", an::CachePolicy::kBelady}};
-  for (const auto& [name, policy] : policies) {
-    json v = json::array();
-    for (int32_t cap : c["capacity"].get<std::vector<int32_t>>()) v.push_back(an::cache_hit_rate(s, cap, policy));
-    c[name] = v;
-  }
-  for (int32_t L : kLookaheads) {
-    json v = json::array();
-    for (int32_t cap : c["capacity"].get<std::vector<int32_t>>())
-      v.push_back(an::cache_hit_rate(s, cap, an::CachePolicy::kLookahead, L));
-    c["sch"][std::to_string(L)] = v;
-  }
+  for (const auto& [name, policy] : policies) c[name] = curve(policy, 0);
+  for (int32_t L : kLookaheads) c["sch"][std::to_string(L)] = curve(an::CachePolicy::kLookahead, L);
   return c;
 }
 

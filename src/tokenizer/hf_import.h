@@ -28,10 +28,10 @@ Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfI
 
 // The same files' contents, already read (fuzzing, tests); `dir` only names them in errors.
 struct HfTokenizerFiles {
-  std::filesystem::path dir;
-  std::string tokenizer_json;
-  std::optional<std::string> tokenizer_config_json;  // tokenizer_config.json, when there is one
-  std::optional<std::string> chat_template;          // chat_template.jinja, when there is one
+  std::filesystem::path dir{};
+  std::string tokenizer_json{};
+  std::optional<std::string> tokenizer_config_json{};  // tokenizer_config.json, when there is one
+  std::optional<std::string> chat_template{};          // chat_template.jinja, when there is one
 };
 Result<HfImport> import_hf_tokenizer(const HfTokenizerFiles& files, const HfImportOptions& options = {});
 

@@ -98,7 +98,9 @@ Result<std::vector<SeedInput>> model_load_seed_inputs(const std::filesystem::pat
     if (!planned) return tl::unexpected(planned.error());
     const std::string name = fmt::format("{}.{}.gguf", s.preset, s.type);
     const auto path = scratch / name;
-    if (auto st = modelgen::generate_model(path, *planned, {.seed = 7}); !st) return tl::unexpected(st.error());
+    modelgen::GenerateOptions options;
+    options.seed = 7;
+    if (auto st = modelgen::generate_model(path, *planned, options); !st) return tl::unexpected(st.error());
     std::ifstream in(path, std::ios::binary);
     out.push_back({name, {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()}});
   }

@@ -7,6 +7,8 @@
 
 #include "cli/routes_report.h"
 #include "fuzz/trace_reader_seeds.h"
+#include "moe/analysis/locality.h"
+#include "moe/analysis/streams.h"
 #include "moe/trace/trace_reader.h"
 #include "support/test_support.h"
 
@@ -37,6 +39,17 @@ TEST(TraceReaderFuzzReplay, RealTracesReadAndReport) {
     ASSERT_TRUE(report) << report.error().message;
     EXPECT_EQ((*report)["layers"].size(), 3u);
     EXPECT_TRUE((*report)["layers"][0].contains("co_activation"));
+    // The report simulates a cache once for every capacity past the experts a layer uses: the curve must be the
+    // one a simulation per capacity gives.
+    const auto streams = analysis::layer_streams(*t);
+    const nlohmann::json& cache = (*report)["layers"][0]["cache"];
+    const auto caps = cache["capacity"].get<std::vector<int32_t>>();
+    for (size_t i = 0; i < caps.size(); ++i) {
+      EXPECT_EQ(cache["lru"][i].get<double>(),
+                analysis::cache_hit_rate(streams[0], caps[i], analysis::CachePolicy::kLru));
+      EXPECT_EQ(cache["sch"]["4"][i].get<double>(),
+                analysis::cache_hit_rate(streams[0], caps[i], analysis::CachePolicy::kLookahead, 4));
+    }
     EXPECT_EQ(fuzz::trace_reader(seed.bytes.data(), seed.bytes.size()), 0);
   }
 }
