@@ -508,10 +508,15 @@ std::string report_html(const json& r) {
          lines(stream, "capacity (experts kept)", "hit rate", false) + "</div>";
     h += "<div class=card><h4>SCH, the paper's rule (per sequence, warm start)</h4>" +
          lines(sch_series(l["sch"]), "capacity (experts kept)", "hit rate", false) + "</div>";
-    h += "<div class=card><h4>Co-activation (tokens choosing both)</h4>" +
-         heatmap(to_matrix(l["co_activation"]),
-                 {.x_label = "expert j", .y_label = "expert i", .value_label = "tokens"}) +
-         "</div>";
+    if (l.contains("co_activation")) {
+      h += "<div class=card><h4>Co-activation (tokens choosing both)</h4>" +
+           heatmap(to_matrix(l["co_activation"]),
+                   {.x_label = "expert j", .y_label = "expert i", .value_label = "tokens"}) +
+           "</div>";
+    } else if (l.contains("matrices_omitted")) {
+      h += "<div class=card><h4>Co-activation and affinity</h4><p class=note>" +
+           escape(l["matrices_omitted"].get<std::string>()) + "</p></div>";
+    }
     if (l.contains("affinity_to_next")) {
       const json& a = l["affinity_to_next"];
       h += fmt::format(

@@ -46,7 +46,7 @@ void run_report(const std::string& trace_path, const std::string& dir, const std
   const moe::trace::Trace t = read_nonempty_trace(trace_path);
   moe::analysis::ReportOptions options;
   if (!lookaheads.empty()) options.sch_lookaheads = lookaheads;
-  const json report = moe::analysis::routing_report(t, trace_path, options);
+  const json report = value_or_throw(moe::analysis::routing_report(t, trace_path, options));
   // File names and the policy text come from outside and need not be UTF-8: bytes that are not become U+FFFD.
   const std::pair<std::string, std::string> files[] = {
       {"report.json", report.dump(1, ' ', false, json::error_handler_t::replace)},

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/file_io.h"
@@ -16,10 +17,12 @@ using nlohmann::json;
 // tokenizer.json files of real models are tens of MB; anything past this is not a tokenizer.
 constexpr size_t kMaxJsonBytes = 512u << 20;
 
-Result<json> read_json(const std::filesystem::path& path) {
-  auto text = read_file(path, "tokenizer file", kMaxJsonBytes);
-  if (!text) return tl::unexpected(text.error());
-  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+// An added token's id may leave a gap after the tokens before it (filled with unused padding), but not one
+// past this many ids: a forged id would otherwise make millions of padding tokens out of a few bytes.
+constexpr int64_t kMaxIdGap = 1 << 16;
+
+Result<json> parse_json(const std::string& text, const std::filesystem::path& path) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return fail(ErrorCode::kInvalidInput, "{}: not valid JSON", path.string());
   return j;
 }
@@ -79,26 +82,45 @@ std::optional<std::string> config_token(const json& config, const char* key) {
   return std::nullopt;
 }
 
-Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImportOptions& options);
+Result<HfImport> import_checked(const HfTokenizerFiles& files, const HfImportOptions& options);
 
 }  // namespace
 
 Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfImportOptions& options) {
+  HfTokenizerFiles files{.dir = dir};
+  auto tokenizer_json = read_file(dir / "tokenizer.json", "tokenizer file", kMaxJsonBytes);
+  if (!tokenizer_json) return tl::unexpected(tokenizer_json.error());
+  files.tokenizer_json = std::move(*tokenizer_json);
+  if (std::filesystem::exists(dir / "tokenizer_config.json")) {
+    auto text = read_file(dir / "tokenizer_config.json", "tokenizer file", kMaxJsonBytes);
+    if (!text) return tl::unexpected(text.error());
+    files.tokenizer_config_json = std::move(*text);
+  }
+  if (std::filesystem::exists(dir / "chat_template.jinja")) {
+    auto text = read_file(dir / "chat_template.jinja", "chat template", kMaxJsonBytes);
+    if (!text) return tl::unexpected(text.error());
+    files.chat_template = std::move(*text);
+  }
+  return import_hf_tokenizer(files, options);
+}
+
+Result<HfImport> import_hf_tokenizer(const HfTokenizerFiles& files, const HfImportOptions& options) {
   // Shapes are checked where it matters for the message; a value of an unexpected JSON type elsewhere makes
   // nlohmann::json throw, which becomes an error naming the file here.
   try {
-    return import_checked(dir, options);
+    return import_checked(files, options);
   } catch (const nlohmann::json::exception& e) {
-    return fail(ErrorCode::kInvalidInput, "{}: unexpected JSON value: {}", (dir / "tokenizer.json").string(), e.what());
+    return fail(ErrorCode::kInvalidInput, "{}: unexpected JSON value: {}", (files.dir / "tokenizer.json").string(),
+                e.what());
   }
 }
 
 namespace {
 
-Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImportOptions& options) {
-  const auto tj_path = dir / "tokenizer.json";
+Result<HfImport> import_checked(const HfTokenizerFiles& files, const HfImportOptions& options) {
+  const auto tj_path = files.dir / "tokenizer.json";
   const std::string source = tj_path.string();
-  auto tj = read_json(tj_path);
+  auto tj = parse_json(files.tokenizer_json, tj_path);
   if (!tj) return tl::unexpected(tj.error());
   if (!tj->is_object() || !(*tj).contains("model") || !(*tj)["model"].is_object())
     return fail(ErrorCode::kInvalidInput, "{}: no 'model' object", source);
@@ -119,10 +141,16 @@ Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImport
     return fail(ErrorCode::kInvalidInput, "{}: model.vocab is not an object", source);
   std::vector<std::optional<std::string>> texts;
   std::vector<TokenType> types;
+  // Ids run up to the tokens the file names plus a bounded gap (kMaxIdGap) of padding.
+  const bool has_added = tj->contains("added_tokens") && (*tj)["added_tokens"].is_array();
+  const auto n_named = static_cast<int64_t>(model["vocab"].size() + (has_added ? (*tj)["added_tokens"].size() : 0));
+  const int64_t id_end = std::min(static_cast<int64_t>(kMaxVocabTokens), n_named + kMaxIdGap);
   const auto place = [&](int64_t id, const std::string& text, TokenType type, const char* where) -> Status {
-    if (id < 0 || static_cast<uint64_t>(id) >= kMaxVocabTokens)
-      return fail(ErrorCode::kOutOfRange, "{}: {} token '{}' has id {}, outside [0, {})", source, where, text, id,
-                  kMaxVocabTokens);
+    if (id < 0 || id >= id_end)
+      return fail(ErrorCode::kOutOfRange,
+                  "{}: {} token '{}' has id {}, outside [0, {}) (the {} tokens the file names, plus at most {} ids of "
+                  "padding, at most {} in all)",
+                  source, where, text, id, id_end, n_named, kMaxIdGap, kMaxVocabTokens);
     const auto i = static_cast<size_t>(id);
     if (i >= texts.size()) {
       texts.resize(i + 1);
@@ -137,7 +165,7 @@ Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImport
       return fail(ErrorCode::kInvalidInput, "{}: vocab id of '{}' is not an integer", source, text);
     if (auto st = place(id.get<int64_t>(), text, TokenType::kNormal, "vocab"); !st) return tl::unexpected(st.error());
   }
-  if (tj->contains("added_tokens") && (*tj)["added_tokens"].is_array()) {
+  if (has_added) {
     for (const auto& a : (*tj)["added_tokens"]) {
       if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer() || !a.contains("content") ||
           !a["content"].is_string())
@@ -218,8 +246,8 @@ Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImport
 
   // Special tokens and flags from tokenizer_config.json, then the post-processor's template.
   json config = json::object();
-  if (std::filesystem::exists(dir / "tokenizer_config.json")) {
-    auto c = read_json(dir / "tokenizer_config.json");
+  if (files.tokenizer_config_json) {
+    auto c = parse_json(*files.tokenizer_config_json, files.dir / "tokenizer_config.json");
     if (!c) return tl::unexpected(c.error());
     if (c->is_object()) config = std::move(*c);
   }
@@ -272,10 +300,8 @@ Result<HfImport> import_checked(const std::filesystem::path& dir, const HfImport
   }
 
   // Chat template: chat_template.jinja beside the config wins (newer exports keep it there).
-  if (std::filesystem::exists(dir / "chat_template.jinja")) {
-    auto text = read_file(dir / "chat_template.jinja", "chat template", kMaxJsonBytes);
-    if (!text) return tl::unexpected(text.error());
-    v.chat_template = std::move(*text);
+  if (files.chat_template) {
+    v.chat_template = *files.chat_template;
   } else if (config.contains("chat_template")) {
     const json& t = config["chat_template"];
     if (t.is_string()) {

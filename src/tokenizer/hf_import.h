@@ -26,6 +26,15 @@ struct HfImport {
 // `dir` holds tokenizer.json and optionally tokenizer_config.json and chat_template.jinja.
 Result<HfImport> import_hf_tokenizer(const std::filesystem::path& dir, const HfImportOptions& options = {});
 
+// The same files' contents, already read (fuzzing, tests); `dir` only names them in errors.
+struct HfTokenizerFiles {
+  std::filesystem::path dir{};
+  std::string tokenizer_json{};
+  std::optional<std::string> tokenizer_config_json{};  // tokenizer_config.json, when there is one
+  std::optional<std::string> chat_template{};          // chat_template.jinja, when there is one
+};
+Result<HfImport> import_hf_tokenizer(const HfTokenizerFiles& files, const HfImportOptions& options = {});
+
 // Writes a vocabulary-only GGUF (no tensors). `name` goes to general.name.
 Status write_vocab_gguf(const Vocab& vocab, const std::filesystem::path& path, const std::string& name);
 

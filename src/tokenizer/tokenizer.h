@@ -47,7 +47,8 @@ class Tokenizer {
   // text only when `special` is true; ids out of range give nothing.
   std::string token_to_piece(TokenId id, bool special = true) const;
   // All pieces joined, as valid UTF-8; the space an SPM vocabulary adds in front of text is dropped, so
-  // decode(encode(text, {.add_special = false})) gives `text` back.
+  // decode(encode(text, {.add_special = false})) gives `text` back — except that an SPM vocabulary reads a
+  // U+2581 in the text as the space it stands for (as SentencePiece and llama.cpp do), which decodes as ' '.
   std::string decode(std::span<const TokenId> ids, bool special = true) const;
 
   const Vocab& vocab() const { return *vocab_; }

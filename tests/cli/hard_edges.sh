@@ -45,15 +45,11 @@ expect 1 "cannot open" generate -m "$tmp/missing.gguf" --tokens 1
 "$bin" generate --help | grep -q -- "--n-predict" || fail "generate --help"
 [ "$("$bin" --version)" = "switchyard 0.1.0" ] || fail "--version"
 
-# --- out of memory is said in words. A trace whose header claims 65535 experts on its first MoE layer (the
-# file format's limit) makes the report's expert x expert co-activation matrix ~34 GB: beyond a 2 GB limit.
-"$bin" generate -m "$model" --tokens 1,2,3 -n 2 --trace "$tmp/oom.trace" >/dev/null
-python3 - "$tmp/oom.trace" <<'PY'
-import struct, sys
-b = bytearray(open(sys.argv[1], "rb").read())
-struct.pack_into("<I", b, 48 + 4, 65535)  # the first MoE layer entry (after the 48-byte fixed header): n_expert
-open(sys.argv[1], "wb").write(b)
-PY
+# --- out of memory is said in words. Tokenizing a 300 MB text (a sparse file of NUL bytes, valid UTF-8) holds
+# the text, its UTF-8-checked copy and room for the ids, ~1 GB: beyond a 600 MB address-space limit. (This case
+# used a trace header claiming 65535 experts, whose report matrix took ~34 GB; the trace reader now refuses
+# more experts than any model can have, and the report bounds what a header can make it draw.)
+truncate -s 300M "$tmp/big.txt"
 # An address-space limit is how the test makes memory run out; AddressSanitizer reserves terabytes of shadow
 # memory at start and cannot run under one, so the sanitizer build skips this case (the release build runs it).
 # (ldd's output is taken whole first: with pipefail, `ldd | grep -q` fails whenever grep's early exit kills ldd.)
@@ -62,9 +58,19 @@ if [[ $libs == *libasan* ]]; then
   echo "hard_edges: skipped the out-of-memory case: an AddressSanitizer binary cannot start under ulimit -v"
 else
   got=0
-  (ulimit -v 2000000; "$bin" routes report "$tmp/oom.trace" -o "$tmp/oom" </dev/null >/dev/null 2>"$tmp/err") || got=$?
+  (ulimit -v 600000; "$bin" tokenize -m "$model" --text-file "$tmp/big.txt" --ids </dev/null >/dev/null 2>"$tmp/err") || got=$?
   [ "$got" -eq 1 ] && grep -q '^switchyard: error: out of memory' "$tmp/err" || { cat "$tmp/err"; fail "out of memory: status $got"; }
 fi
+rm -f "$tmp/big.txt"
+# A trace header claiming 65535 experts is refused, naming where, instead of costing ~34 GB.
+"$bin" generate -m "$model" --tokens 1,2,3 -n 2 --trace "$tmp/forged.trace" >/dev/null
+python3 - "$tmp/forged.trace" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<I", b, 48 + 4, 65535)  # the first MoE layer entry (after the 48-byte fixed header): n_expert
+open(sys.argv[1], "wb").write(b)
+PY
+expect 1 "offset 48: MoE layer entry 0 (block 0, 65535 experts, k 4) is invalid" routes report "$tmp/forged.trace" -o "$tmp/forged"
 
 # --- generate in a model whose training context (8) is smaller than prompt + n: what fits, then why it stopped.
 "$bin" gen-model -a qwen3moe --set context_length=8 -t q8_0 -s 3 -o "$tmp/ctx8.gguf" -q 2>/dev/null

@@ -69,4 +69,14 @@ std::string model_param_name(const std::filesystem::path& model) {
   return s;
 }
 
+std::vector<std::filesystem::path> fuzz_inputs(const std::string& target, const std::string& kind) {
+  std::vector<std::filesystem::path> out;
+  const auto dir = std::filesystem::path(SY_SOURCE_DIR) / "tests/fuzz" / kind / target;
+  if (!std::filesystem::is_directory(dir)) return out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().filename() != "README.md") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace sy::test

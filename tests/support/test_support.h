@@ -29,4 +29,8 @@ std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path);
 // std::runtime_error naming the file and both sizes otherwise.
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, uint64_t expected_bytes);
 
+// The inputs kept for a fuzz target (tests/fuzz/regressions/TARGET/, tests/fuzz/seeds/TARGET/ with `kind`
+// "seeds"): every file but README.md, sorted; empty when the folder does not exist.
+std::vector<std::filesystem::path> fuzz_inputs(const std::string& target, const std::string& kind = "regressions");
+
 }  // namespace sy::test

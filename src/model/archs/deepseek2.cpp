@@ -6,6 +6,7 @@
 
 #include "model/arch_spec.h"
 #include "model/archs/blocks.h"
+#include "model/hparam_limits.h"
 
 namespace sy::model {
 namespace {
@@ -74,6 +75,11 @@ Result<ModelConfig> load_deepseek2(const Metadata& meta) {
   SY_TRY_ASSIGN(n_ff, meta.u32("feed_forward_length"));
   SY_TRY_ASSIGN(n_ff_exp, meta.u32("expert_feed_forward_length"));
   SY_TRY_ASSIGN(n_shared, meta.u32_or("expert_shared_count", 0));
+  // Their product is the shared expert width: bound both first, or two forged u32s overflow it.
+  if (auto ok = archs::check_range(meta, "expert_feed_forward_length", n_ff_exp, 1, kMaxDim); !ok)
+    return tl::unexpected(ok.error());
+  if (auto ok = archs::check_range(meta, "expert_shared_count", n_shared, 0, kMaxExperts); !ok)
+    return tl::unexpected(ok.error());
 
   ModelConfig c;
   c.common = common;

@@ -1,5 +1,7 @@
 #include "moe/analysis/report.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 
@@ -14,6 +16,14 @@ namespace {
 using nlohmann::json;
 
 constexpr int32_t kSegmentLengths[] = {1, 2, 4, 8, 16, 32, 64, 128};
+// What a report draws is sized by the trace header's counts, so a forged header must not make it huge. Far
+// above real models (DeepSeek-V3: 58 MoE layers × 256 experts; Kimi K2: 60 × 384):
+// - the layer × expert table (load, the load heat map, SCH curves): layers with records × the most experts of a
+//   layer;
+constexpr uint64_t kMaxLayerExpertCells = uint64_t{1} << 18;
+// - the expert × expert matrices (co-activation, affinity) of all layers together; past this they are left
+//   out of the report layer by layer, saying so, and the other figures stay.
+constexpr uint64_t kMaxMatrixCells = uint64_t{1} << 22;
 
 // Every capacity up to 32 experts, then a coarser grid (the simulations cost tokens × k × capacity).
 std::vector<int32_t> capacities(int32_t n_expert) {
@@ -42,12 +52,29 @@ json matrix(const auto& flat, int32_t rows, int32_t cols) {
 // The continuous-stream simulations: one cache per layer across all sequences, as the expert cache runs.
 json stream_curves(const LayerStream& s) {
   const std::vector<int32_t> caps = capacities(s.n_expert);
+  // A cache as large as the number of distinct experts the stream uses never evicts, so every larger capacity
+  // has that capacity's hit rate: simulated once, not once per capacity (a wide layer lists dozens).
+  std::vector<uint8_t> used(static_cast<size_t>(s.n_expert), 0);
+  int32_t distinct = 0;
+  for (const auto& ids : s.tokens)
+    for (int32_t e : ids)
+      if (e >= 0 && e < s.n_expert && used[static_cast<size_t>(e)] == 0) {
+        used[static_cast<size_t>(e)] = 1;
+        ++distinct;
+      }
   json c{{"capacity", caps}};
   const std::pair<const char*, CachePolicy> policies[] = {
       {"lru", CachePolicy::kLru}, {"lfu", CachePolicy::kLfu}, {"belady", CachePolicy::kBelady}};
   for (const auto& [name, policy] : policies) {
     json v = json::array();
-    for (int32_t cap : caps) v.push_back(cache_hit_rate(s, cap, policy));
+    int32_t last_cap = -1;
+    double last = 0.0;
+    for (int32_t cap : caps) {
+      const int32_t effective = std::min(cap, std::max(distinct, 1));
+      if (effective != last_cap) last = cache_hit_rate(s, effective, policy);
+      last_cap = effective;
+      v.push_back(last);
+    }
     c[name] = v;
   }
   return c;
@@ -62,10 +89,23 @@ json sch_curves(const LayerStream& s, const ReportOptions& o) {
 
 }  // namespace
 
-json routing_report(const trace::Trace& t, const std::string& source, const ReportOptions& options) {
-  const std::vector<LayerStream> streams = layer_streams(t);
+Result<json> routing_report(const trace::Trace& t, const std::string& source, const ReportOptions& options) {
+  std::vector<LayerStream> streams = layer_streams(t);
   std::set<uint32_t> sequences;
   for (const auto& r : t.records) sequences.insert(r.seq);
+  // Only the layers with records are reported: a layer nobody routed through has no figures to draw.
+  std::vector<int32_t> without_records;
+  uint64_t max_expert = 0;
+  std::erase_if(streams, [&](const LayerStream& s) {
+    if (!s.tokens.empty()) return false;
+    without_records.push_back(s.layer);
+    return true;
+  });
+  for (const LayerStream& s : streams) max_expert = std::max<uint64_t>(max_expert, static_cast<uint64_t>(s.n_expert));
+  if (streams.size() * max_expert > kMaxLayerExpertCells)
+    return fail(ErrorCode::kInvalidInput,
+                "{}: {} MoE layers with records of up to {} experts: the report draws at most {} layer × expert cells",
+                source, streams.size(), max_expert, kMaxLayerExpertCells);
   json report{{"trace",
                {{"file", source},
                 {"records", t.records.size()},
@@ -74,9 +114,11 @@ json routing_report(const trace::Trace& t, const std::string& source, const Repo
                 {"sequences", sequences.size()},
                 {"n_layer", t.header.n_layer},
                 {"has_predictions", t.header.pred_slots > 0}}}};
+  if (!without_records.empty()) report["trace"]["layers_without_records"] = without_records;
   json layers = json::array();
   std::vector<SrpCounts> model_srp(std::size(kSegmentLengths));
   Recall model_recall;
+  uint64_t matrix_cells = 0;
   for (size_t i = 0; i < streams.size(); ++i) {
     const LayerStream& s = streams[i];
     const auto load = expert_load(s);
@@ -93,13 +135,24 @@ json routing_report(const trace::Trace& t, const std::string& source, const Repo
             s.tokens.empty() ? 0.0 : static_cast<double>(chosen) / static_cast<double>(s.tokens.size())},
            {"experts_per_token", per_token},
            {"load", load},
-           {"balance", {{"max_over_mean", b.max_over_mean}, {"cv", b.cv}, {"norm_entropy", b.norm_entropy}}},
-           {"co_activation", matrix(co_activation(s), s.n_expert, s.n_expert)}};
-    if (i + 1 < streams.size()) {
-      const Affinity a = affinity(s, streams[i + 1]);
-      l["affinity_to_next"] = {{"next_layer", streams[i + 1].layer},
-                               {"prob", matrix(a.row_share, a.n_from, a.n_to)},  // rows sum to 1
-                               {"top_k_mass", a.top_k_mass}};
+           {"balance", {{"max_over_mean", b.max_over_mean}, {"cv", b.cv}, {"norm_entropy", b.norm_entropy}}}};
+    const auto e = static_cast<uint64_t>(s.n_expert);
+    const bool has_next = i + 1 < streams.size();
+    const uint64_t cells = e * e + (has_next ? e * static_cast<uint64_t>(streams[i + 1].n_expert) : 0);
+    if (matrix_cells + cells > kMaxMatrixCells) {
+      l["matrices_omitted"] = fmt::format(
+          "co-activation and affinity left out: with this layer's {} cells the report's expert × expert matrices "
+          "would pass {} cells",
+          cells, kMaxMatrixCells);
+    } else {
+      matrix_cells += cells;
+      l["co_activation"] = matrix(co_activation(s), s.n_expert, s.n_expert);
+      if (has_next) {
+        const Affinity a = affinity(s, streams[i + 1]);
+        l["affinity_to_next"] = {{"next_layer", streams[i + 1].layer},
+                                 {"prob", matrix(a.row_share, a.n_from, a.n_to)},  // rows sum to 1
+                                 {"top_k_mass", a.top_k_mass}};
+      }
     }
     json srp = json::array();
     for (size_t j = 0; j < std::size(kSegmentLengths); ++j) {

@@ -19,7 +19,11 @@ struct ReportOptions {
   std::vector<int32_t> sch_lookaheads{4, 16, 64, 256};  // the paper's defaults; each ≥ 1
 };
 
-nlohmann::json routing_report(const trace::Trace& trace, const std::string& source, const ReportOptions& options = {});
+// Layers without records are left out (listed in trace.layers_without_records); expert × expert matrices are
+// left out past a budget, saying so per layer ("matrices_omitted"). Fails when the header describes more
+// layers × experts than a report can draw (a forged header).
+Result<nlohmann::json> routing_report(const trace::Trace& trace, const std::string& source,
+                                      const ReportOptions& options = {});
 
 // Two traces of the same model side by side: per MoE layer the expert load shares of each, their shift (b − a),
 // total variation, the Jensen–Shannon divergence of the two load distributions (base 2: 0 = same, 1 =

@@ -12,8 +12,11 @@ static_assert(std::endian::native == std::endian::little, "the trace format is l
 constexpr uint32_t kFixedHeaderBytes = 48;  // magic, version, header_bytes, record_bytes, 8 × u32
 constexpr uint32_t kRecordFixedBytes = 16;  // sync, seq, pos, layer u16, n_chosen u8, n_pred u8
 constexpr uint32_t kMaxLayers = 1u << 16;
-constexpr uint32_t kMaxSlots = 255;  // n_chosen is one byte
 constexpr uint32_t kMaxPolicyBytes = 1u << 16;
+// No model switchyard loads has more experts in a layer (model/hparam_limits.h: kMaxExperts), so no trace it
+// writes does; the format's u16 ids would allow 65535, and an analysis sized from a forged count that large
+// (an expert × expert matrix) would cost tens of gigabytes.
+constexpr uint32_t kMaxExperts = 1u << 14;
 
 template <typename T>
 void put(std::vector<uint8_t>& out, T v) {
@@ -106,10 +109,11 @@ Result<TraceHeader> decode_header(std::span<const uint8_t> b, size_t& consumed) 
   for (uint32_t i = 0; i < n_moe; ++i, at += 12) {
     const TraceLayer l{get<uint32_t>(&b[at]), get<uint32_t>(&b[at + 4]), get<uint32_t>(&b[at + 8])};
     if (l.layer >= h.n_layer || (!h.layers.empty() && l.layer <= h.layers.back().layer) || l.n_expert == 0 ||
-        l.n_expert > kNoId || l.native_k == 0 || l.native_k > l.n_expert)
+        l.n_expert > kMaxExperts || l.native_k == 0 || l.native_k > l.n_expert)
       return fail(ErrorCode::kInvalidInput,
-                  "trace header: offset {}: MoE layer entry {} (block {}, {} experts, k {}) is invalid", at, i, l.layer,
-                  l.n_expert, l.native_k);
+                  "trace header: offset {}: MoE layer entry {} (block {}, {} experts, k {}) is invalid (1..{} experts, "
+                  "k 1..experts)",
+                  at, i, l.layer, l.n_expert, l.native_k, kMaxExperts);
     h.layers.push_back(l);
   }
   h.policy.assign(reinterpret_cast<const char*>(&b[at]), policy_bytes);

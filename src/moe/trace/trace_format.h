@@ -17,6 +17,7 @@ inline constexpr char kMagic[8] = {'S', 'Y', 'T', 'R', 'A', 'C', 'E', '1'};
 inline constexpr uint32_t kVersion = 1;
 inline constexpr uint32_t kRecordSync = 0x43525953;  // "SYRC"
 inline constexpr uint16_t kNoId = 0xFFFF;            // an empty slot
+inline constexpr uint32_t kMaxSlots = 255;           // expert slots per record: n_chosen is one byte
 inline constexpr uint32_t kFlagHiddenNorm = 1u << 0;
 inline constexpr uint32_t kKnownFlags = kFlagHiddenNorm;
 

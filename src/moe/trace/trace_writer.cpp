@@ -33,6 +33,15 @@ void router_probs(const RoutingConfig& c, const float* z, std::vector<float>& p)
 
 Result<std::unique_ptr<TraceWriter>> TraceWriter::create(const std::string& path, const TraceHeader& header,
                                                          const NextLayerPredictor* predictor) {
+  // A header the reader would refuse makes a trace nobody can read: refuse it before the file is created.
+  if (header.slots > kMaxSlots)
+    return fail(ErrorCode::kInvalidInput,
+                "cannot trace to {}: the routing may choose up to {} experts per token, and a trace record holds at "
+                "most {} (give top-p a MAX of at most {})",
+                path, header.slots, kMaxSlots, kMaxSlots);
+  size_t used = 0;
+  if (auto ok = decode_header(encode_header(header), used); !ok)
+    return fail(ErrorCode::kInvalidInput, "cannot trace to {}: {}", path, ok.error().message);
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return fail(ErrorCode::kIo, "cannot create trace file {}: {}", path, std::strerror(errno));
   const std::vector<uint8_t> bytes = encode_header(header);

@@ -19,7 +19,7 @@ constexpr uint64_t kPage = PositionalFile::kDirectAlign;
 
 // A file of `bytes` bytes, byte i = i * 7 mod 251, in the build tree (a real file system: tmpfs refuses O_DIRECT).
 fs::path pattern_file(const std::string& name, uint64_t bytes) {
-  const fs::path p = test::scratch_dir("positional_file") / name;
+  const fs::path p = test::scratch_dir("positional_file_" + name) / name;  // one folder per test: ctest runs them apart
   std::vector<char> data(bytes);
   for (uint64_t i = 0; i < bytes; ++i) data[i] = static_cast<char>(i * 7 % 251);
   std::ofstream(p, std::ios::binary).write(data.data(), static_cast<std::streamsize>(bytes));

@@ -138,6 +138,35 @@ TEST(ModelMetadata, ForgedWidthsAndCountsFailFast) {
   expect_out_of_range("rope.dimension_count", uint32_t{0xffffffff}, "4294967295");
 }
 
+// DeepSeek's shared expert width is expert_shared_count × expert_feed_forward_length: with both at 2^32 - 1 the
+// product once overflowed int64 before validation saw it (tests/fuzz/regressions/model_load/).
+TEST(ModelMetadata, ForgedSharedExpertCountFailsBeforeItsProduct) {
+  std::vector<std::pair<std::string, gguf::Value>> kv = {{"general.architecture", "deepseek2"},
+                                                         {"deepseek2.embedding_length", uint32_t{64}},
+                                                         {"deepseek2.block_count", uint32_t{2}},
+                                                         {"deepseek2.vocab_size", uint32_t{100}},
+                                                         {"deepseek2.attention.head_count", uint32_t{4}},
+                                                         {"deepseek2.attention.kv_lora_rank", uint32_t{32}},
+                                                         {"deepseek2.rope.dimension_count", uint32_t{16}},
+                                                         {"deepseek2.attention.key_length_mla", uint32_t{32}},
+                                                         {"deepseek2.attention.value_length_mla", uint32_t{16}},
+                                                         {"deepseek2.expert_count", uint32_t{8}},
+                                                         {"deepseek2.expert_used_count", uint32_t{2}},
+                                                         {"deepseek2.feed_forward_length", uint32_t{64}},
+                                                         {"deepseek2.expert_feed_forward_length", uint32_t{32}},
+                                                         {"deepseek2.expert_shared_count", uint32_t{0xffffffff}}};
+  std::string err = load_error(kv);
+  EXPECT_NE(err.find("metadata key deepseek2.expert_shared_count = 4294967295 is out of range (0..16384)"),
+            std::string::npos)
+      << err;
+  kv.back().second = uint32_t{1};
+  kv[kv.size() - 2].second = uint32_t{0xffffffff};
+  err = load_error(kv);
+  EXPECT_NE(err.find("metadata key deepseek2.expert_feed_forward_length = 4294967295 is out of range (1..1048576)"),
+            std::string::npos)
+      << err;
+}
+
 TEST(ModelMetadata, BlockCountMustMatchTheBlockTensors) {
   auto kv = qwen3moe_keys();  // block_count 2
   EXPECT_EQ(load_error(kv, {"blk.0.attn_norm.weight", "blk.1.attn_norm.weight", "output_norm.weight"}), "");

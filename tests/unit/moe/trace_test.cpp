@@ -173,6 +173,25 @@ TEST(TraceWriter, ManyBlocksThroughTheQueue) {
   EXPECT_EQ(t->records.back().pos, static_cast<uint32_t>(n));
 }
 
+// top-p without MAX may choose every expert: on a model of 256 (DeepSeek-V3) that is more slots than a record
+// holds, and the writer once wrote a header its own reader refuses (and wrapped n_chosen to 0).
+TEST(TraceWriter, RefusesAHeaderTheReaderWouldRefuse) {
+  const auto path = std::filesystem::temp_directory_path() / "sy_trace_too_many_slots.trace";
+  TraceHeader h = sample_header();
+  h.slots = 256;
+  auto w = TraceWriter::create(path.string(), h);
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message.find("up to 256 experts per token, and a trace record holds at most 255"),
+            std::string::npos)
+      << w.error().message;
+  EXPECT_FALSE(std::filesystem::exists(path));
+  h = sample_header();
+  h.layers = {{2, 4, 2}, {1, 4, 2}};  // not in increasing block order
+  w = TraceWriter::create(path.string(), h);
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message.find("MoE layer entry 1"), std::string::npos) << w.error().message;
+}
+
 TEST(TraceWriter, UnwritablePathIsAnError) {
   auto w = TraceWriter::create("/nonexistent-dir/x.trace", sample_header());
   ASSERT_FALSE(w);

@@ -114,6 +114,19 @@ TEST(Tokenizer, SentencePieceSpacePrefixAndBos) {
   EXPECT_EQ(t.decode(bytes), "\xF0\x9F\xA6\x99");
 }
 
+// SentencePiece writes a space as U+2581 before looking pieces up, so a U+2581 written in the text is the same
+// piece as a space and decodes as one (llama.cpp gives the same ids and text). The tokenizer_encode fuzz target's
+// round-trip property once expected the U+2581 back (tests/fuzz/regressions/tokenizer_encode/).
+TEST(Tokenizer, SentencePieceReadsU2581AsASpace) {
+  const Tokenizer t = open_tokenizer(sy::test::conformance_dir() / "tokenizer" / "ggml-vocab-llama-spm.gguf");
+  const auto literal = encode(t,
+                              "NNNNNNNNNn\xE2\x96\x81of\xE2\x96\x81"
+                              "s",
+                              {.add_special = false});
+  EXPECT_EQ(literal, encode(t, "NNNNNNNNNn of s", {.add_special = false}));
+  EXPECT_EQ(t.decode(literal), "NNNNNNNNNn of s");
+}
+
 TEST(Tokenizer, ByteTokensWithBadHexAreTheirText) {
   // A SentencePiece vocabulary whose "byte" token is not "<0xAB>" must load; the token stands for its text.
   test::Metadata md = {{"tokenizer.ggml.model", "llama"},
