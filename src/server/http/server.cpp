@@ -252,7 +252,7 @@ class Server {
           send_error(res, e);
           return httplib::Server::HandlerResponse::Handled;
         }));
-    http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr& ep) {
       std::string what = "internal error";
       try {
         if (ep) std::rethrow_exception(ep);
@@ -311,7 +311,7 @@ class Server {
         return send_error(res, ApiError{.status = 404,
                                         .type = "not_found_error",
                                         .message = fmt::format("no model '{}' (this server has '{}')",
-                                                               std::string(req.matches[1]), ctx_.model_id),
+                                                               req.matches[1].str(), ctx_.model_id),
                                         .param = "model",
                                         .code = "model_not_found"});
       res.set_content(dump(model_json()), "application/json");
