@@ -21,11 +21,12 @@ timeout 120 python3 "$here/serve/faults.py" "$port" busy || status=1
 stop_server || status=1
 
 # SIGTERM with a stream and a plain request in flight: both complete, then the server exits 0.
-start_server "$out/term.log" --parallel 2 -t 1
+# --drain 200: the ASan build on a busy machine may need long for the 160 tokens.
+start_server "$out/term.log" --parallel 2 -t 1 --drain 200
 url=http://127.0.0.1:$port/v1/completions
-curl -sN --max-time 120 "$url" -d '{"prompt":"A","max_tokens":240,"ignore_eos":true,"stream":true}' >"$out/stream" &
+curl -sN --max-time 250 "$url" -d '{"prompt":"A","max_tokens":160,"ignore_eos":true,"stream":true}' >"$out/stream" &
 c1=$!
-curl -s --max-time 120 "$url" -d '{"prompt":"B","max_tokens":240,"ignore_eos":true}' >"$out/plain" &
+curl -s --max-time 250 "$url" -d '{"prompt":"B","max_tokens":160,"ignore_eos":true}' >"$out/plain" &
 c2=$!
 # Both must be running (not queued, not yet arriving) when the signal comes: at most 30 s.
 for _ in $(seq 1 600); do
@@ -39,7 +40,7 @@ wait $c2 || { echo "FAIL: the plain client failed"; status=1; }
 if ! tail -c 200 "$out/stream" | grep -q 'data: \[DONE\]'; then
   echo "FAIL: the stream in flight at SIGTERM did not end with [DONE]"; tail -c 300 "$out/stream"; status=1
 fi
-if ! python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["usage"]["completion_tokens"]==240' "$out/plain"; then
+if ! python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["usage"]["completion_tokens"]==160' "$out/plain"; then
   echo "FAIL: the plain request in flight at SIGTERM did not finish"; cat "$out/plain"; status=1
 fi
 grep -q '^serve: stopped' "$out/term.log" || { echo "FAIL: no 'serve: stopped'"; cat "$out/term.log"; status=1; }

@@ -19,7 +19,7 @@ std::string StopMatcher::push(std::string_view text) {
   size_t hold = 0;
   for (const std::string& s : stops_)
     for (size_t n = std::min(s.size() - 1, pending_.size()); n > hold; --n)
-      if (std::string_view(pending_).substr(pending_.size() - n) == std::string_view(s).substr(0, n)) {
+      if (std::string_view{pending_}.substr(pending_.size() - n) == std::string_view{s}.substr(0, n)) {
         hold = n;
         break;
       }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -23,17 +24,6 @@ namespace sy::server {
 namespace {
 
 using nlohmann::json;
-
-// The only process-wide state: what the SIGTERM/SIGINT handler may touch (a lock-free atomic).
-std::atomic<int> g_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free flag");
-
-extern "C" void on_stop_signal(int sig) {
-  if (g_signal.exchange(sig) != 0) {  // a second signal: stop at once
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
-  }
-}
 
 // How often a waiting handler looks at its job and its connection.
 constexpr auto kPoll = std::chrono::milliseconds(20);
@@ -162,30 +152,50 @@ class Server {
 
   // Serves until a stop signal; then drains: new requests get 503, running ones finish (or end after
   // drain_seconds), and the listener closes.
-  void run() {
-    std::thread watcher([this] {
-      while (g_signal.load() == 0 && !listen_failed_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      draining_.store(true);
+  // `stop_signals` are blocked in every thread of the process (serve() blocks them before starting any); the
+  // watcher takes them with sigtimedwait, so no handler runs and no accept() is interrupted.
+  void run(const sigset_t& stop_signals) {
+    std::thread watcher([this, stop_signals] {
+      const timespec poll{0, 50'000'000};
+      while (!listen_done_.load() && sigtimedwait(&stop_signals, nullptr, &poll) < 0) {
+      }
+      // A second signal ends the process at once: this thread now takes it, with the default action.
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      sigaction(SIGTERM, &dfl, nullptr);
+      sigaction(SIGINT, &dfl, nullptr);
+      pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+      {
+        std::lock_guard lock(listen_mu_);
+        draining_.store(true);
+      }
       scheduler_.close();
       const auto grace = std::chrono::milliseconds(static_cast<int64_t>(options_.drain_seconds * 1000));
       if (!scheduler_.wait_idle(grace))
         fmt::print(stderr, "serve: drain time over; ending the requests still running\n");
       scheduler_.stop();
       in_flight_.wait_zero(std::chrono::seconds(5));
-      http_.stop();
+      // stop() only stops a listener that is running: repeat until the listening loop has seen draining_.
+      while (!listen_done_.load()) {
+        http_.stop();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     });
     // cpp-httplib 0.11 stops listening (closing the socket) when accept() fails with anything but EMFILE, e.g.
     // ECONNABORTED for a connection reset while it waited to be accepted: listen again on the same port.
-    for (int again = 0; !http_.listen_after_bind() && !draining_.load(); ++again) {
+    for (int again = 0;; ++again) {
+      const bool stopped = http_.listen_after_bind();
       const int err = errno;
+      std::lock_guard lock(listen_mu_);
+      if (stopped || draining_.load()) break;
       if (again >= 100 || !http_.bind_to_port(options_.host, port_)) {
         fmt::print(stderr, "serve: cannot listen on {}:{} any more ({})\n", options_.host, port_, std::strerror(err));
-        listen_failed_.store(true);
         break;
       }
       http_.widen_backlog();
       fmt::print(stderr, "serve: accept failed ({}); listening again\n", std::strerror(err));
     }
+    listen_done_.store(true);
     watcher.join();
     scheduler_.stop();
   }
@@ -252,7 +262,7 @@ class Server {
           send_error(res, e);
           return httplib::Server::HandlerResponse::Handled;
         }));
-    http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr& ep) {
       std::string what = "internal error";
       try {
         if (ep) std::rethrow_exception(ep);
@@ -311,7 +321,7 @@ class Server {
         return send_error(res, ApiError{.status = 404,
                                         .type = "not_found_error",
                                         .message = fmt::format("no model '{}' (this server has '{}')",
-                                                               std::string(req.matches[1]), ctx_.model_id),
+                                                               req.matches[1].str(), ctx_.model_id),
                                         .param = "model",
                                         .code = "model_not_found"});
       res.set_content(dump(model_json()), "application/json");
@@ -470,13 +480,27 @@ class Server {
   int64_t started_ = static_cast<int64_t>(std::time(nullptr));
   std::atomic<uint64_t> reply_counter_{0};
   std::atomic<bool> draining_{false};
-  std::atomic<bool> listen_failed_{false};
+  std::mutex listen_mu_;  // orders draining_ against re-binding the listener
+  std::atomic<bool> listen_done_{false};
 };
 
 }  // namespace
 
 Status serve(const model::Model& model, const tok::Tokenizer& tokenizer, const ServeOptions& options,
              const EngineSetup& setup) {
+  // A client that goes away must not kill the process with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  // SIGTERM and SIGINT are taken by the server's watcher thread (Server::run); blocked before any thread starts
+  // (the engine's pool, the scheduler, cpp-httplib's workers), they reach no other thread. Restored on return.
+  sigset_t stop_signals, previous;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+  struct Restore {
+    sigset_t mask;
+    ~Restore() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{previous};
   runtime::Engine engine(model, {.n_threads = options.n_threads});
   if (setup)
     if (auto s = setup(engine); !s) return s;
@@ -486,21 +510,12 @@ Status serve(const model::Model& model, const tok::Tokenizer& tokenizer, const S
   if (!ctx) return tl::unexpected(ctx.error());
   ServeOptions o = options;
   o.scheduler.n_ctx = n_ctx;
-  // A client that goes away must not kill the process with SIGPIPE.
-  std::signal(SIGPIPE, SIG_IGN);
-  g_signal.store(0);
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-
   Server server(engine, std::move(*ctx), o);
   if (auto s = server.bind(); !s) return s;
   fmt::print(stderr, "serve: listening on http://{}:{} (model {}, {} sequence slots of {} tokens, {} threads)\n",
              o.host, server.port(), o.model_id, o.scheduler.n_slots, server.n_ctx(), o.n_threads);
   std::fflush(stderr);
-  server.run();
+  server.run(stop_signals);
   fmt::print(stderr, "serve: stopped\n");
   return {};
 }

@@ -17,15 +17,16 @@ start_server() {
   [ -n "$port" ] || { cat "$log"; echo "FAIL: the server did not say where it listens within 60 s"; exit 1; }
 }
 
-# stop_server: SIGTERM, then wait (at most 30 s) for a clean exit; fails on any other exit status.
+# stop_server: SIGTERM, then wait (at most 240 s: requests in flight finish first) for a clean exit; fails on any
+# other exit status.
 stop_server() {
   [ -n "${server_pid:-}" ] || return 0
   kill -TERM "$server_pid" 2>/dev/null || true
   local status=0
-  for _ in $(seq 1 300); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 1 2400); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$server_pid" 2>/dev/null; then
     kill -KILL "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
-    echo "FAIL: the server did not stop within 30 s of SIGTERM"; return 1
+    echo "FAIL: the server did not stop within 240 s of SIGTERM"; return 1
   fi
   wait "$server_pid" || status=$?
   server_pid=
