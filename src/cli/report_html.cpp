@@ -49,8 +49,9 @@ std::string diverging(double t) {
   return fmt::format("#{:02x}{:02x}{:02x}", mix(0), mix(1), mix(2));
 }
 
-const char* kSeriesColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
-const char* kDashes[] = {"", "6 3", "2 2", "8 3 2 3", "", "4 4", "1 3", "10 4"};
+constexpr const char* kSeriesColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
+                                          "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
+constexpr const char* kDashes[] = {"", "6 3", "2 2", "8 3 2 3", "", "4 4", "1 3", "10 4"};
 
 // A distinct marker per series: circle, square, triangle, diamond, inverted triangle, cross, plus, star.
 std::string marker(size_t i, double x, double y, const char* col, const std::string& title) {
@@ -193,8 +194,9 @@ std::vector<double> nice_ticks(double lo, double hi) {
   const double raw = (hi - lo) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
   const double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
   std::vector<double> t;
-  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
-    t.push_back(std::abs(v) < step * 1e-9 ? 0 : v);
+  const auto first = static_cast<int64_t>(std::ceil(lo / step));
+  for (int64_t i = first; static_cast<double>(i) * step <= hi + step * 1e-9; ++i)
+    t.push_back(static_cast<double>(i) * step);
   return t;
 }
 
@@ -206,7 +208,7 @@ struct BarSeries {
 // Bars (grouped when several series) over categories 0 … n−1 or `names`; y may go below 0.
 std::string bars(const std::vector<BarSeries>& series, const std::string& x_label, const std::string& y_label,
                  const std::vector<std::string>& names = {}) {
-  const double W = 600, H = 170, left = 62, top = 10;
+  const double plot_w = 600, plot_h = 170, left = 62, top = 10;
   size_t n = 0;
   double lo = 0, hi = 0;
   for (const auto& sr : series) {
@@ -217,15 +219,15 @@ std::string bars(const std::vector<BarSeries>& series, const std::string& x_labe
   const auto ticks = nice_ticks(lo, hi);
   lo = std::min(lo, ticks.front());
   hi = std::max(hi, ticks.back());
-  auto py = [&](double v) { return top + (hi - v) / (hi - lo) * H; };
-  const double bw = W / static_cast<double>(std::max<size_t>(1, n));
-  std::string s = svg_open(left + W + (series.size() > 1 ? 130 : 12), top + H + 40);
+  auto py = [&](double v) { return top + (hi - v) / (hi - lo) * plot_h; };
+  const double bw = plot_w / static_cast<double>(std::max<size_t>(1, n));
+  std::string s = svg_open(left + plot_w + (series.size() > 1 ? 130 : 12), top + plot_h + 40);
   for (double t : ticks)
     s += fmt::format(
         R"(<line x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="#e3e3e3"/><line x1="{3}" y1="{1:.1f}" x2="{0}" y2="{1:.1f}" stroke="#444"/><text x="{4}" y="{5:.1f}" text-anchor="end">{6}</text>)",
-        left, py(t), left + W, left - 4, left - 6, py(t) + 4, number(t));
-  s += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#444"/>)", left, top, top + H);
-  s += fmt::format(R"(<line x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="#444"/>)", left, py(0), left + W);
+        left, py(t), left + plot_w, left - 4, left - 6, py(t) + 4, number(t));
+  s += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#444"/>)", left, top, top + plot_h);
+  s += fmt::format(R"(<line x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="#444"/>)", left, py(0), left + plot_w);
   const double gw = 0.8 * bw / static_cast<double>(std::max<size_t>(1, series.size()));
   for (size_t k = 0; k < series.size(); ++k) {
     const char* col = series.size() == 1 ? "#3b528b" : kSeriesColours[k % std::size(kSeriesColours)];
@@ -240,20 +242,20 @@ std::string bars(const std::vector<BarSeries>& series, const std::string& x_labe
     }
     if (series.size() > 1)
       s += fmt::format(R"(<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}">{}</text>)",
-                       left + W + 12, top + 6 + 16 * static_cast<double>(k), col, left + W + 26,
+                       left + plot_w + 12, top + 6 + 16 * static_cast<double>(k), col, left + plot_w + 26,
                        top + 15 + 16 * static_cast<double>(k), escape(series[k].name));
   }
   for (size_t i = 0; i < n; i += tick_step(n)) {
     const double x = left + bw * (static_cast<double>(i) + 0.5);
-    s += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#444"/>)", x, top + H,
-                     top + H + 4);
-    s += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>)", x, top + H + 15,
+    s += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#444"/>)", x, top + plot_h,
+                     top + plot_h + 4);
+    s += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>)", x, top + plot_h + 15,
                      escape(i < names.size() ? names[i] : fmt::format("{}", i)));
   }
-  s += fmt::format(R"(<text x="{:.0f}" y="{:.0f}" text-anchor="middle">{}</text>)", left + W / 2, top + H + 34,
-                   escape(x_label));
+  s += fmt::format(R"(<text x="{:.0f}" y="{:.0f}" text-anchor="middle">{}</text>)", left + plot_w / 2,
+                   top + plot_h + 34, escape(x_label));
   s += fmt::format(R"~(<text x="12" y="{0:.0f}" transform="rotate(-90 12 {0:.0f})" text-anchor="middle">{1}</text>)~",
-                   top + H / 2, escape(y_label));
+                   top + plot_h / 2, escape(y_label));
   return s + "</svg>";
 }
 
@@ -265,7 +267,7 @@ struct Series {
 // Line chart with y in [0, 1]; x on a log2 axis when log_x. Each series has its own colour, dash and marker.
 std::string lines(const std::vector<Series>& series, const std::string& x_label, const std::string& y_label,
                   bool log_x) {
-  const double W = 520, H = 220, left = 50, top = 10;
+  const double plot_w = 520, plot_h = 220, left = 50, top = 10;
   double xmin = INFINITY, xmax = -INFINITY;
   auto fx = [&](double x) { return log_x ? std::log2(x) : x; };
   for (const auto& s : series)
@@ -275,31 +277,33 @@ std::string lines(const std::vector<Series>& series, const std::string& x_label,
     }
   if (!std::isfinite(xmin)) xmin = 0, xmax = 1;
   if (!(xmax > xmin)) xmax = xmin + 1;
-  auto px = [&](double x) { return left + (fx(x) - xmin) / (xmax - xmin) * W; };
-  auto py = [&](double y) { return top + (1.0 - std::clamp(y, 0.0, 1.0)) * H; };
-  std::string s = svg_open(left + W + 150, top + H + 42);
+  auto px = [&](double x) { return left + (fx(x) - xmin) / (xmax - xmin) * plot_w; };
+  auto py = [&](double y) { return top + (1.0 - std::clamp(y, 0.0, 1.0)) * plot_h; };
+  std::string s = svg_open(left + plot_w + 150, top + plot_h + 42);
   for (double g : {0.0, 0.2, 0.4, 0.6, 0.8, 1.0})
     s += fmt::format(
         R"(<line x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="#e3e3e3"/><line x1="{3}" y1="{1:.1f}" x2="{0}" y2="{1:.1f}" stroke="#444"/><text x="{4}" y="{5:.1f}" text-anchor="end">{6}</text>)",
-        left, py(g), left + W, left - 4, left - 6, py(g) + 4, g);
+        left, py(g), left + plot_w, left - 4, left - 6, py(g) + 4, g);
   s += fmt::format(
       R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#444"/><line x1="{0}" y1="{2}" x2="{3}" y2="{2}" stroke="#444"/>)",
-      left, top, top + H, left + W);
+      left, top, top + plot_h, left + plot_w);
   // x ticks: powers of two on a log axis, else about 12 integers.
   std::vector<double> xt;
   if (log_x) {
-    for (double e = std::ceil(xmin); e <= xmax + 1e-9; ++e) xt.push_back(std::exp2(e));
+    for (auto e = static_cast<int64_t>(std::ceil(xmin)); static_cast<double>(e) <= xmax + 1e-9; ++e)
+      xt.push_back(std::exp2(static_cast<double>(e)));
   } else {
-    const double step = std::max(1.0, std::ceil((xmax - xmin) / 12));
-    for (double v = std::ceil(xmin); v <= xmax + 1e-9; v += step) xt.push_back(v);
+    const auto step = static_cast<int64_t>(std::max(1.0, std::ceil((xmax - xmin) / 12)));
+    for (auto v = static_cast<int64_t>(std::ceil(xmin)); static_cast<double>(v) <= xmax + 1e-9; v += step)
+      xt.push_back(static_cast<double>(v));
   }
   for (double v : xt) {
-    s += fmt::format(R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="#444"/>)", px(v), top + H,
-                     top + H + 4);
-    s += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>)", px(v), top + H + 15, number(v));
+    s += fmt::format(R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="#444"/>)", px(v), top + plot_h,
+                     top + plot_h + 4);
+    s += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>)", px(v), top + plot_h + 15, number(v));
   }
-  s +=
-      fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">{}</text>)", left + W / 2, top + H + 34, escape(x_label));
+  s += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">{}</text>)", left + plot_w / 2, top + plot_h + 34,
+                   escape(x_label));
   for (size_t i = 0; i < series.size(); ++i) {
     const Series& sr = series[i];
     const char* col = kSeriesColours[i % std::size(kSeriesColours)];
@@ -317,12 +321,12 @@ std::string lines(const std::vector<Series>& series, const std::string& x_label,
     const double ly = top + 12 + 16 * static_cast<double>(i);
     s += fmt::format(
         R"(<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" stroke="{}" stroke-width="1.6" stroke-dasharray="{}"/>)",
-        left + W + 10, ly, left + W + 34, ly, col, dash);
-    s += marker(i, left + W + 22, ly, col, sr.name);
-    s += fmt::format(R"(<text x="{}" y="{:.1f}">{}</text>)", left + W + 40, ly + 4, escape(sr.name));
+        left + plot_w + 10, ly, left + plot_w + 34, ly, col, dash);
+    s += marker(i, left + plot_w + 22, ly, col, sr.name);
+    s += fmt::format(R"(<text x="{}" y="{:.1f}">{}</text>)", left + plot_w + 40, ly + 4, escape(sr.name));
   }
   s += fmt::format(R"~(<text x="12" y="{0:.0f}" transform="rotate(-90 12 {0:.0f})" text-anchor="middle">{1}</text>)~",
-                   top + H / 2, escape(y_label));
+                   top + plot_h / 2, escape(y_label));
   return s + "</svg>";
 }
 
@@ -337,9 +341,9 @@ std::string fmt_num(const json& j, const char* spec = "{:.3f}") {
 }
 
 // The SCH value at `capacity` for look-ahead L (the key), or null.
-json sch_at(const json& sch, int capacity, const std::string& L) {
-  if (!sch.contains("L") || !sch["L"].contains(L)) return json();
-  const auto& v = sch["L"][L];
+json sch_at(const json& sch, int capacity, const std::string& lookahead) {
+  if (!sch.contains("L") || !sch["L"].contains(lookahead)) return json();
+  const auto& v = sch["L"][lookahead];
   return capacity >= 1 && static_cast<size_t>(capacity) <= v.size() ? v[static_cast<size_t>(capacity - 1)] : json();
 }
 

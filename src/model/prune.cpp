@@ -68,8 +68,8 @@ Result<PruneSummary> prune_experts(const std::filesystem::path& model_path, cons
                                                  static_cast<int32_t>(config.common.n_layer)));
 
   PruneSummary summary;
-  const int32_t E = layers[0].config.n_expert;
-  summary.n_expert_before = E;
+  const int32_t n_old = layers[0].config.n_expert;
+  summary.n_expert_before = n_old;
   for (const moe::MoeLayerInfo& l : layers) {
     const auto& off = disabled[static_cast<size_t>(l.layer)];
     std::vector<int32_t> kept;
@@ -98,8 +98,8 @@ Result<PruneSummary> prune_experts(const std::filesystem::path& model_path, cons
     }
     summary.kept.push_back(std::move(kept));
   }
-  const auto E_new = static_cast<int32_t>(summary.kept[0].size());
-  summary.n_expert_after = E_new;
+  const auto n_new = static_cast<int32_t>(summary.kept[0].size());
+  summary.n_expert_after = n_new;
 
   // Which tensors to slice, by name, from the architecture's own table.
   std::unordered_map<std::string, const TensorSpec*> by_name;
@@ -114,7 +114,7 @@ Result<PruneSummary> prune_experts(const std::filesystem::path& model_path, cons
   bool count_set = false;
   for (const auto& [key, value] : file.metadata()) {
     if (key == count_key) {
-      writer.set(key, same_int_type(value, E_new));
+      writer.set(key, same_int_type(value, n_new));
       count_set = true;
     } else {
       writer.set(key, value);
@@ -130,17 +130,17 @@ Result<PruneSummary> prune_experts(const std::filesystem::path& model_path, cons
   for (const gguf::TensorInfo& t : file.tensors()) {
     gguf::TensorDecl decl{.name = t.name, .type = t.type, .ne = {t.ne.begin(), t.ne.begin() + t.n_dims}};
     Plan p{.info = &t, .kept = nullptr};
-    if (const auto it = by_name.find(t.name); it != by_name.end() && E_new != E) {
+    if (const auto it = by_name.find(t.name); it != by_name.end() && n_new != n_old) {
       const TensorSpec& s = *it->second;
       const int idx = moe_index[static_cast<size_t>(s.layer)];
-      if (t.n_dims == 0 || t.ne[t.n_dims - 1] != E || idx < 0)
+      if (t.n_dims == 0 || t.ne[t.n_dims - 1] != n_old || idx < 0)
         return tl::unexpected(
             invalid(fmt::format("{}: tensor {} has shape {}; its outermost dimension should be the "
                                 "expert count {}",
-                                file.source(), t.name, t.shape_string(), E)));
+                                file.source(), t.name, t.shape_string(), n_old)));
       p.kept = &summary.kept[static_cast<size_t>(idx)];
-      p.slab = t.n_bytes / static_cast<uint64_t>(E);
-      decl.ne.back() = E_new;
+      p.slab = t.n_bytes / static_cast<uint64_t>(n_old);
+      decl.ne.back() = n_new;
       ++summary.tensors_sliced;
     }
     if (auto ok = writer.add_tensor(std::move(decl)); !ok) return tl::unexpected(ok.error());

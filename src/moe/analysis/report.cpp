@@ -29,7 +29,11 @@ constexpr uint64_t kMaxMatrixCells = uint64_t{1} << 22;
 std::vector<int32_t> capacities(int32_t n_expert) {
   std::set<int32_t> c;
   for (int32_t i = 1; i <= std::min(n_expert, 32); ++i) c.insert(i);
-  for (double x = 32; x < n_expert; x *= 1.25) c.insert(static_cast<int32_t>(x));
+  double x = 32;
+  while (x < n_expert) {
+    c.insert(static_cast<int32_t>(x));
+    x *= 1.25;
+  }
   c.insert(n_expert);
   return {c.begin(), c.end()};
 }
@@ -83,7 +87,7 @@ json stream_curves(const LayerStream& s) {
 // The paper's SCH for every capacity 1 … n_expert and each look-ahead.
 json sch_curves(const LayerStream& s, const ReportOptions& o) {
   json c{{"capacity", one_to(s.n_expert)}, {"L", json::object()}};
-  for (int32_t L : o.sch_lookaheads) c["L"][std::to_string(L)] = sch(s, L);
+  for (int32_t window : o.sch_lookaheads) c["L"][std::to_string(window)] = sch(s, window);
   return c;
 }
 
