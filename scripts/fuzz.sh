@@ -30,11 +30,9 @@ for dir in "tests/fuzz/seeds/$target" "tests/fuzz/regressions/$target"; do
 done
 dict=()
 [ -f "tests/fuzz/$target.dict" ] && dict=(-dict="tests/fuzz/$target.dict")
-# -timeout: a parse that takes seconds is a hang; -rss_limit_mb: a forged count must not balloon memory. The
-# model loader is held to issue 19's tighter bounds: a forged count must fail fast and small.
-timeout=10
-rss=2048
-[ "$target" = model_load ] && { timeout=5; rss=512; }
+# -timeout: a parse that takes seconds is a hang; -rss_limit_mb: a forged count must not balloon memory.
+. scripts/fuzz-limits.sh
+fuzz_limits "$target"
 
 echo "== fuzzing $target for $minutes minutes (corpus $corpus, findings in $artifacts/)"
 exec nice -n 10 "build-fuzz/fuzz/${target}_fuzz" "$corpus" "$seeds" "${dict[@]}" \

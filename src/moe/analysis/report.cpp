@@ -56,16 +56,21 @@ json matrix(const auto& flat, int32_t rows, int32_t cols) {
 // The continuous-stream simulations: one cache per layer across all sequences, as the expert cache runs.
 json stream_curves(const LayerStream& s) {
   const std::vector<int32_t> caps = capacities(s.n_expert);
-  // A cache as large as the number of distinct experts the stream uses never evicts, so every larger capacity
-  // has that capacity's hit rate: simulated once, not once per capacity (a wide layer lists dozens).
-  std::vector<uint8_t> used(static_cast<size_t>(s.n_expert), 0);
-  int32_t distinct = 0;
+  // The simulations run on the experts the stream uses, renumbered in order (0, 1, … for the used ids from the
+  // lowest up), which keeps every tie-break and so every hit rate, but sizes their tables by the used experts
+  // rather than the layer's count (16384 of which cost seconds per simulation). A cache as large as the number
+  // of used experts never evicts, so every larger capacity has that one's hit rate: simulated once.
+  std::vector<int32_t> dense(static_cast<size_t>(s.n_expert), -1);
   for (const auto& ids : s.tokens)
     for (int32_t e : ids)
-      if (e >= 0 && e < s.n_expert && used[static_cast<size_t>(e)] == 0) {
-        used[static_cast<size_t>(e)] = 1;
-        ++distinct;
-      }
+      if (e >= 0 && e < s.n_expert) dense[static_cast<size_t>(e)] = 0;
+  int32_t distinct = 0;
+  for (int32_t& d : dense)
+    if (d == 0) d = distinct++;
+  LayerStream used = s;
+  used.n_expert = std::max(distinct, 1);
+  for (auto& ids : used.tokens)
+    for (int32_t& e : ids) e = e >= 0 && e < s.n_expert ? dense[static_cast<size_t>(e)] : e;
   json c{{"capacity", caps}};
   const std::pair<const char*, CachePolicy> policies[] = {
       {"lru", CachePolicy::kLru}, {"lfu", CachePolicy::kLfu}, {"belady", CachePolicy::kBelady}};
@@ -75,7 +80,7 @@ json stream_curves(const LayerStream& s) {
     double last = 0.0;
     for (int32_t cap : caps) {
       const int32_t effective = std::min(cap, std::max(distinct, 1));
-      if (effective != last_cap) last = cache_hit_rate(s, effective, policy);
+      if (effective != last_cap) last = cache_hit_rate(used, effective, policy);
       last_cap = effective;
       v.push_back(last);
     }
