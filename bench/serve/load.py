@@ -59,7 +59,11 @@ wall = time.perf_counter() - wall0
 ttft = [t[0] - s for s, t, _ in results if t]
 itl = [b - a for _, t, _ in results for a, b in zip(t, t[1:])]
 tokens = sum(n for _, _, n in results)
+# Decode speed, the figure `switchyard bench`'s tg measures (no prompt in it): each stream's tokens after its
+# first over the time they took, summed over the streams that run together.
+rates = [(len(t) - 1) / (t[-1] - t[0]) for _, t, _ in results if len(t) > 1 and t[-1] > t[0]]
+decode = concurrency * sum(rates) / len(rates) if rates else float("nan")
 print(json.dumps({"concurrency": concurrency, "requests": n_requests, "tokens": tokens, "seconds": wall,
-                  "tokens_per_second": tokens / wall,
+                  "tokens_per_second": tokens / wall, "decode_tokens_per_second": decode,
                   "ttft_p50_ms": 1000 * quantile(ttft, 0.5), "ttft_p99_ms": 1000 * quantile(ttft, 0.99),
                   "itl_p50_ms": 1000 * quantile(itl, 0.5), "itl_p99_ms": 1000 * quantile(itl, 0.99)}))
