@@ -93,7 +93,8 @@ for bad in 12XB -1 NaN 0 1.2.3G; do
 done
 if "$bin" generate -m "$model" --tokens 1 -n 1 --expert-cache-policy fifo 2>"$tmp/bad.txt"; then fail "policy fifo accepted"; fi
 grep -q -- "--expert-cache-policy" "$tmp/bad.txt" || fail "policy error: $(cat "$tmp/bad.txt")"
-for bad in "--expert-readers -1" "--expert-readers 65" "--expert-readers x" "--expert-reads mmap"; do
+for bad in "--expert-readers -1" "--expert-readers 65" "--expert-readers x" "--expert-reads mmap" "--prefetch gate:0" \
+  "--prefetch gate:x" "--prefetch gate:65" "--prefetch gate:"; do
   # shellcheck disable=SC2086  # an option and its value
   if "$bin" generate -m /nonexistent.gguf --tokens 1 -n 1 $bad 2>"$tmp/bad.txt"; then fail "$bad accepted"; fi
   grep -q -- "${bad%% *}" "$tmp/bad.txt" || fail "$bad: $(cat "$tmp/bad.txt")"

@@ -183,6 +183,26 @@ json text_completion_json(const ReplyHeader& h, const GenerationRequest& request
   return out;
 }
 
+namespace {
+
+// What a stream chunk of either endpoint carries beside the choice: the routing extension (per token as the tokens
+// go, the summary with the last chunk) and, on request, the token ids.
+json with_chunk_extensions(json out, const GenerationRequest& request, const std::vector<GeneratedToken>& tokens,
+                           const JobResult* final_result) {
+  if (request.routing.give_back == RoutingRequest::Return::kPerToken && !tokens.empty())
+    out["routing"] = per_token_chunk_routing(tokens);
+  if (final_result != nullptr && request.routing.give_back != RoutingRequest::Return::kNone) {
+    json r = routing_json(request.routing, final_result, {});
+    r.erase("tokens");
+    if (out.contains("routing")) r["tokens"] = out["routing"]["tokens"];
+    out["routing"] = std::move(r);
+  }
+  if (request.return_tokens && !tokens.empty()) out["tokens"] = token_ids(tokens);
+  return out;
+}
+
+}  // namespace
+
 json chat_chunk_json(const ReplyHeader& h, const GenerationRequest& request, const tok::Tokenizer& tokenizer,
                      const std::vector<GeneratedToken>& tokens, bool first, const JobResult* final_result) {
   json delta = json::object();
@@ -199,16 +219,7 @@ json chat_chunk_json(const ReplyHeader& h, const GenerationRequest& request, con
               {"created", h.created},
               {"model", h.model},
               {"choices", json::array({std::move(choice)})}};
-  if (request.routing.give_back == RoutingRequest::Return::kPerToken && !tokens.empty())
-    out["routing"] = per_token_chunk_routing(tokens);
-  if (final_result != nullptr && request.routing.give_back != RoutingRequest::Return::kNone) {
-    json r = routing_json(request.routing, final_result, {});
-    r.erase("tokens");
-    if (out.contains("routing")) r["tokens"] = out["routing"]["tokens"];
-    out["routing"] = std::move(r);
-  }
-  if (request.return_tokens && !tokens.empty()) out["tokens"] = token_ids(tokens);
-  return out;
+  return with_chunk_extensions(std::move(out), request, tokens, final_result);
 }
 
 json text_chunk_json(const ReplyHeader& h, const GenerationRequest& request, const tok::Tokenizer& tokenizer,
@@ -224,16 +235,7 @@ json text_chunk_json(const ReplyHeader& h, const GenerationRequest& request, con
               {"created", h.created},
               {"model", h.model},
               {"choices", json::array({std::move(choice)})}};
-  if (request.routing.give_back == RoutingRequest::Return::kPerToken && !tokens.empty())
-    out["routing"] = per_token_chunk_routing(tokens);
-  if (final_result != nullptr && request.routing.give_back != RoutingRequest::Return::kNone) {
-    json r = routing_json(request.routing, final_result, {});
-    r.erase("tokens");
-    if (out.contains("routing")) r["tokens"] = out["routing"]["tokens"];
-    out["routing"] = std::move(r);
-  }
-  if (request.return_tokens && !tokens.empty()) out["tokens"] = token_ids(tokens);
-  return out;
+  return with_chunk_extensions(std::move(out), request, tokens, final_result);
 }
 
 json usage_chunk_json(const ReplyHeader& h, bool chat, const JobResult& result) {

@@ -213,6 +213,16 @@ class Server {
     res.set_content(dump(error_json(e)), "application/json");
   }
 
+  // 503 with Retry-After: the server cannot take this request now (busy, shutting down, timed out waiting).
+  static void send_unavailable(httplib::Response& res, int retry_after_seconds, std::string message, std::string code) {
+    res.set_header("Retry-After", std::to_string(retry_after_seconds));
+    send_error(res, ApiError{.status = 503,
+                             .type = "server_error",
+                             .message = std::move(message),
+                             .param = {},
+                             .code = std::move(code)});
+  }
+
   ReplyHeader header(bool chat) {
     const uint64_t n = ++reply_counter_;
     return {.id = fmt::format("{}-{:x}{:06x}", chat ? "chatcmpl" : "cmpl", std::time(nullptr), n),
@@ -397,20 +407,11 @@ class Server {
     switch (scheduler_.submit(job)) {
       case Scheduler::Submit::kAccepted: break;
       case Scheduler::Submit::kQueueFull:
-        res.set_header("Retry-After", "1");
-        return send_error(res, ApiError{.status = 503,
-                                        .type = "server_error",
-                                        .message = "the server is busy (every sequence slot and the queue are full); "
-                                                   "retry later",
-                                        .param = {},
-                                        .code = "queue_full"});
-      case Scheduler::Submit::kClosed:
-        res.set_header("Retry-After", "5");
-        return send_error(res, ApiError{.status = 503,
-                                        .type = "server_error",
-                                        .message = "the server is shutting down",
-                                        .param = {},
-                                        .code = "shutting_down"});
+        return send_unavailable(res, 1,
+                                "the server is busy (every sequence slot and the queue are full); "
+                                "retry later",
+                                "queue_full");
+      case Scheduler::Submit::kClosed: return send_unavailable(res, 5, "the server is shutting down", "shutting_down");
     }
     const ReplyHeader h = header(chat);
     if (request->stream) {
@@ -446,21 +447,10 @@ class Server {
                                         .param = {},
                                         .code = {}});
       case FinishReason::kShutdown:
-      case FinishReason::kCancelled:
-        res.set_header("Retry-After", "5");
-        return send_error(res, ApiError{.status = 503,
-                                        .type = "server_error",
-                                        .message = "the server is shutting down",
-                                        .param = {},
-                                        .code = "shutting_down"});
+      case FinishReason::kCancelled: return send_unavailable(res, 5, "the server is shutting down", "shutting_down");
       case FinishReason::kTimeout:
         if (result.completion_tokens == 0 && tokens.empty()) {
-          res.set_header("Retry-After", "1");
-          return send_error(res, ApiError{.status = 503,
-                                          .type = "server_error",
-                                          .message = "the request timed out before its first token (serve --timeout)",
-                                          .param = {},
-                                          .code = "timeout"});
+          return send_unavailable(res, 1, "the request timed out before its first token (serve --timeout)", "timeout");
         }
         break;
       default: break;
