@@ -11,8 +11,9 @@ set -euo pipefail
 # cli/ -> model/ and cli/ -> moe/ are allowed for now: cli/ still builds models and routing policies itself;
 # once runtime/ offers that, drop them from the cli row.
 allowed_graph='
-cli        server runtime tokenizer modelgen model moe core
-server     runtime tokenizer model moe core
+cli        server coe runtime tokenizer modelgen model moe core
+server     coe runtime tokenizer model moe core
+coe        runtime tokenizer model moe core
 runtime    tokenizer model moe kernels format core
 modelgen   model kernels format core
 tokenizer  format core

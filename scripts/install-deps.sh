@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(g++-12 cmake ninja-build clang libclang-rt-14-dev libfmt-dev libexpected-dev nlohmann-json3-dev
           libcli11-dev libgtest-dev libbenchmark-dev libpcre2-dev pkg-config python3 clang-format-14 clang-tidy-14 tmux
-          libcpp-httplib-dev chromium curl)
+          libcpp-httplib-dev libtomlplusplus-dev chromium curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
