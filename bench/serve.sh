@@ -5,7 +5,7 @@
 # engine's tg tokens/s (single stream vs --sequences 1, concurrency 4 vs --sequences 4).
 #
 # Usage: bench/serve.sh [-m MODEL] [-t THREADS] [-n TOKENS] [-c "1 2 4 8"] [-r REQUESTS_PER_STREAM]
-#                       [-p PROMPT_WORDS] [--compare] [--json FILE]
+#                       [-p PROMPT_WORDS] [--compare] [--json FILE] [--serve-args "ARGS"]
 #   e.g. build/switchyard gen-model -p olmoe-1b-7b -t q4_k_m -o /tmp/olmoe.gguf
 #        bench/serve.sh -m /tmp/olmoe.gguf -t 2 --compare
 # Without -m: the bundled model. The binary is build/switchyard (SWITCHYARD=... to change).
@@ -20,6 +20,7 @@ per_stream=4
 words=24
 compare=0
 json_out=
+serve_args=
 while [ $# -gt 0 ]; do
   case "$1" in
     -m) model=$2; shift 2 ;;
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
     -p) words=$2; shift 2 ;;
     --compare) compare=1; shift ;;
     --json) json_out=$2; shift 2 ;;
+    --serve-args) serve_args=$2; shift 2 ;;
     *) sed -n '2,12p' "$0"; exit 2 ;;
   esac
 done
@@ -37,7 +39,7 @@ done
 max_level=$(tr ' ' '\n' <<<"$levels" | sort -n | tail -1)
 log=$(mktemp)
 results=$(mktemp)
-"$sy" serve -m "$model" --port 0 -t "$threads" --parallel "$max_level" --queue 1024 --timeout 0 2>"$log" &
+"$sy" serve -m "$model" --port 0 -t "$threads" --parallel "$max_level" --queue 1024 --timeout 0 $serve_args 2>"$log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$results"' EXIT
 port=

@@ -60,6 +60,9 @@ void register_serve(CLI::App& app) {
       ->check(in_range(size_t{0}, size_t{100000}));
   cmd->add_option("--prefill-chunk", s.scheduler.prefill_chunk, "Prompt tokens per step over all sequences")
       ->check(in_range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("--prefill-chunk-decoding", s.scheduler.prefill_chunk_decoding,
+                  "Prompt tokens per step while other sequences are generating (smaller: steadier token latency)")
+      ->check(in_range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("-c,--ctx-size", opt->ctx_size, "Context per sequence (0 = the model's training context)")
       ->check(in_range(int64_t{0}, int64_t{1} << 24));
   cmd->add_option("-t,--threads", opt->threads, "Engine threads (default: up to 4)")->check(in_range(0, 1024));

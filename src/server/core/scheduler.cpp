@@ -175,6 +175,7 @@ Scheduler::Scheduler(runtime::Engine& engine, const tok::Tokenizer& tokenizer, c
     : engine_(engine), tokenizer_(tokenizer), metrics_(metrics), options_(options) {
   options_.n_slots = std::max(1, options_.n_slots);
   options_.prefill_chunk = std::max<int64_t>(1, options_.prefill_chunk);
+  options_.prefill_chunk_decoding = std::max<int64_t>(1, options_.prefill_chunk_decoding);
   const int64_t train = engine.model().config().common.n_ctx_train;
   const int64_t asked = options_.n_ctx > 0 ? options_.n_ctx : (train > 0 ? train : 4096);
   for (int32_t i = 0; i < options_.n_slots; ++i) {
@@ -402,7 +403,9 @@ void Scheduler::run() {
 
     batch.clear();
     members.clear();
-    int64_t budget = options_.prefill_chunk;
+    const bool anyone_decoding =
+        std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s->job && s->decoding; });
+    int64_t budget = anyone_decoding ? options_.prefill_chunk_decoding : options_.prefill_chunk;
     for (auto& s : slots_) {
       if (!s->job) continue;
       if (s->decoding) {

@@ -1,8 +1,8 @@
 // Continuous batching: one thread drives the engine. Each step runs one Engine::step over one decode token of
 // every sequence that is generating plus chunks of the prompts still being evaluated (at most prefill_chunk
-// prompt tokens per step over all of them), so requests join and leave between steps and a long prompt never
-// stalls the others for more than a chunk. Each sequence's numbers are what it would get alone (Engine's
-// guarantee), so batching never changes a result.
+// prompt tokens per step over all of them; fewer while some sequence is generating), so requests join and leave
+// between steps and a long prompt never stalls the others for more than a chunk. Each sequence's numbers are what it
+// would get alone (Engine's guarantee), so batching never changes a result.
 //
 // Slots: n_slots sequences, each with its KV cache. A finished request leaves its tokens in its slot; a later
 // request whose prompt starts with the same tokens (a chat's history) and routes the same way takes that slot
@@ -35,6 +35,9 @@ struct SchedulerOptions {
   int64_t n_ctx = 0;            // per sequence; 0: the model's training context
   size_t max_queue = 64;        // jobs waiting for a slot before submit() refuses
   int64_t prefill_chunk = 256;  // prompt tokens per step, over every sequence still evaluating its prompt
+  // The same while some sequence is generating: a step costs about as much as its prompt tokens, so a joining
+  // prompt is fed in smaller pieces and the others' next tokens wait for one small chunk, not a whole prompt.
+  int64_t prefill_chunk_decoding = 32;
 };
 
 class Scheduler {

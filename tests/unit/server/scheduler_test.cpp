@@ -99,7 +99,7 @@ class SchedulerTest : public ::testing::TestWithParam<std::filesystem::path> {
 // Batching, prompt chunks and queueing never change a result: 7 jobs of different prompt lengths on 3 slots with
 // a prefill budget of 5 tokens per step (prompts split over several steps) give what each gives alone.
 TEST_P(SchedulerTest, BatchedJobsEqualEachAlone) {
-  auto s = scheduler({.n_slots = 3, .n_ctx = 128, .max_queue = 16, .prefill_chunk = 5});
+  auto s = scheduler({.n_slots = 3, .n_ctx = 128, .max_queue = 16, .prefill_chunk = 5, .prefill_chunk_decoding = 3});
   std::vector<std::shared_ptr<Job>> jobs;
   for (int i = 0; i < 7; ++i) {
     jobs.push_back(greedy_job(prompt(i, 3 + 4 * static_cast<size_t>(i)), 6 + i));
@@ -112,6 +112,31 @@ TEST_P(SchedulerTest, BatchedJobsEqualEachAlone) {
   }
   EXPECT_TRUE(s->wait_idle(10s));
   EXPECT_EQ(s->stats().active, 0);
+}
+
+// While one sequence generates, a joining prompt goes in chunks of prefill_chunk_decoding tokens, one per step, and
+// the generating sequence gets a token every step meanwhile instead of waiting for the whole prompt.
+TEST_P(SchedulerTest, AJoiningPromptDoesNotStallAGeneratingSequence) {
+  auto s = scheduler({.n_slots = 2, .n_ctx = 128, .max_queue = 4, .prefill_chunk = 64, .prefill_chunk_decoding = 4});
+  auto a = greedy_job(prompt(1, 4), 60);
+  ASSERT_EQ(s->submit(a), Scheduler::Submit::kAccepted);
+  std::vector<GeneratedToken> a_tokens, b_tokens;
+  while (a_tokens.empty()) ASSERT_FALSE(a->take(a_tokens, 10s));
+  auto b = greedy_job(prompt(2, 40), 3);
+  ASSERT_EQ(s->submit(b), Scheduler::Submit::kAccepted);
+  const size_t a_before = a_tokens.size();
+  while (b_tokens.empty()) ASSERT_FALSE(b->take(b_tokens, 10s));
+  a->take(a_tokens, 0ms);
+  // 40 prompt tokens in chunks of 4: ten steps, each one of a's tokens (one step of slack for the admission).
+  EXPECT_GE(a_tokens.size() - a_before, 9u);
+  const Outcome rest = collect(*b);
+  std::vector<int32_t> b_ids;
+  for (const auto& t : b_tokens)
+    if (t.id >= 0) b_ids.push_back(t.id);
+  b_ids.insert(b_ids.end(), rest.tokens.begin(), rest.tokens.end());
+  EXPECT_EQ(b_ids, alone(b->input().prompt, 3));  // chunking changes no result
+  const Outcome oa = collect(*a);
+  EXPECT_EQ(oa.result.reason, FinishReason::kLength);
 }
 
 // A prompt that repeats a finished job's tokens (a chat's next turn) reuses them and still gets its alone result.
