@@ -30,6 +30,7 @@ struct PerplexityOptions {
   std::string text_file;
   int64_t ctx = 0;  // 0: the model's training context, at most kDefaultMaxCtx
   int threads = 0;
+  int64_t batch = 0;  // tokens per forward pass; 0: the whole window
   bool json = false;
 };
 
@@ -64,11 +65,14 @@ void run_perplexity(const PerplexityOptions& opt) {
   // Ctrl-C ends the run after the current window: the exception unwinds through the session, which closes
   // its trace with every record of the windows evaluated so far (a second Ctrl-C kills).
   install_interrupt_handler();
-  const auto result = value_or_throw(runtime::compute_perplexity(session, windows, [](size_t done, size_t total) {
-    print_progress(done, total);
-    if (interrupted() && done < total)
-      throw Exception({ErrorCode::kInvalidInput, fmt::format("interrupted after {} of {} windows", done, total)});
-  }));
+  const auto result = value_or_throw(runtime::compute_perplexity(
+      session, windows,
+      [](size_t done, size_t total) {
+        print_progress(done, total);
+        if (interrupted() && done < total)
+          throw Exception({ErrorCode::kInvalidInput, fmt::format("interrupted after {} of {} windows", done, total)});
+      },
+      static_cast<size_t>(opt.batch)));
 
   const auto& s = result.stats;
   if (opt.json) {
@@ -92,6 +96,10 @@ void register_perplexity(CLI::App& app) {
                   "Window size in tokens, BOS included (0 = the training context, at most 512)")
       ->check(in_range(int64_t{0}, int64_t{1} << 24));
   cmd->add_option("-t,--threads", opt->threads, "Threads (default: up to 4)")->check(in_range(0, 1024));
+  cmd->add_option("-b,--batch", opt->batch,
+                  "Tokens per forward pass (0 = the whole window; 1 = as decoding meets the text, which is what an "
+                  "expert cache's lossy modes and cache-aware routing change)")
+      ->check(in_range(int64_t{0}, int64_t{1} << 24));
   cmd->add_flag("--json", opt->json, "Print the result as one JSON object");
   add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_perplexity(*opt); });

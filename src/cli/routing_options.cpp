@@ -24,7 +24,8 @@ extern "C" void on_sigint(int) {
 void add_routing_options(CLI::App* cmd, RoutingOptions& o) {
   cmd->add_option("--route", o.route,
                   "Routing policy: [LAYERS=]POLICY,... with POLICY native | top-k:K | top-p:P[:MIN[:MAX]][:renorm] | "
-                  "random[:SEED] and LAYERS N, N-M, N-M+K (docs/routing.md)");
+                  "random[:SEED] and LAYERS N, N-M, N-M+K; plus cache-aware:B, a bonus B for experts in the expert "
+                  "cache (docs/routing.md)");
   cmd->add_option("--experts-per-token", o.experts_per_token,
                   "Experts per token on every MoE layer (native rule otherwise)")
       ->check(CLI::Range(1, 255));

@@ -79,6 +79,10 @@ class ExpertStore {
   virtual size_t ready_first(int32_t layer, std::span<int32_t> experts) { return experts.size(); }
   // Counters since the store opened, for stores that load experts; none for the resident store.
   virtual std::optional<ExpertStoreStats> stats() const { return std::nullopt; }
+  // Sets out[e] (n_expert values) to 1 for each expert of `layer` whose bytes are in memory now and 0 for the
+  // rest: what routing that prefers cached experts asks (--route cache-aware:B). Returns false, leaving `out`
+  // alone, when every expert always is (the resident store): there is nothing to prefer.
+  virtual bool cached_experts(int32_t layer, std::span<uint8_t> out) const { return false; }
 
  protected:
   friend class ExpertHandle;

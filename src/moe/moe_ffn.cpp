@@ -37,8 +37,13 @@ Status route(const MoeLayerArgs& a, const MoeContext& ctx, std::span<const MoeSe
     RoutingDecision& d = s.decisions[i];
     RoutingPolicy* policy = g.policy != nullptr ? g.policy : ctx.policy;
     const float* logits = s.logits.data() + g.first * E;
-    policy->route(
-        cfg, RouterOutput{.logits = logits, .n_tokens = g.n, .selection_bias = a.selection_bias, .layer = a.layer}, d);
+    policy->route(cfg,
+                  RouterOutput{.logits = logits,
+                               .n_tokens = g.n,
+                               .selection_bias = a.selection_bias,
+                               .layer = a.layer,
+                               .store = ctx.store},
+                  d);
     if (d.n_tokens != g.n || d.k < 0 || d.ids.size() != static_cast<size_t>(g.n * d.k) ||
         d.weights.size() != d.ids.size())
       return fail(ErrorCode::kInvalidInput, "routing policy gave a decision of the wrong shape on layer {}", a.layer);

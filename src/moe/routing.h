@@ -25,11 +25,14 @@ struct RoutingDecision {
   std::span<const int32_t> ids_of(int64_t t) const { return {ids.data() + t * k, static_cast<size_t>(k)}; }
 };
 
+class ExpertStore;
+
 struct RouterOutput {
   const float* logits = nullptr;  // [n_tokens][n_expert], router bias already added
   int64_t n_tokens = 0;
   const float* selection_bias = nullptr;  // [n_expert] or nullptr: shifts the choice, never the weights
   int32_t layer = 0;                      // which block: lets one policy object route each layer its own way
+  const ExpertStore* store = nullptr;     // where the experts come from (what a cache-aware policy asks)
 };
 
 class RoutingPolicy {

@@ -44,17 +44,28 @@ double NllStats::perplexity_stderr() const {
 }
 
 Result<PerplexityResult> compute_perplexity(Session& session, std::span<const PerplexityWindow> windows,
-                                            const std::function<void(size_t, size_t)>& progress) {
+                                            const std::function<void(size_t, size_t)>& progress, size_t batch) {
   const auto start = std::chrono::steady_clock::now();
   PerplexityResult result;
   const auto n_vocab = static_cast<size_t>(session.n_vocab());
   std::vector<float> logits;  // [window tokens][n_vocab]
+  std::vector<float> piece;
   for (const PerplexityWindow& w : windows) {
     if (static_cast<int64_t>(w.tokens.size()) > session.n_ctx())
       return fail(ErrorCode::kOutOfRange, "a window of {} tokens exceeds the session context of {}", w.tokens.size(),
                   session.n_ctx());
     session.reset();
-    if (auto s = session.eval(w.tokens, logits); !s) return tl::unexpected(s.error());
+    if (batch == 0 || batch >= w.tokens.size()) {
+      if (auto s = session.eval(w.tokens, logits); !s) return tl::unexpected(s.error());
+    } else {
+      logits.clear();
+      for (size_t at = 0; at < w.tokens.size(); at += batch) {
+        const size_t n = std::min(batch, w.tokens.size() - at);
+        if (auto s = session.eval(std::span<const int32_t>(w.tokens).subspan(at, n), piece); !s)
+          return tl::unexpected(s.error());
+        logits.insert(logits.end(), piece.begin(), piece.end());
+      }
+    }
     for (size_t i = w.first_scored; i < w.tokens.size(); ++i) {
       const std::span<const float> row(logits.data() + (i - 1) * n_vocab, n_vocab);
       result.stats.add(token_nll(row, w.tokens[i]));

@@ -55,8 +55,12 @@ struct PerplexityResult {
   double seconds = 0;
 };
 
-// Evaluates every window on `session` (reset before each); `progress(done, total)` after each window.
+// Evaluates every window on `session` (reset before each); `progress(done, total)` after each window. `batch`
+// tokens per forward pass (0: the whole window in one): batch 1 scores the text the way decoding meets it, one
+// token per step, which is what an expert cache's lossy modes and cache-aware routing change (a whole window
+// routes all its tokens before any expert loads). The numbers equal the whole-window ones unless routing
+// depends on more than the token (a cache).
 Result<PerplexityResult> compute_perplexity(Session& session, std::span<const PerplexityWindow> windows,
-                                            const std::function<void(size_t, size_t)>& progress = {});
+                                            const std::function<void(size_t, size_t)>& progress = {}, size_t batch = 0);
 
 }  // namespace sy::runtime

@@ -353,6 +353,18 @@ int32_t SlabCacheStore::n_pinned() const {
   return static_cast<int32_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.pins > 0; }));
 }
 
+bool SlabCacheStore::cached_experts(int32_t layer, std::span<uint8_t> out) const {
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  if (layer < 0 || static_cast<size_t>(layer) >= table_.size()) return true;
+  const size_t n = std::min(out.size(), static_cast<size_t>(table_[static_cast<size_t>(layer)].n_expert()));
+  std::lock_guard lock(mutex_);
+  for (size_t e = 0; e < n; ++e) {
+    const int32_t at = slot_of_[index_of(layer, static_cast<int32_t>(e))];
+    out[e] = at >= 0 && slots_[static_cast<size_t>(at)].state == SlotState::kReady ? 1 : 0;
+  }
+  return true;
+}
+
 bool SlabCacheStore::is_cached(int32_t layer, int32_t expert) const {
   if (!check_expert_id(table_, layer, expert)) return false;
   std::lock_guard lock(mutex_);

@@ -88,6 +88,7 @@ class SlabCacheStore final : public ExpertStore {
   int32_t n_pinned() const;
   // Whether (layer, expert) is in a slot and loaded now.
   bool is_cached(int32_t layer, int32_t expert) const;
+  bool cached_experts(int32_t layer, std::span<uint8_t> out) const override;
 
  protected:
   void release(int32_t layer, int32_t expert) noexcept override;

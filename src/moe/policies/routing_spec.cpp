@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "moe/policies/biased.h"
+#include "moe/policies/cache_aware.h"
 #include "moe/policies/masked.h"
 #include "moe/policies/per_layer.h"
 #include "moe/policies/top_k.h"
@@ -232,9 +233,20 @@ Result<BuiltRouting> build_routing_policy(const RoutingSpec& spec, std::span<con
     if (!p) return tl::unexpected(p.error());
     fallback = std::move(*p);
   }
+  std::optional<float> cache_bonus;
   if (!trim(spec.route).empty()) {
     for (std::string_view entry : split(spec.route, ',')) {
       const std::string where = fmt::format("--route '{}'", trim(entry));
+      // cache-aware:B wraps whatever the other entries build, on every layer: it takes no LAYERS=.
+      if (trim(entry).starts_with("cache-aware")) {
+        const std::string_view t = trim(entry);
+        const auto b = t.starts_with("cache-aware:") ? parse_number<float>(t.substr(12)) : std::nullopt;
+        if (!b || !std::isfinite(*b) || *b < 0.0f || *b > 1e6f)
+          return fail(ErrorCode::kInvalidInput, "{}: cache-aware:B needs a number B >= 0 (a score bonus)", where);
+        if (cache_bonus) return fail(ErrorCode::kInvalidInput, "{}: cache-aware is already given", where);
+        cache_bonus = *b;
+        continue;
+      }
       const auto eq = entry.find('=');
       auto policy = parse_policy(eq == std::string_view::npos ? entry : entry.substr(eq + 1), where);
       if (!policy) return tl::unexpected(policy.error());
@@ -291,7 +303,8 @@ Result<BuiltRouting> build_routing_policy(const RoutingSpec& spec, std::span<con
   }
   if (!mask.empty()) built.description += fmt::format(" mask={}", spec.mask_source);
   if (!bias.empty()) built.description += fmt::format(" bias={}", spec.bias_source);
-  const bool native_only = fallback->text == "native" && !any_override && mask.empty() && bias.empty();
+  if (cache_bonus) built.description += fmt::format(" cache-aware={}", *cache_bonus);
+  const bool native_only = fallback->text == "native" && !any_override && mask.empty() && bias.empty() && !cache_bonus;
   if (native_only) return built;
   std::vector<std::shared_ptr<RoutingPolicy>> table(static_cast<size_t>(n_layer));
   for (size_t l = 0; l < table.size(); ++l)
@@ -299,6 +312,7 @@ Result<BuiltRouting> build_routing_policy(const RoutingSpec& spec, std::span<con
   std::unique_ptr<RoutingPolicy> policy = std::make_unique<PerLayerPolicy>(std::move(table), fallback->policy);
   if (!mask.empty()) policy = std::make_unique<MaskedPolicy>(std::move(mask), std::move(policy));
   if (!bias.empty()) policy = std::make_unique<BiasedPolicy>(std::move(bias), std::move(policy));
+  if (cache_bonus) policy = std::make_unique<CacheAwarePolicy>(*cache_bonus, std::move(policy));
   built.policy = std::move(policy);
   return built;
 }

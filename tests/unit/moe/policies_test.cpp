@@ -5,7 +5,9 @@
 #include <random>
 #include <vector>
 
+#include "moe/expert_store.h"
 #include "moe/policies/biased.h"
+#include "moe/policies/cache_aware.h"
 #include "moe/policies/masked.h"
 #include "moe/policies/per_layer.h"
 #include "moe/policies/routing_spec.h"
@@ -36,6 +38,66 @@ std::vector<float> logits_of(const std::vector<double>& p) {
 }
 
 const RoutingConfig kSoftmax4{.gating = Gating::kSoftmax, .n_expert = 4, .n_used = 2};
+
+// A store that says which experts are cached and holds nothing else (routing never acquires).
+class CachedSetStore final : public ExpertStore {
+ public:
+  explicit CachedSetStore(std::vector<uint8_t> cached) : cached_(std::move(cached)) {}
+  Result<ExpertHandle> acquire(int32_t, int32_t) override { return fail(ErrorCode::kUnsupported, "not here"); }
+  bool cached_experts(int32_t, std::span<uint8_t> out) const override {
+    std::copy(cached_.begin(), cached_.end(), out.begin());
+    return true;
+  }
+
+ protected:
+  void release(int32_t, int32_t) noexcept override {}
+
+ private:
+  std::vector<uint8_t> cached_;
+};
+
+RoutingDecision run_with_store(RoutingPolicy& p, const RoutingConfig& c, const std::vector<float>& logits,
+                               const ExpertStore* store) {
+  RoutingDecision d;
+  p.route(c, RouterOutput{.logits = logits.data(), .n_tokens = 1, .layer = 0, .store = store}, d);
+  return d;
+}
+
+TEST(CacheAwarePolicy, ANearTieGoesToTheCachedExpertWithTheModelsWeights) {
+  const RoutingConfig c{.gating = Gating::kSoftmax, .n_expert = 4, .n_used = 2, .norm_weights = true};
+  const auto z = logits_of({0.36, 0.30, 0.28, 0.06});  // native: 0 and 1
+  CachedSetStore store({1, 0, 1, 0});                  // 1 is missing, 2 (0.02 behind it) is cached
+  CacheAwarePolicy aware(0.05f, std::make_unique<NativeRoutingPolicy>());
+  const auto d = run_with_store(aware, c, z, &store);
+  EXPECT_EQ(d.ids, (std::vector<int32_t>{0, 2}));
+  EXPECT_NEAR(d.weights[0], 0.36 / 0.64, 1e-6);  // the bonus moved the choice, not the weights
+  EXPECT_NEAR(d.weights[1], 0.28 / 0.64, 1e-6);
+  // A gap wider than the bonus is kept.
+  CacheAwarePolicy small(0.01f, std::make_unique<NativeRoutingPolicy>());
+  EXPECT_EQ(run_with_store(small, c, z, &store).ids, (std::vector<int32_t>{0, 1}));
+  // No store, or one that holds everything (the resident mapping): the native choice.
+  EXPECT_EQ(run_with_store(aware, c, z, nullptr).ids, (std::vector<int32_t>{0, 1}));
+  CachedSetStore all({1, 1, 1, 1});
+  EXPECT_EQ(run_with_store(aware, c, z, &all).ids, (std::vector<int32_t>{0, 1}));
+}
+
+TEST(CacheAwarePolicy, TheRouteGrammarWrapsEveryLayer) {
+  const std::vector<MoeLayerInfo> layers = {{0, kSoftmax4}, {1, kSoftmax4}};
+  auto built = build_routing_policy({.route = "top-k:1,cache-aware:0.5"}, layers, 2);
+  ASSERT_TRUE(built) << built.error().message;
+  EXPECT_NE(built->description.find("cache-aware=0.5"), std::string::npos) << built->description;
+  CachedSetStore store({0, 0, 0, 1});
+  const auto d = run_with_store(*built->policy, kSoftmax4, logits_of({0.4, 0.3, 0.2, 0.1}), &store);
+  EXPECT_EQ(d.ids, (std::vector<int32_t>{3}));  // top-k:1 inside, the cached expert wins by the bonus
+  for (const char* bad : {"cache-aware", "cache-aware:", "cache-aware:-1", "cache-aware:nan", "cache-aware:x",
+                          "cache-aware:0.1,cache-aware:0.2"}) {
+    auto r = build_routing_policy({.route = bad}, layers, 2);
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_NE(r.error().message.find("cache-aware"), std::string::npos) << r.error().message;
+    }
+  }
+}
 
 TEST(TopKPolicy, OverridesKWithNativeNormalisation) {
   TopKPolicy p(3);
