@@ -50,7 +50,13 @@ void add_sampling_params(CLI::App* cmd, runtime::SamplingParams& p) {
       ->check(in_range(0.0f, 1.0f));
   cmd->add_option("--repeat-penalty", p.repeat_penalty, "Penalty for recent tokens (1 = off)")
       ->check(in_range(0.0f, 100.0f));
-  cmd->add_option("--repeat-last-n", p.repeat_last_n, "Recent tokens the penalty considers (-1 = all)")
+  cmd->add_option("--presence-penalty", p.presence_penalty,
+                  "Subtracted from the logit of every recent token (OpenAI's presence_penalty; 0 = off)")
+      ->check(in_range(-2.0f, 2.0f));
+  cmd->add_option("--frequency-penalty", p.frequency_penalty,
+                  "Subtracted from a recent token's logit once per occurrence (OpenAI's frequency_penalty; 0 = off)")
+      ->check(in_range(-2.0f, 2.0f));
+  cmd->add_option("--repeat-last-n", p.repeat_last_n, "Recent tokens the penalties consider (-1 = all)")
       ->check(in_range(-1, 1 << 24));
 }
 

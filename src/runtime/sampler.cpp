@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
 
 namespace sy::runtime {
 
@@ -17,14 +16,28 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   const SamplingParams& p = params_;
   candidates_.resize(logits.size());
   for (size_t i = 0; i < logits.size(); ++i) candidates_[i] = {logits[i], static_cast<int32_t>(i)};
-  if (p.repeat_penalty != 1.0f && p.repeat_last_n != 0) {
+  const bool penalise = p.repeat_penalty != 1.0f || p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f;
+  if (penalise && p.repeat_last_n != 0) {
     const size_t n =
         p.repeat_last_n < 0 ? history.size() : std::min(history.size(), static_cast<size_t>(p.repeat_last_n));
-    std::unordered_set<int32_t> recent(history.end() - static_cast<std::ptrdiff_t>(n), history.end());
-    for (int32_t t : recent) {
+    // Each distinct recent token once, with its count: sorted ids, then runs.
+    counts_.clear();
+    for (auto it = history.end() - static_cast<std::ptrdiff_t>(n); it != history.end(); ++it)
+      counts_.push_back({*it, 1});
+    std::sort(counts_.begin(), counts_.end());
+    size_t distinct = 0;
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      if (distinct > 0 && counts_[distinct - 1].first == counts_[i].first)
+        ++counts_[distinct - 1].second;
+      else
+        counts_[distinct++] = counts_[i];
+    }
+    counts_.resize(distinct);
+    for (const auto& [t, count] : counts_) {
       if (t < 0 || static_cast<size_t>(t) >= candidates_.size()) continue;
       float& l = candidates_[static_cast<size_t>(t)].first;
-      l = l > 0 ? l / p.repeat_penalty : l * p.repeat_penalty;
+      if (p.repeat_penalty != 1.0f) l = l > 0 ? l / p.repeat_penalty : l * p.repeat_penalty;
+      l -= static_cast<float>(count) * p.frequency_penalty + p.presence_penalty;
     }
   }
   // Largest first, lowest id on ties: greedy is then simply the first candidate.

@@ -244,11 +244,8 @@ std::optional<ApiError> parse_common(const json& body, const RequestDefaults& de
     r.seed_given = true;
     r.sampling.seed = static_cast<uint64_t>(i);
   }
-  for (const char* name : {"presence_penalty", "frequency_penalty"}) {
-    float p = 0.0f;
-    if (auto e = read_number(body, name, -2.0, 2.0, p)) return e;
-    if (p != 0.0f) return bad_request(name, fmt::format("'{}' is not supported (only 0)", name)).value();
-  }
+  if (auto e = read_number(body, "presence_penalty", -2.0, 2.0, r.sampling.presence_penalty)) return e;
+  if (auto e = read_number(body, "frequency_penalty", -2.0, 2.0, r.sampling.frequency_penalty)) return e;
   for (const char* name : {"tools", "functions"}) {
     const json* t = field(body, name);
     if (t != nullptr && !(t->is_array() && t->empty()))

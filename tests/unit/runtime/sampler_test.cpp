@@ -21,6 +21,24 @@ TEST(Sampler, RepetitionPenaltyChangesTheGreedyChoice) {
   EXPECT_EQ(s.sample(logits, history), 0);  // 1.5 / 2 < 1.0
 }
 
+// OpenAI's penalties: presence once per recent token, frequency once per occurrence, both subtracted.
+TEST(Sampler, PresenceAndFrequencyPenaltiesSubtractPerTokenAndPerOccurrence) {
+  const std::vector<float> logits = {1.0f, 1.5f, 1.3f};
+  const std::vector<int32_t> history = {1, 1, 2};
+  // Token 1 (1.5) seen twice: 1.5 - 2 x 0.35 = 0.8; token 2 (1.3) once: 0.95; token 0 (1.0) wins.
+  EXPECT_EQ(Sampler(SamplingParams{.frequency_penalty = 0.35f}).sample(logits, history), 0);
+  // 0.15 per occurrence: token 1 at 1.2, token 2 at 1.15, token 0 at 1.0: token 1 still best.
+  EXPECT_EQ(Sampler(SamplingParams{.frequency_penalty = 0.15f}).sample(logits, history), 1);
+  // Presence 0.4: 1 and 2 lose 0.4 each whatever their counts: 1.1, 0.9 against 1.0.
+  EXPECT_EQ(Sampler(SamplingParams{.presence_penalty = 0.4f}).sample(logits, history), 1);
+  EXPECT_EQ(Sampler(SamplingParams{.presence_penalty = 0.6f}).sample(logits, history), 0);
+  // A negative penalty favours what was said; the window (repeat_last_n) bounds what counts.
+  EXPECT_EQ(Sampler(SamplingParams{.presence_penalty = -0.5f})
+                .sample(std::vector<float>{1.0f, 0.6f, 0.0f}, std::vector<int32_t>{1}),
+            1);
+  EXPECT_EQ(Sampler(SamplingParams{.repeat_last_n = 1, .presence_penalty = 0.6f}).sample(logits, history), 1);
+}
+
 TEST(Sampler, TopKOneIsGreedyAtAnyTemperature) {
   Sampler s(SamplingParams{.temperature = 5.0f, .top_k = 1, .seed = 3});
   const std::vector<float> logits = {0.0f, 0.1f, 3.0f, 0.2f};

@@ -105,7 +105,9 @@ TEST(ParseChat, NamesTheFieldOfEveryRefusal) {
   EXPECT_EQ(with(R"("stop": ["a", "b", "c", "d", "e"])"), "stop");
   EXPECT_EQ(with(R"("top_logprobs": 2)"), "top_logprobs");  // without logprobs
   EXPECT_EQ(with(R"("logprobs": true, "top_logprobs": 21)"), "top_logprobs");
-  EXPECT_EQ(with(R"("presence_penalty": 0.5)"), "presence_penalty");
+  EXPECT_EQ(with(R"("presence_penalty": 2.5)"), "presence_penalty");
+  EXPECT_EQ(with(R"("frequency_penalty": -3)"), "frequency_penalty");
+  EXPECT_EQ(with(R"("frequency_penalty": "much")"), "frequency_penalty");
   EXPECT_EQ(with(R"("tools": [{"type": "function"}])"), "tools");
   EXPECT_EQ(with(R"("response_format": {"type": "json_object"})"), "response_format.type");
   EXPECT_EQ(with(R"("routing": "top-k:1")"), "routing");
