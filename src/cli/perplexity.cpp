@@ -48,6 +48,8 @@ void run_perplexity(const PerplexityOptions& opt) {
   const std::string text = read_text_file(opt.text_file);
   if (text.empty()) throw Exception({ErrorCode::kInvalidInput, fmt::format("'{}' is empty", opt.text_file)});
   TextModel tm = load_text_model(opt.model);
+  RoutingOptions routing = opt.routing;
+  routing.inputs.push_back(opt.text_file);
   const int64_t train = tm.model->config().common.n_ctx_train;
   int64_t ctx = opt.ctx;
   if (ctx == 0) ctx = train > 0 ? std::min(train, kDefaultMaxCtx) : kDefaultMaxCtx;
@@ -61,7 +63,7 @@ void run_perplexity(const PerplexityOptions& opt) {
   const auto windows = value_or_throw(runtime::perplexity_windows(tokens, ctx, tm.tokenizer.vocab().special.bos));
   ContextOptions context{.threads = opt.threads, .ctx_size = ctx};
   runtime::Session session(*tm.model, session_options(context, *tm.model));
-  value_or_throw(apply_routing_options(session, opt.routing));
+  value_or_throw(apply_routing_options(session, routing));
   // Ctrl-C ends the run after the current window: the exception unwinds through the session, which closes
   // its trace with every record of the windows evaluated so far (a second Ctrl-C kills).
   install_interrupt_handler();

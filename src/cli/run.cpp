@@ -65,7 +65,9 @@ void run_run(const RunOptions& opt) {
   }
 
   runtime::Session session(*tm.model, session_options(opt.context, *tm.model));
-  value_or_throw(apply_routing_options(session, opt.routing));
+  RoutingOptions routing = opt.routing;
+  if (!opt.prompt_file.empty()) routing.inputs.push_back(opt.prompt_file);
+  value_or_throw(apply_routing_options(session, routing));
   runtime::Generator generator(session, tm.tokenizer, sampling_params(opt.sampling));
   // Ctrl-C stops at the next token; the session then closes its trace normally (a second Ctrl-C kills).
   install_interrupt_handler();

@@ -59,9 +59,13 @@ Status check_output_path(const std::filesystem::path& out, std::span<const std::
     if (errno == ENOENT) return {};  // a new file cannot be any input
     return fail(ErrorCode::kIo, "{} '{}': cannot stat: {}", option, out.string(), std::strerror(errno));
   }
-  if (!S_ISREG(out_st.st_mode))
+  if (!S_ISREG(out_st.st_mode)) {
+    // /dev/null is where people send output they do not want (a trace's cost without its file).
+    struct stat null_st {};
+    if (S_ISCHR(out_st.st_mode) && ::stat("/dev/null", &null_st) == 0 && null_st.st_rdev == out_st.st_rdev) return {};
     return fail(ErrorCode::kInvalidInput, "{} '{}' is {}; give a regular file to write", option, out.string(),
                 file_kind_name(out_st.st_mode));
+  }
   for (const auto& in : inputs) {
     if (in.empty()) continue;
     struct stat in_st {};

@@ -115,7 +115,8 @@ Status apply_routing_options(Engine& engine, const RoutingOptions& o) {
       if (o.predict_next) header.pred_slots = std::max(header.pred_slots, static_cast<uint32_t>(l.config.n_used));
     }
     // Before the writer opens (truncates) anything: the trace must not be one of the run's inputs.
-    const std::filesystem::path inputs[] = {model.file().source(), o.expert_mask, o.route_bias};
+    std::vector<std::filesystem::path> inputs = {model.file().source(), o.expert_mask, o.route_bias};
+    inputs.insert(inputs.end(), o.inputs.begin(), o.inputs.end());
     if (auto ok = check_output_path(o.trace, inputs, "--trace"); !ok) return ok;
     auto writer = moe::trace::TraceWriter::create(o.trace, header, predictor);
     if (!writer) return tl::unexpected(writer.error());

@@ -25,7 +25,8 @@ struct RoutingOptions {
   std::string trace;          // trace file to write
   int trace_top = 0;          // router probabilities per record
   bool trace_hidden_norm = false;
-  bool predict_next = false;  // predicted experts in the trace, recall reported at the end
+  bool predict_next = false;        // predicted experts in the trace, recall reported at the end
+  std::vector<std::string> inputs;  // other files the command reads (a text to score): the trace may not be one
   // Where the next-layer prediction's recall goes when the engine is destroyed (one line per layer); nullptr:
   // nowhere.
   std::function<void(std::string_view line)> report;

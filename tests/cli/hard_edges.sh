@@ -105,4 +105,14 @@ printf '0: 0\n' >"$mask"
 "$bin" routes report "$tmp/t.trace" -o "$tmp/report" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; fail "routes report"; }
 python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert "\ufffd" in r["trace"]["policy"], r["trace"]' \
   "$tmp/report/report.json" || fail "report.json"
+# --- a trace that names the text being scored or the prompt file: refused before anything is written, the text
+# left whole; /dev/null takes a trace like any sink.
+printf 'Some text to score, long enough for a window or two of tokens.\n' >"$tmp/text.txt"
+cp "$tmp/text.txt" "$tmp/text.orig"
+expect 1 "is the input file" perplexity -m "$model" -f "$tmp/text.txt" --trace "$tmp/text.txt"
+expect 1 "is the input file" run -m "$model" -f "$tmp/text.txt" -n 1 --trace "$tmp/text.txt"
+cmp -s "$tmp/text.txt" "$tmp/text.orig" || fail "the scored text was changed"
+"$bin" generate -m "$model" --tokens 1,2,3 -n 2 --trace /dev/null >/dev/null 2>"$tmp/err" ||
+  { cat "$tmp/err"; fail "--trace /dev/null refused"; }
+[ -c /dev/null ] || fail "the trace replaced /dev/null"
 echo "hard_edges: ok"
