@@ -69,9 +69,12 @@ TraceWriter::~TraceWriter() {
 
 void TraceWriter::on_routing(const RoutingEvent& ev) {
   const RoutingDecision& d = *ev.decision;
-  if (!explicit_seq_ && seen_any_ && ev.pos0 == 0 && ev.layer == static_cast<int32_t>(header_.layers.front().layer))
-    ++seq_;
-  seen_any_ = true;
+  if (!explicit_seq_) {
+    const bool starts = ev.pos0 == 0 && ev.layer == static_cast<int32_t>(header_.layers.front().layer);
+    auto [it, first] = trace_seq_of_.try_emplace(ev.sequence, 0);
+    if (first || starts) it->second = next_seq_++;
+    seq_ = it->second;
+  }
   TraceRecord& r = scratch_;
   for (int64_t t = 0; t < d.n_tokens; ++t) {
     r.seq = seq_;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.h"
@@ -36,8 +37,10 @@ class TraceWriter final : public RoutingObserver {
 
   void on_routing(const RoutingEvent& event) override;
 
-  // Records from now on carry this sequence id. Without calls, the id goes up by one whenever a batch
-  // starts again at position 0 (a new sequence in the same session), starting at 0.
+  // Records from now on carry this sequence id. Without calls, ids are given in order of appearance, from 0:
+  // each sequence of the engine (RoutingEvent::sequence) gets one when it first routes, and a new one whenever
+  // it starts again at position 0 (a reset session, a server slot's next request), so the tokens of sequences
+  // that share a batch are never mixed in one id.
   void set_sequence(uint32_t seq) {
     seq_ = seq;
     explicit_seq_ = true;
@@ -61,7 +64,8 @@ class TraceWriter final : public RoutingObserver {
   std::FILE* file_;
   uint32_t seq_ = 0;
   bool explicit_seq_ = false;
-  bool seen_any_ = false;
+  std::unordered_map<int32_t, uint32_t> trace_seq_of_;  // engine sequence -> its current trace id
+  uint32_t next_seq_ = 0;
   uint64_t n_records_ = 0;
   TraceRecord scratch_;
   std::vector<float> probs_;

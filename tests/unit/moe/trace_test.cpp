@@ -156,6 +156,30 @@ TEST(TraceWriter, WritesWhatTheReaderReads) {
   EXPECT_EQ(t->records[4].ids, (std::vector<int32_t>{1}));
 }
 
+// Sequences that share batches (a server's slots) keep apart: ids follow the engine's sequence, and a sequence
+// that starts again at position 0 (its slot's next request) gets a new one.
+TEST(TraceWriter, InterleavedSequencesKeepTheirOwnIds) {
+  const std::string path = (std::filesystem::temp_directory_path() / "sy_trace_writer_interleaved.trace").string();
+  TraceHeader h{.n_layer = 2, .slots = 1, .layers = {{0, 4, 1}, {1, 4, 1}}};
+  auto w = TraceWriter::create(path, h);
+  ASSERT_TRUE(w);
+  const RoutingConfig cfg{.gating = Gating::kSoftmax, .n_expert = 4, .n_used = 1};
+  RoutingDecision d{.n_tokens = 1, .k = 1, .ids = {2}, .weights = {1.f}};
+  // (engine sequence, position) per step, each through both layers: 7 starts, 3 joins at 0 while 7 is at 5,
+  // then 7 restarts at 0 (a new request in its slot) while 3 goes on.
+  const std::vector<std::pair<int32_t, int64_t>> steps = {{7, 0}, {7, 5}, {3, 0}, {7, 6}, {3, 1}, {7, 0}, {3, 2}};
+  for (const auto& [seq, pos] : steps)
+    for (int32_t layer : {0, 1})
+      (*w)->on_routing({.layer = layer, .pos0 = pos, .decision = &d, .config = &cfg, .sequence = seq});
+  ASSERT_TRUE((*w)->close());
+  auto t = read_trace(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(t) << t.error().message;
+  ASSERT_EQ(t->records.size(), 14u);
+  const std::vector<uint32_t> want = {0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 1, 1};
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(t->records[i].seq, want[i]) << "record " << i;
+}
+
 TEST(TraceWriter, ManyBlocksThroughTheQueue) {
   const std::string path = (std::filesystem::temp_directory_path() / "sy_trace_writer_many.trace").string();
   TraceHeader h{.n_layer = 1, .slots = 2, .layers = {{0, 8, 2}}};
