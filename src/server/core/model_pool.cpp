@@ -218,7 +218,11 @@ Result<std::unique_ptr<LoadedModel>> ModelPool::load(size_t index) {
     m->tokenizer = m->owned_tokenizer.get();
   }
   auto built = build(*m->model, *m->tokenizer, info.name, options_);
-  if (!built) return fail(built.error().code, "model '{}': {}", info.name, built.error().message);
+  if (!built) {
+    // serve -m says what it always said; a composition names the model.
+    if (info.borrowed_model != nullptr) return tl::unexpected(built.error());
+    return fail(built.error().code, "model '{}': {}", info.name, built.error().message);
+  }
   m->engine = std::move(built->engine);
   m->ctx = std::move(built->ctx);
   SchedulerOptions so = options_.scheduler;
