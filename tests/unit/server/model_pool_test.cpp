@@ -43,6 +43,15 @@ std::string inspect_error(const std::vector<coe::ModelEntry>& models, uint64_t b
 
 Clock::time_point in(std::chrono::milliseconds ms) { return Clock::now() + ms; }
 
+// Whether this process maps `path` now (/proc/self/maps): an unloaded model's file must not be.
+bool mapped(const fs::path& path) {
+  std::ifstream maps("/proc/self/maps");
+  const std::string name = fs::canonical(path).string();
+  for (std::string line; std::getline(maps, line);)
+    if (line.ends_with(" " + name) || line.ends_with("\t" + name)) return true;
+  return false;
+}
+
 // A greedy job of a few tokens through a lease's scheduler: the loaded model really serves.
 void generate_on(ModelLease& lease) {
   JobInput in;
@@ -145,6 +154,8 @@ TEST_F(ModelPoolTest, LoadsOnDemandAndUnloadsTheLeastRecentlyUsed) {
     EXPECT_TRUE(pool_->is_loaded(want));
     EXPECT_FALSE(pool_->is_loaded(1 - want));
     EXPECT_LE(pool_->stats().loaded_bytes, budget_);
+    EXPECT_TRUE(mapped(pool_->models()[want].path));
+    EXPECT_FALSE(mapped(pool_->models()[1 - want].path)) << "an unloaded model's file is still mapped";
     generate_on(*lease);
   }
   const auto s = pool_->stats();
