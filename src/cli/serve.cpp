@@ -1,20 +1,25 @@
-// `switchyard serve [-m FILE] [--host 127.0.0.1] [--port 8080] [--parallel N] [-c CTX] [--api-key KEY]
-// [--timeout S] [routing options] [sampling defaults]`
+// `switchyard serve [-m FILE | --models COMPOSITION] [--host 127.0.0.1] [--port 8080] [--parallel N] [-c CTX]
+// [--api-key KEY] [--timeout S] [routing options] [sampling defaults]`
 //
 // The OpenAI-compatible server (src/server/, docs/server.md). This file only reads the options, loads the model
-// and hands both to server::serve, which runs until SIGTERM or SIGINT.
+// (or reads the composition and builds its router) and hands them to server::serve (serve_composition), which
+// runs until SIGTERM or SIGINT.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/routing_options.h"
 #include "cli/text_options.h"
 #include "cli/validators.h"
+#include "coe/composition.h"
+#include "coe/prompt_router.h"
 #include "core/error.h"
 #include "server/http/server.h"
 
@@ -23,6 +28,7 @@ namespace {
 
 struct ServeCliOptions {
   std::string model;
+  std::string models;  // a composition file
   std::string alias;
   std::string template_file;
   server::ServeOptions serve;
@@ -31,9 +37,23 @@ struct ServeCliOptions {
   RoutingOptions routing;
 };
 
+// --models: every model of the composition with the same routing options, threads and slots; -c is capped at each
+// model's training context.
+void run_serve_composition(ServeCliOptions& opt) {
+  const coe::Composition composition = value_or_throw(coe::load_composition(opt.models));
+  opt.serve.n_threads =
+      opt.threads > 0 ? opt.threads : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  opt.serve.scheduler.n_ctx = opt.ctx_size;
+  auto router = value_or_throw(coe::make_prompt_router(composition, {.n_threads = opt.serve.n_threads}));
+  value_or_throw(server::serve_composition(composition, *router, opt.serve, [&](runtime::Engine& engine) {
+    return apply_routing_options(engine, opt.routing);
+  }));
+}
+
 void run_serve(ServeCliOptions& opt) {
   if (opt.serve.api_key.empty())
     if (const char* key = std::getenv("SWITCHYARD_API_KEY"); key != nullptr) opt.serve.api_key = key;
+  if (!opt.models.empty()) return run_serve_composition(opt);
   const std::string path = opt.model.empty() ? bundled_model_path() : opt.model;
   TextModel tm = load_text_model(path);
   const runtime::SessionOptions session =
@@ -50,8 +70,11 @@ void register_serve(CLI::App& app) {
   auto opt = std::make_shared<ServeCliOptions>();
   server::ServeOptions& s = opt->serve;
   auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server with continuous batching (docs/server.md)");
-  cmd->add_option("-m,--model", opt->model, "GGUF model file (default: the bundled model)");
-  cmd->add_option("--alias", opt->alias, "Model id the API reports (default: the file name without .gguf)");
+  auto* model = cmd->add_option("-m,--model", opt->model, "GGUF model file (default: the bundled model)");
+  auto* models = cmd->add_option("--models", opt->models,
+                                 "A composition of models (TOML or JSON: models, router, budget; docs/server.md)");
+  auto* alias =
+      cmd->add_option("--alias", opt->alias, "Model id the API reports (default: the file name without .gguf)");
   cmd->add_option("--host", s.host, "Address to listen on (default 127.0.0.1: this machine only)");
   cmd->add_option("--port", s.port, "Port (0: any free port; stderr says which)")->check(in_range(0, 65535));
   cmd->add_option("--parallel", s.scheduler.n_slots, "Sequences decoded together (sequence slots)")
@@ -73,11 +96,15 @@ void register_serve(CLI::App& app) {
       ->check(in_range(0.0, 1e5));
   cmd->add_option("--max-body", s.max_body_bytes, "Largest request body in bytes (larger: 413)")
       ->check(in_range(size_t{1024}, size_t{1} << 34));
-  cmd->add_option("--chat-template-file", opt->template_file, "Jinja chat template to use instead of the model's");
+  auto* chat_template =
+      cmd->add_option("--chat-template-file", opt->template_file, "Jinja chat template to use instead of the model's");
+  // A composition names its models and each has its own template; one trace file cannot take several engines.
+  models->excludes(model)->excludes(alias)->excludes(chat_template);
   cmd->add_option("-n,--n-predict", s.defaults.max_tokens, "Default max_tokens (-1 = until end of turn or context)")
       ->check(in_range(-1, 1 << 24));
   add_sampling_params(cmd, s.defaults.sampling);
   add_routing_options(cmd, opt->routing);
+  if (auto* trace = cmd->get_option_no_throw("--trace")) models->excludes(trace);
   cmd->callback([opt] { run_serve(*opt); });
 }
 

@@ -60,13 +60,14 @@ class SlotRecorder final : public moe::RoutingObserver {
 // Counts every sequence's expert choices into the metrics (an engine-wide observer).
 class LoadCounter final : public moe::RoutingObserver {
  public:
-  explicit LoadCounter(Metrics& metrics) : metrics_(metrics) {}
+  LoadCounter(Metrics& metrics, size_t row) : metrics_(metrics), row_(row) {}
   void on_routing(const moe::RoutingEvent& e) override {
-    metrics_.add_expert_load(e.layer, e.decision->ids.data(), e.decision->ids.size());
+    metrics_.add_expert_load(row_, e.layer, e.decision->ids.data(), e.decision->ids.size());
   }
 
  private:
   Metrics& metrics_;
+  size_t row_;
 };
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
@@ -171,8 +172,8 @@ struct Scheduler::Slot {
 };
 
 Scheduler::Scheduler(runtime::Engine& engine, const tok::Tokenizer& tokenizer, const SchedulerOptions& options,
-                     Metrics* metrics)
-    : engine_(engine), tokenizer_(tokenizer), metrics_(metrics), options_(options) {
+                     Metrics* metrics, size_t metrics_row)
+    : engine_(engine), tokenizer_(tokenizer), metrics_(metrics), metrics_row_(metrics_row), options_(options) {
   options_.n_slots = std::max(1, options_.n_slots);
   options_.prefill_chunk = std::max<int64_t>(1, options_.prefill_chunk);
   options_.prefill_chunk_decoding = std::max<int64_t>(1, options_.prefill_chunk_decoding);
@@ -187,7 +188,7 @@ Scheduler::Scheduler(runtime::Engine& engine, const tok::Tokenizer& tokenizer, c
     slots_.push_back(std::move(slot));
   }
   n_ctx_ = slots_.front()->seq->n_ctx();
-  if (metrics_ != nullptr) engine.add_observer(std::make_unique<LoadCounter>(*metrics_));
+  if (metrics_ != nullptr) engine.add_observer(std::make_unique<LoadCounter>(*metrics_, metrics_row_));
   {
     std::lock_guard lock(mu_);
     publish_stats_locked();
@@ -239,7 +240,8 @@ Scheduler::Stats Scheduler::stats() const {
 
 void Scheduler::publish_stats_locked() {
   if (metrics_ != nullptr)
-    metrics_->set_scheduler(static_cast<int64_t>(queue_.size()), active_, static_cast<int64_t>(slots_.size()));
+    metrics_->set_scheduler(metrics_row_, static_cast<int64_t>(queue_.size()), active_,
+                            static_cast<int64_t>(slots_.size()));
 }
 
 // Gives queued jobs free slots, in arrival order. A job takes the free slot that holds the longest prefix of its

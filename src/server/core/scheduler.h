@@ -42,9 +42,10 @@ struct SchedulerOptions {
 
 class Scheduler {
  public:
-  // engine, tokenizer and metrics (may be nullptr) are borrowed and must outlive the scheduler.
-  Scheduler(runtime::Engine& engine, const tok::Tokenizer& tokenizer, const SchedulerOptions& options,
-            Metrics* metrics);
+  // engine, tokenizer and metrics (may be nullptr) are borrowed and must outlive the scheduler; metrics_row is
+  // the model's row in metrics (a composition has one per model).
+  Scheduler(runtime::Engine& engine, const tok::Tokenizer& tokenizer, const SchedulerOptions& options, Metrics* metrics,
+            size_t metrics_row = 0);
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -79,6 +80,7 @@ class Scheduler {
   runtime::Engine& engine_;
   const tok::Tokenizer& tokenizer_;
   Metrics* metrics_;
+  size_t metrics_row_;
   SchedulerOptions options_;
   int64_t n_ctx_ = 0;
   std::vector<std::unique_ptr<Slot>> slots_;

@@ -136,6 +136,15 @@ json per_token_chunk_routing(const std::vector<GeneratedToken>& tokens) {
   return {{"moe_layers", std::move(layers)}, {"tokens", routing_tokens_json(tokens)}};
 }
 
+// The composition's keys join the response's `routing` (created when the expert routing was not asked for).
+json with_composition(json out, const ReplyHeader& h) {
+  if (!h.composition.is_object()) return out;
+  json& r = out["routing"];
+  if (!r.is_object()) r = json::object();
+  for (const auto& [key, value] : h.composition.items()) r[key] = value;
+  return out;
+}
+
 json token_ids(const std::vector<GeneratedToken>& tokens) {
   json ids = json::array();
   for (const auto& t : tokens)
@@ -160,7 +169,7 @@ json chat_completion_json(const ReplyHeader& h, const GenerationRequest& request
   if (request.routing.give_back != RoutingRequest::Return::kNone)
     out["routing"] = routing_json(request.routing, &result, tokens);
   if (request.return_tokens) out["tokens"] = token_ids(tokens);
-  return out;
+  return with_composition(std::move(out), h);
 }
 
 json text_completion_json(const ReplyHeader& h, const GenerationRequest& request, const tok::Tokenizer& tokenizer,
@@ -180,7 +189,7 @@ json text_completion_json(const ReplyHeader& h, const GenerationRequest& request
   if (request.routing.give_back != RoutingRequest::Return::kNone)
     out["routing"] = routing_json(request.routing, &result, tokens);
   if (request.return_tokens) out["tokens"] = token_ids(tokens);
-  return out;
+  return with_composition(std::move(out), h);
 }
 
 namespace {
@@ -219,7 +228,7 @@ json chat_chunk_json(const ReplyHeader& h, const GenerationRequest& request, con
               {"created", h.created},
               {"model", h.model},
               {"choices", json::array({std::move(choice)})}};
-  return with_chunk_extensions(std::move(out), request, tokens, final_result);
+  return with_composition(with_chunk_extensions(std::move(out), request, tokens, final_result), h);
 }
 
 json text_chunk_json(const ReplyHeader& h, const GenerationRequest& request, const tok::Tokenizer& tokenizer,
@@ -235,7 +244,7 @@ json text_chunk_json(const ReplyHeader& h, const GenerationRequest& request, con
               {"created", h.created},
               {"model", h.model},
               {"choices", json::array({std::move(choice)})}};
-  return with_chunk_extensions(std::move(out), request, tokens, final_result);
+  return with_composition(with_chunk_extensions(std::move(out), request, tokens, final_result), h);
 }
 
 json usage_chunk_json(const ReplyHeader& h, bool chat, const JobResult& result) {

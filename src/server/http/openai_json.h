@@ -21,6 +21,9 @@ struct ReplyHeader {
   std::string id;
   int64_t created = 0;
   std::string model;
+  // A composition's choice of model ({model, category, confidence, reason, load_seconds}): its keys go into the
+  // response's top-level `routing` object, beside the expert routing's. Null: none (serve -m).
+  nlohmann::json composition;
 };
 
 // JSON text with invalid UTF-8 replaced (U+FFFD), compact.
@@ -55,7 +58,8 @@ nlohmann::json text_completion_json(const ReplyHeader& h, const GenerationReques
                                     const std::vector<GeneratedToken>& tokens, const JobResult& result);
 
 // Stream chunks. `tokens` are those since the previous chunk; the final chunk has the finish reason (and the
-// routing summary when asked); the usage chunk has no choices.
+// routing summary when asked); the usage chunk has no choices. A header's `composition` goes into every chunk
+// built with it (the server sends it with the first chunk only).
 nlohmann::json chat_chunk_json(const ReplyHeader& h, const GenerationRequest& request, const tok::Tokenizer& tokenizer,
                                const std::vector<GeneratedToken>& tokens, bool first, const JobResult* final_result);
 nlohmann::json text_chunk_json(const ReplyHeader& h, const GenerationRequest& request, const tok::Tokenizer& tokenizer,

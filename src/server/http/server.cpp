@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "server/core/metrics.h"
+#include "server/core/model_choice.h"
+#include "server/core/model_pool.h"
 #include "server/core/prepare.h"
 #include "server/http/connection.h"
 #include "server/http/openai_json.h"
@@ -52,6 +54,7 @@ class InFlight {
 
 // One streamed reply: takes the job's tokens and writes them as server-sent events.
 struct Stream {
+  ModelLease lease;  // the model stays loaded until the stream ends
   std::shared_ptr<Job> job;
   GenerationRequest request;
   ReplyHeader header;
@@ -79,6 +82,7 @@ struct Stream {
       if (!send(sink, chunk)) return fail();
       first = false;
       echo_text.clear();
+      header.composition = nullptr;  // the composition's choice goes with the first chunk
     }
     if (!finished) return true;
     if (result.reason == FinishReason::kError || result.reason == FinishReason::kShutdown ||
@@ -124,15 +128,22 @@ class HttplibServer : public httplib::Server {
   }
 };
 
+// One code path for one model (serve -m: a pool of one borrowed model, preloaded) and for a composition (a pool
+// of its models, loaded on demand, and its router).
 class Server {
  public:
-  Server(runtime::Engine& engine, ModelContext ctx, const ServeOptions& options)
+  Server(std::vector<PoolModelInfo> models, const ModelPoolOptions& pool_options, const ServeOptions& options,
+         const coe::Composition* composition, coe::PromptRouter* router)
       : options_(options),
-        ctx_(std::move(ctx)),
-        metrics_(experts_per_layer(engine.model())),
-        scheduler_(engine, *ctx_.tokenizer, options.scheduler, &metrics_) {
+        composition_(composition),
+        router_(router),
+        metrics_(composition != nullptr ? Metrics(metric_rows(models), pool_options.budget_bytes)
+                                        : Metrics(models.front().n_expert)),
+        pool_(std::move(models), pool_options, &metrics_) {
     routes();
   }
+
+  ModelPool& pool() { return pool_; }
 
   Status bind() {
     if (options_.port == 0) {
@@ -148,7 +159,6 @@ class Server {
     return {};
   }
   int port() const { return port_; }
-  int64_t n_ctx() const { return scheduler_.n_ctx(); }
 
   // Serves until a stop signal; then drains: new requests get 503, running ones finish (or end after
   // drain_seconds), and the listener closes.
@@ -169,11 +179,10 @@ class Server {
         std::lock_guard lock(listen_mu_);
         draining_.store(true);
       }
-      scheduler_.close();
+      pool_.close();
       const auto grace = std::chrono::milliseconds(static_cast<int64_t>(options_.drain_seconds * 1000));
-      if (!scheduler_.wait_idle(grace))
-        fmt::print(stderr, "serve: drain time over; ending the requests still running\n");
-      scheduler_.stop();
+      if (!pool_.wait_idle(grace)) fmt::print(stderr, "serve: drain time over; ending the requests still running\n");
+      pool_.stop();
       in_flight_.wait_zero(std::chrono::seconds(5));
       // stop() only stops a listener that is running: repeat until the listening loop has seen draining_.
       while (!listen_done_.load()) {
@@ -197,18 +206,20 @@ class Server {
     }
     listen_done_.store(true);
     watcher.join();
-    scheduler_.stop();
+    pool_.stop();
   }
 
  private:
-  static std::vector<int32_t> experts_per_layer(const model::Model& model) {
-    std::vector<int32_t> n;
-    for (const auto& l : model.config().layers)
-      n.push_back(l.ffn.kind == model::FfnKind::kMoe ? l.ffn.moe.routing.n_expert : 0);
-    return n;
+  static std::vector<Metrics::ModelRow> metric_rows(const std::vector<PoolModelInfo>& models) {
+    std::vector<Metrics::ModelRow> rows;
+    for (const auto& m : models) rows.push_back({.name = m.name, .n_expert = m.n_expert});
+    return rows;
   }
 
+  // A 503 (busy, shutting down, timed out waiting) also says when to try again.
   static void send_error(httplib::Response& res, const ApiError& e) {
+    if (e.status == 503 && !res.has_header("Retry-After"))
+      res.set_header("Retry-After", e.code == "shutting_down" ? "5" : "1");
     res.status = e.status;
     res.set_content(dump(error_json(e)), "application/json");
   }
@@ -223,11 +234,40 @@ class Server {
                              .code = std::move(code)});
   }
 
-  ReplyHeader header(bool chat) {
+  ReplyHeader header(bool chat, const ModelContext& ctx) {
     const uint64_t n = ++reply_counter_;
     return {.id = fmt::format("{}-{:x}{:06x}", chat ? "chatcmpl" : "cmpl", std::time(nullptr), n),
             .created = static_cast<int64_t>(std::time(nullptr)),
-            .model = ctx_.model_id};
+            .model = ctx.model_id,
+            .composition = nullptr};
+  }
+
+  static ApiError model_not_found(const std::string& id, const std::string& have) {
+    return ApiError{.status = 404,
+                    .type = "not_found_error",
+                    .message = fmt::format("no model '{}' (this server has {})", id, have),
+                    .param = "model",
+                    .code = "model_not_found"};
+  }
+
+  // The deadline of a request arriving now (serve --timeout).
+  Clock::time_point deadline() const {
+    return options_.timeout_s > 0
+               ? Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(options_.timeout_s * 1000))
+               : Clock::time_point::max();
+  }
+
+  // /tokenize and /detokenize: the model a body's `model` names (a composition's default when none, or `auto`).
+  ApiResult<ModelLease> model_for_body(const json& body) {
+    size_t index = 0;
+    if (composition_ != nullptr) {
+      std::string name = composition_->default_model;
+      if (const auto it = body.find("model"); it != body.end() && it->is_string() && *it != "auto") name = *it;
+      const int64_t i = pool_.find(name);
+      if (i < 0) return tl::unexpected(model_not_found(name, "'auto' and the models of GET /v1/models"));
+      index = static_cast<size_t>(i);
+    }
+    return pool_.acquire(index, deadline());
   }
 
   // The endpoint label of /metrics: the route, or "other" (unknown paths must not grow the label set).
@@ -312,7 +352,7 @@ class Server {
       res.set_content(std::string(chat_page_html()), "text/html; charset=utf-8");
     });
     http_.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-      const auto s = scheduler_.stats();
+      const auto s = pool_.stats();
       res.status = draining_.load() ? 503 : 200;
       res.set_content(dump({{"status", draining_.load() ? "shutting down" : "ok"},
                             {"slots_idle", s.slots - s.active},
@@ -324,17 +364,20 @@ class Server {
       res.set_content(metrics_.render(), "text/plain; version=0.0.4");
     });
     http_.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(dump({{"object", "list"}, {"data", json::array({model_json()})}}), "application/json");
+      json data = json::array();
+      for (size_t i = 0; i < pool_.models().size(); ++i) data.push_back(model_json(i));
+      if (composition_ != nullptr) data.push_back(auto_json());
+      res.set_content(dump({{"object", "list"}, {"data", std::move(data)}}), "application/json");
     });
     http_.Get("/v1/models/(.+)", [this](const httplib::Request& req, httplib::Response& res) {
-      if (req.matches[1] != ctx_.model_id)
-        return send_error(res, ApiError{.status = 404,
-                                        .type = "not_found_error",
-                                        .message = fmt::format("no model '{}' (this server has '{}')",
-                                                               req.matches[1].str(), ctx_.model_id),
-                                        .param = "model",
-                                        .code = "model_not_found"});
-      res.set_content(dump(model_json()), "application/json");
+      const std::string id = req.matches[1];
+      if (composition_ != nullptr && id == "auto") return res.set_content(dump(auto_json()), "application/json");
+      const int64_t i = pool_.find(id);
+      if (i < 0)
+        return send_error(
+            res, model_not_found(id, composition_ != nullptr ? std::string("'auto' and the models of GET /v1/models")
+                                                             : fmt::format("'{}'", pool_.models().front().name)));
+      res.set_content(dump(model_json(static_cast<size_t>(i))), "application/json");
     });
     http_.Post("/tokenize", [this](const httplib::Request& req, httplib::Response& res) { tokenize(req, res); });
     http_.Post("/detokenize", [this](const httplib::Request& req, httplib::Response& res) { detokenize(req, res); });
@@ -346,12 +389,34 @@ class Server {
     });
   }
 
-  json model_json() const {
-    return {{"id", ctx_.model_id},
+  json model_json(size_t index) const {
+    const PoolModelInfo& m = pool_.models()[index];
+    json out = {{"id", m.name},
+                {"object", "model"},
+                {"created", started_},
+                {"owned_by", "switchyard"},
+                {"meta", {{"n_ctx", m.n_ctx}, {"n_vocab", m.n_vocab}}}};
+    if (composition_ != nullptr) {
+      out["description"] = m.description;
+      out["categories"] = m.categories;
+      out["loaded"] = pool_.is_loaded(index);
+      out["meta"]["footprint_bytes"] = m.footprint_bytes;
+    }
+    return out;
+  }
+
+  // The composition itself: requests naming it are routed.
+  json auto_json() const {
+    json names = json::array();
+    for (const auto& m : pool_.models()) names.push_back(m.name);
+    return {{"id", "auto"},
             {"object", "model"},
             {"created", started_},
             {"owned_by", "switchyard"},
-            {"meta", {{"n_ctx", ctx_.n_ctx}, {"n_vocab", ctx_.tokenizer->size()}}}};
+            {"description", fmt::format("routes each request to one of the models ({} router; default {})",
+                                        coe::router_kind_name(composition_->router.kind), composition_->default_model)},
+            {"models", std::move(names)},
+            {"meta", {{"budget_bytes", pool_.budget_bytes()}}}};
   }
 
   void tokenize(const httplib::Request& req, httplib::Response& res) {
@@ -359,7 +424,10 @@ class Server {
     if (!body) return send_error(res, body.error());
     auto r = parse_tokenize_request(*body);
     if (!r) return send_error(res, r.error());
-    auto ids = ctx_.tokenizer->encode(r->content, {.add_special = r->add_special, .parse_special = r->parse_special});
+    auto lease = model_for_body(*body);
+    if (!lease) return send_error(res, lease.error());
+    const ModelContext& ctx = (*lease)->ctx;
+    auto ids = ctx.tokenizer->encode(r->content, {.add_special = r->add_special, .parse_special = r->parse_special});
     if (!ids) return send_error(res, bad_request("content", ids.error().message).value());
     json tokens = json::array();
     for (const int32_t id : *ids) {
@@ -368,7 +436,7 @@ class Server {
         continue;
       }
       // As llama-server: the piece as text when it is valid UTF-8, else its bytes.
-      const std::string piece = ctx_.tokenizer->token_to_piece(id, true);
+      const std::string piece = ctx.tokenizer->token_to_piece(id, true);
       const std::string check = json(piece).dump(-1, ' ', false, json::error_handler_t::ignore);
       const bool utf8 = check.size() >= 2 && json::parse(check).get<std::string>() == piece;
       json bytes = json::array();
@@ -382,9 +450,12 @@ class Server {
   void detokenize(const httplib::Request& req, httplib::Response& res) {
     auto body = parse_json_body(req.body);
     if (!body) return send_error(res, body.error());
-    auto ids = parse_detokenize_request(*body, static_cast<int64_t>(ctx_.tokenizer->size()));
+    auto lease = model_for_body(*body);
+    if (!lease) return send_error(res, lease.error());
+    const ModelContext& ctx = (*lease)->ctx;
+    auto ids = parse_detokenize_request(*body, static_cast<int64_t>(ctx.tokenizer->size()));
     if (!ids) return send_error(res, ids.error());
-    res.set_content(dump({{"content", ctx_.tokenizer->decode(*ids, false)}}), "application/json");
+    res.set_content(dump({{"content", ctx.tokenizer->decode(*ids, false)}}), "application/json");
   }
 
   void generate(const httplib::Request& req, httplib::Response& res, GenerationRequest::Kind kind) {
@@ -394,17 +465,28 @@ class Server {
     auto request =
         chat ? parse_chat_request(*body, options_.defaults) : parse_completion_request(*body, options_.defaults);
     if (!request) return send_error(res, request.error());
-    const auto deadline =
-        options_.timeout_s > 0
-            ? Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(options_.timeout_s * 1000))
-            : Clock::time_point::max();
-    auto input = make_job_input(ctx_, *request, deadline);
+    const auto until = deadline();
+    // serve -m: the one model, whatever `model` says (as before compositions); a composition: the named model,
+    // or the router's choice.
+    ModelChoice choice;
+    if (composition_ != nullptr) {
+      auto c = choose_model(*request, pool_, *composition_, *router_);
+      if (!c) return send_error(res, c.error());
+      choice = std::move(*c);
+      metrics_.count_model_request(choice.index, choice.routed);
+    }
+    auto lease = pool_.acquire(choice.index, until);
+    if (!lease) return send_error(res, lease.error());
+    if (composition_ != nullptr && lease->load_seconds() > 0) choice.routing["load_seconds"] = lease->load_seconds();
+    const ModelContext& ctx = (*lease)->ctx;
+    Scheduler& scheduler = *(*lease)->scheduler;
+    auto input = make_job_input(ctx, *request, until);
     if (!input) return send_error(res, input.error());
     std::string echo_text;
     if (!chat && request->echo)
-      echo_text = request->prompt_is_tokens ? ctx_.tokenizer->decode(input->prompt, false) : request->prompt_text;
+      echo_text = request->prompt_is_tokens ? ctx.tokenizer->decode(input->prompt, false) : request->prompt_text;
     auto job = std::make_shared<Job>(std::move(*input));
-    switch (scheduler_.submit(job)) {
+    switch (scheduler.submit(job)) {
       case Scheduler::Submit::kAccepted: break;
       case Scheduler::Submit::kQueueFull:
         return send_unavailable(res, 1,
@@ -413,13 +495,15 @@ class Server {
                                 "queue_full");
       case Scheduler::Submit::kClosed: return send_unavailable(res, 5, "the server is shutting down", "shutting_down");
     }
-    const ReplyHeader h = header(chat);
+    ReplyHeader h = header(chat, ctx);
+    if (composition_ != nullptr) h.composition = std::move(choice.routing);
     if (request->stream) {
       auto stream = std::make_shared<Stream>();
       stream->job = job;
       stream->request = std::move(*request);
       stream->header = h;
-      stream->tokenizer = ctx_.tokenizer;
+      stream->tokenizer = ctx.tokenizer;
+      stream->lease = std::move(*lease);
       stream->echo_text = std::move(echo_text);
       in_flight_.enter();
       res.set_header("Cache-Control", "no-cache");
@@ -429,6 +513,7 @@ class Server {
           [stream, this](bool) {
             // The connection ended (finished, broken or refused): a job still running has no reader.
             stream->job->cancel();
+            stream->lease.reset();
             in_flight_.leave();
           });
       return;
@@ -455,15 +540,16 @@ class Server {
         break;
       default: break;
     }
-    const json out = chat ? chat_completion_json(h, *request, *ctx_.tokenizer, tokens, result)
-                          : text_completion_json(h, *request, *ctx_.tokenizer, echo_text, tokens, result);
+    const json out = chat ? chat_completion_json(h, *request, *ctx.tokenizer, tokens, result)
+                          : text_completion_json(h, *request, *ctx.tokenizer, echo_text, tokens, result);
     res.set_content(dump(out), "application/json");
   }
 
   ServeOptions options_;
-  ModelContext ctx_;
+  const coe::Composition* composition_;  // null: serve -m
+  coe::PromptRouter* router_;            // with a composition
   Metrics metrics_;
-  Scheduler scheduler_;
+  ModelPool pool_;  // after metrics_, which its schedulers write to
   HttplibServer http_;
   InFlight in_flight_;
   int port_ = 0;
@@ -474,40 +560,69 @@ class Server {
   std::atomic<bool> listen_done_{false};
 };
 
+// SIGTERM and SIGINT are taken by the server's watcher thread (Server::run); blocked before any thread starts
+// (engines' pools, schedulers, the model loader, cpp-httplib's workers), they reach no other thread. Restored when
+// this goes.
+struct StopSignals {
+  sigset_t set, previous;
+  StopSignals() {
+    // A client that goes away must not kill the process with SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, &previous);
+  }
+  ~StopSignals() { pthread_sigmask(SIG_SETMASK, &previous, nullptr); }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+};
+
+ModelPoolOptions pool_options(const ServeOptions& options, const EngineSetup& setup, uint64_t budget_bytes) {
+  return ModelPoolOptions{.budget_bytes = budget_bytes,
+                          .n_threads = options.n_threads,
+                          .scheduler = options.scheduler,
+                          .chat_template = options.chat_template,
+                          .setup = setup};
+}
+
+Status bind_and_run(Server& server, const ServeOptions& o, const std::string& what, const StopSignals& signals) {
+  if (auto s = server.bind(); !s) return s;
+  fmt::print(stderr, "serve: listening on http://{}:{} ({}, {} sequence slots of {} tokens, {} threads)\n", o.host,
+             server.port(), what, o.scheduler.n_slots, server.pool().models().front().n_ctx, o.n_threads);
+  std::fflush(stderr);
+  server.run(signals.set);
+  fmt::print(stderr, "serve: stopped\n");
+  return {};
+}
+
 }  // namespace
 
 Status serve(const model::Model& model, const tok::Tokenizer& tokenizer, const ServeOptions& options,
              const EngineSetup& setup) {
-  // A client that goes away must not kill the process with SIGPIPE.
-  std::signal(SIGPIPE, SIG_IGN);
-  // SIGTERM and SIGINT are taken by the server's watcher thread (Server::run); blocked before any thread starts
-  // (the engine's pool, the scheduler, cpp-httplib's workers), they reach no other thread. Restored on return.
-  sigset_t stop_signals, previous;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
-  struct Restore {
-    sigset_t mask;
-    ~Restore() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
-  } restore{previous};
-  runtime::Engine engine(model, {.n_threads = options.n_threads});
-  if (setup)
-    if (auto s = setup(engine); !s) return s;
-  const int64_t train = model.config().common.n_ctx_train;
-  const int64_t n_ctx = options.scheduler.n_ctx > 0 ? options.scheduler.n_ctx : (train > 0 ? train : 4096);
-  auto ctx = make_model_context(model, tokenizer, options.model_id, n_ctx, options.chat_template);
-  if (!ctx) return tl::unexpected(ctx.error());
-  ServeOptions o = options;
-  o.scheduler.n_ctx = n_ctx;
-  Server server(engine, std::move(*ctx), o);
-  if (auto s = server.bind(); !s) return s;
-  fmt::print(stderr, "serve: listening on http://{}:{} (model {}, {} sequence slots of {} tokens, {} threads)\n",
-             o.host, server.port(), o.model_id, o.scheduler.n_slots, server.n_ctx(), o.n_threads);
-  std::fflush(stderr);
-  server.run(stop_signals);
-  fmt::print(stderr, "serve: stopped\n");
-  return {};
+  const StopSignals signals;
+  const ModelPoolOptions po = pool_options(options, setup, 0);
+  auto info = inspect_borrowed_model(model, tokenizer, options.model_id, po);
+  if (!info) return tl::unexpected(info.error());
+  std::vector<PoolModelInfo> models;
+  models.push_back(std::move(*info));
+  Server server(std::move(models), po, options, nullptr, nullptr);
+  if (auto s = server.pool().preload(0); !s) return s;
+  return bind_and_run(server, options, fmt::format("model {}", options.model_id), signals);
+}
+
+Status serve_composition(const coe::Composition& composition, coe::PromptRouter& router, const ServeOptions& options,
+                         const EngineSetup& setup) {
+  const StopSignals signals;
+  const ModelPoolOptions po = pool_options(options, setup, composition.budget_bytes);
+  auto models = inspect_models(composition.models, po);
+  if (!models) return fail(models.error().code, "{}: {}", composition.source.string(), models.error().message);
+  Server server(std::move(*models), po, options, &composition, &router);
+  const std::string budget = composition.budget_bytes > 0 ? fmt::format("{} bytes", composition.budget_bytes) : "none";
+  return bind_and_run(server, options,
+                      fmt::format("composition {}: {} models, {} router, budget {}", composition.source.string(),
+                                  composition.models.size(), coe::router_kind_name(composition.router.kind), budget),
+                      signals);
 }
 
 }  // namespace sy::server

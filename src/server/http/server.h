@@ -12,9 +12,12 @@
 #include <functional>
 #include <string>
 
+#include "coe/composition.h"
+#include "coe/prompt_router.h"
 #include "core/error.h"
 #include "model/model.h"
 #include "runtime/engine.h"
+#include "server/core/model_pool.h"
 #include "server/core/request.h"
 #include "server/core/scheduler.h"
 #include "tokenizer/tokenizer.h"
@@ -35,10 +38,15 @@ struct ServeOptions {
   SchedulerOptions scheduler;
 };
 
-using EngineSetup = std::function<Status(runtime::Engine& engine)>;
-
 // Runs until SIGTERM/SIGINT. Fails (before serving) when the address cannot be bound or the setup fails.
 Status serve(const model::Model& model, const tok::Tokenizer& tokenizer, const ServeOptions& options,
              const EngineSetup& setup);
+
+// A composition (issue 16; docs/server.md, "Compositions"): its models behind one endpoint, loaded on demand
+// within its budget, and `auto` answered by `router`. Every model file is opened and checked first: a missing,
+// broken or oversized model fails here, naming it, before anything listens. `setup` configures each model's
+// engine when it loads; options.model_id is not used (each model has its name in the composition).
+Status serve_composition(const coe::Composition& composition, coe::PromptRouter& router, const ServeOptions& options,
+                         const EngineSetup& setup);
 
 }  // namespace sy::server

@@ -48,5 +48,45 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_TRUE(has_line(t, "# TYPE switchyard_time_to_first_token_seconds histogram"));
 }
 
+TEST(Metrics, ACompositionLabelsWhatIsPerModel) {
+  Metrics m({{.name = "code", .n_expert = {4}}, {.name = "chat", .n_expert = {0, 2}}}, 1000);
+  const int32_t ids[] = {1, 1};
+  m.add_expert_load(0, 0, ids, 2);
+  m.add_expert_load(1, 1, ids, 1);
+  m.set_scheduler(0, 1, 2, 4);
+  m.set_scheduler(1, 2, 1, 4);
+  m.count_model_request(0, true);
+  m.count_model_request(0, false);
+  m.count_model_request(1, true);
+  m.observe_model_load(0, 0.2, 600);
+  m.observe_model_load(1, 0.3, 300);
+  m.count_model_unload(0, 600);
+  m.count_model_load_failure(1);
+  const std::string t = m.render();
+  EXPECT_TRUE(has_line(t, R"(switchyard_expert_load_total{model="code",layer="0",expert="1"} 2)")) << t;
+  EXPECT_TRUE(has_line(t, R"(switchyard_expert_load_total{model="chat",layer="1",expert="1"} 1)"));
+  EXPECT_TRUE(has_line(t, "switchyard_queue_depth 3"));  // summed over the models
+  EXPECT_TRUE(has_line(t, "switchyard_active_sequences 3"));
+  EXPECT_TRUE(has_line(t, "switchyard_sequence_slots 8"));
+  EXPECT_TRUE(has_line(t, R"(switchyard_model_requests_total{model="code",via="routed"} 1)"));
+  EXPECT_TRUE(has_line(t, R"(switchyard_model_requests_total{model="code",via="named"} 1)"));
+  EXPECT_TRUE(has_line(t, R"(switchyard_model_requests_total{model="chat",via="routed"} 1)"));
+  EXPECT_TRUE(has_line(t, R"(switchyard_model_loads_total{model="code"} 1)"));
+  EXPECT_TRUE(has_line(t, R"(switchyard_model_unloads_total{model="code"} 1)"));
+  EXPECT_TRUE(has_line(t, R"(switchyard_model_load_failures_total{model="chat"} 1)"));
+  EXPECT_TRUE(has_line(t, R"(switchyard_model_loaded{model="code"} 0)"));
+  EXPECT_TRUE(has_line(t, R"(switchyard_model_loaded{model="chat"} 1)"));
+  EXPECT_TRUE(has_line(t, "switchyard_model_load_seconds_count 2"));
+  EXPECT_TRUE(has_line(t, "switchyard_model_loaded_bytes 300"));
+  EXPECT_TRUE(has_line(t, "switchyard_model_budget_bytes 1000"));
+}
+
+TEST(Metrics, OneModelHasNoCompositionSeries) {
+  Metrics m({2});
+  const std::string t = m.render();
+  EXPECT_EQ(t.find("switchyard_model_"), std::string::npos) << t;
+  EXPECT_EQ(t.find("model=\""), std::string::npos) << t;
+}
+
 }  // namespace
 }  // namespace sy::server
