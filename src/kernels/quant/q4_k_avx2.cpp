@@ -4,6 +4,7 @@
 // kRows activation rows at once: prefill decodes each super-block (nibbles, scales) once for several tokens.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
@@ -12,6 +13,25 @@
 
 namespace sy::kernels {
 namespace {
+
+// The block's eight 6-bit scales (bytes 0-7) and mins (bytes 8-15) as one vector, built in registers.
+inline __m128i scale_min_k4_vec(const uint8_t* s) {
+  uint32_t packed[4];
+  scale_min_k4_all(s, packed);
+  return _mm_set_epi32(static_cast<int>(packed[3]), static_cast<int>(packed[2]), static_cast<int>(packed[1]),
+                       static_cast<int>(packed[0]));
+}
+
+// The tile's lanes (lane l for row l / kTokens, token l % kTokens) from a value per row or per token; lanes past
+// kLanes are zero.
+template <int kTokens, int kLanes, size_t... l>
+__m256 lanes_by_row(const float* per_row, std::index_sequence<l...>) {
+  return _mm256_setr_ps((l < kLanes ? per_row[l / kTokens] : 0.0f)...);
+}
+template <int kTokens, int kLanes, size_t... l>
+__m256 lanes_by_token(const float* per_token, std::index_sequence<l...>) {
+  return _mm256_setr_ps((l < kLanes ? per_token[l % kTokens] : 0.0f)...);
+}
 
 // The horizontal sums of up to four vectors, as the lanes of one (missing vectors count as zero).
 template <int kRows>
@@ -187,39 +207,37 @@ void dot_tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a
     y[t] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + t * a_stride);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
-  // Lane values of the block's scales: the row's d and dmin, the token's d_a; unused lanes stay zero.
-  alignas(32) float lane_d[8] = {}, lane_dmin[8] = {}, lane_da[8] = {};
+  constexpr auto kLaneIds = std::make_index_sequence<8>{};
   const int64_t n_blocks = n / kQKK;
   for (int64_t i = 0; i < n_blocks; ++i) {
-    alignas(16) uint32_t packed[kRows][4];
+    __m128i packed[kRows];  // scales, then mins, as bytes
+    float row_d[kRows], row_dmin[kRows], tok_d[kTokens];
     __m256i lanes[8];  // first the minimum terms, then the block sums
 #pragma GCC unroll 8
     for (int l = kLanes; l < 8; ++l) lanes[l] = _mm256_setzero_si256();
 #pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) tok_d[t] = y[t][i].d;
+#pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r) {
       prefetch_stream(x[r] + i, sizeof(BlockQ4_K));  // several sequences' decode streams the weights too
-      scale_min_k4_all(x[r][i].scales, packed[r]);
-      const float d = f16_scalar(x[r][i].d), dmin = f16_scalar(x[r][i].dmin);
-      const __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed[r] + 2)));
+      packed[r] = scale_min_k4_vec(x[r][i].scales);
+      row_d[r] = f16_scalar(x[r][i].d);
+      row_dmin[r] = f16_scalar(x[r][i].dmin);
+      const __m128i m8 = _mm_cvtepu8_epi16(_mm_unpackhi_epi64(packed[r], packed[r]));
       const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
 #pragma GCC unroll 8
-      for (int t = 0; t < kTokens; ++t) {
-        lane_d[r * kTokens + t] = d;
-        lane_dmin[r * kTokens + t] = dmin;
-        lane_da[r * kTokens + t] = y[t][i].d;
+      for (int t = 0; t < kTokens; ++t)
         lanes[r * kTokens + t] =
             _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[t][i].bsums)), mins16);
-      }
     }
-    const __m256 da = _mm256_load_ps(lane_da);
-    acc_min =
-        _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(lanes)), _mm256_mul_ps(_mm256_load_ps(lane_dmin), da), acc_min);
+    const __m256 da = lanes_by_token<kTokens, kLanes>(tok_d, kLaneIds);
+    acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(lanes)),
+                              _mm256_mul_ps(lanes_by_row<kTokens, kLanes>(row_dmin, kLaneIds), da), acc_min);
 #pragma GCC unroll 8
     for (int l = 0; l < kLanes; ++l) lanes[l] = _mm256_setzero_si256();
 #pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r) {
-      const __m256i scales =
-          _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed[r]))));
+      const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(packed[r]));
 #pragma GCC unroll 8
       for (int c = 0; c < 4; ++c) {
         const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].qs + 32 * c));
@@ -239,7 +257,8 @@ void dot_tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a
         }
       }
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(lanes)), _mm256_mul_ps(_mm256_load_ps(lane_d), da), acc);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(lanes)),
+                          _mm256_mul_ps(lanes_by_row<kTokens, kLanes>(row_d, kLaneIds), da), acc);
   }
   alignas(32) float result[8];
   _mm256_store_ps(result, _mm256_sub_ps(acc, acc_min));
