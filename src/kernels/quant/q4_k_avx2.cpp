@@ -219,7 +219,10 @@ void dot_tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a
     for (int t = 0; t < kTokens; ++t) tok_d[t] = y[t][i].d;
 #pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r) {
-      prefetch_stream(x[r] + i, sizeof(BlockQ4_K));  // several sequences' decode streams the weights too
+      // Several sequences' decode streams the weights too: the same block of the next tile's row r, one tile ahead
+      // (prefetch_stream's fixed distance would mostly land in this tile's own rows, which it is reading already).
+      const char* next = reinterpret_cast<const char*>(x[r] + i) + kRows * w_stride;
+      for (int off = 0; off < static_cast<int>(sizeof(BlockQ4_K)); off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
       packed[r] = scale_min_k4_vec(x[r][i].scales);
       row_d[r] = f16_scalar(x[r][i].d);
       row_dmin[r] = f16_scalar(x[r][i].dmin);
