@@ -35,6 +35,12 @@ ThreadPool& pool() {
   return p;
 }
 
+// Rows of the decode matrices: about kDecodeBytes, a multiple of kGemmRows as a model's matrices are (llama.cpp
+// leaves other row counts unpacked, and so they take the plain-order kernels, without a multi-token path).
+int64_t decode_rows(TensorType type) {
+  return static_cast<int64_t>(kDecodeBytes / row_bytes(type, kCols)) / kGemmRows * kGemmRows;
+}
+
 MatrixView view(TensorType type, int64_t n_rows, const std::vector<uint8_t>& bytes) {
   return MatrixView{
       .type = type, .n_cols = kCols, .n_rows = n_rows, .data = bytes.data(), .row_stride = row_bytes(type, kCols)};
@@ -42,7 +48,7 @@ MatrixView view(TensorType type, int64_t n_rows, const std::vector<uint8_t>& byt
 
 void bench_decode(benchmark::State& state, TensorType type) {
   std::mt19937 rng(1);
-  const int64_t n_rows = static_cast<int64_t>(kDecodeBytes / row_bytes(type, kCols));
+  const int64_t n_rows = decode_rows(type);
   const auto w = test::make_rows(type, n_rows, kCols, rng, /*random_bytes=*/true);
   const auto x = test::gaussian(kCols, rng);
   std::vector<float> y(static_cast<size_t>(n_rows));
@@ -58,7 +64,7 @@ void bench_decode(benchmark::State& state, TensorType type) {
 // for all of them. GB/s of weights and tokens/s; with n_seq = 1 the same product as decode/<type>.
 void bench_decode_batch(benchmark::State& state, TensorType type, MatmulKind kind, int n_seq) {
   std::mt19937 rng(1);
-  const int64_t n_rows = static_cast<int64_t>(kDecodeBytes / row_bytes(type, kCols));
+  const int64_t n_rows = decode_rows(type);
   const auto w = test::make_rows(type, n_rows, kCols, rng, /*random_bytes=*/true);
   const auto x = test::gaussian(static_cast<size_t>(kCols * n_seq), rng);
   std::vector<float> y(static_cast<size_t>(n_rows * n_seq));
@@ -103,6 +109,37 @@ void bench_dot(benchmark::State& state, TensorType type, VecDotFn fn) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
 }
 
+// The multi-token kernels alone, on one thread, with a 64-row weight slice that stays in L2 (the matmul's row
+// tasks are such slices): n_act tokens through the per-row multi kernel (`multi/`) or the rows × tokens tile
+// (`tile/`). GB/s of weights; tokens × that is the rate a batch of n_act sequences could stream weights at.
+void bench_multi_tokens(benchmark::State& state, TensorType type, int n_act, bool tile) {
+  constexpr int64_t kRows = 64;
+  const QuantKernels* k = find_kernels(type);
+  const QuantKernels* act = find_kernels(k->vec_dot_type);
+  const VecDotMultiFn multi = best_vec_dot_multi(*k);
+  const VecDotTileFn tile_fn = best_vec_dot_tile(*k);
+  if (multi == nullptr || (tile && tile_fn == nullptr)) {
+    state.SkipWithError("no such kernel on this CPU");
+    return;
+  }
+  std::mt19937 rng(5);
+  const size_t w_stride = row_bytes(type, kCols), a_stride = row_bytes(act->type, kCols);
+  const auto w = test::make_rows(type, kRows, kCols, rng, true);
+  std::vector<uint8_t> a(a_stride * static_cast<size_t>(n_act));
+  for (int j = 0; j < n_act; ++j) act->quantize_row(test::gaussian(kCols, rng).data(), a.data() + j * a_stride, kCols);
+  float out[kTileRows * kMaxDotRows];
+  for (auto _ : state) {
+    if (tile) {
+      for (int64_t r = 0; r < kRows; r += kTileRows)
+        tile_fn(kCols, w.data() + r * w_stride, w_stride, kTileRows, a.data(), a_stride, n_act, out);
+    } else {
+      for (int64_t r = 0; r < kRows; ++r) multi(kCols, w.data() + r * w_stride, a.data(), a_stride, n_act, out);
+    }
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
+}
+
 void register_all() {
   for (const QuantKernels* k : all_kernels()) {
     if (k->vec_dot_ref == nullptr) continue;
@@ -121,6 +158,14 @@ void register_all() {
     benchmark::RegisterBenchmark(("prefill_expert/" + name).c_str(), bench_prefill, k->type, MatmulKind::kExperts)
         ->UseRealTime()
         ->MinTime(0.5);
+    if (!k->multi_variants.empty())
+      for (const int n_act : {2, 3, 4, 8}) {
+        benchmark::RegisterBenchmark(fmt::format("multi/{}/{}", name, n_act).c_str(), bench_multi_tokens, k->type,
+                                     n_act, false);
+        if (!k->tile_variants.empty())
+          benchmark::RegisterBenchmark(fmt::format("tile/{}/{}", name, n_act).c_str(), bench_multi_tokens, k->type,
+                                       n_act, true);
+      }
     benchmark::RegisterBenchmark(("dot/" + name + "/best").c_str(), bench_dot, k->type, best_vec_dot(*k));
     benchmark::RegisterBenchmark(("dot/" + name + "/scalar").c_str(), bench_dot, k->type, k->vec_dot_ref);
   }

@@ -26,6 +26,7 @@ struct Kernels {
   VecDotFn dot = nullptr;         // one token (plain order where llama.cpp leaves the matrix unpacked)
   VecDotMultiFn multi = nullptr;  // several tokens of one run; nullptr where every output is one dot
   VecDotMultiFn gemm = nullptr;   // full groups of kGemmTokens tokens of one run, repacked types
+  VecDotTileFn tile = nullptr;    // multi's bits for kTileRows rows at once; nullptr: multi row by row
   bool merge_runs = false;        // multi gives every token single-token bits: runs may share calls
 };
 
@@ -42,6 +43,7 @@ Kernels pick_kernels(const QuantKernels& k, const MatrixView& w, MatmulKind kind
   const bool float_per_output = is_float && (kind == MatmulKind::kExperts || w.n_rows % 4 != 0 ||
                                              (kind == MatmulKind::kStackedPermuted && w.type == TensorType::kF32));
   if (plain == nullptr && !float_per_output) out.multi = best_vec_dot_multi(k);
+  if (out.multi != nullptr) out.tile = best_vec_dot_tile(k);
   // Repacked types: each full group of kGemmTokens tokens of a dense product in the gemm's order.
   if (kind == MatmulKind::kDense && w.n_rows % kGemmRows == 0) out.gemm = best_vec_dot_gemm(k);
   out.merge_runs = out.multi != nullptr && !is_float && multi_matches_single(w.type);
@@ -184,6 +186,17 @@ Status matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, T
         float* yt = y + tokens[0] * w.n_rows;
         for (int64_t r = r0; r < r1; ++r)
           yt[r] = kern.dot(w.n_cols, w.data + static_cast<size_t>(r) * w.row_stride, group_act);
+        continue;
+      }
+      if (g.kernel == kMulti && kern.tile != nullptr) {
+        for (int64_t r = r0; r < r1; r += kTileRows) {
+          const int n_rows = static_cast<int>(std::min<int64_t>(kTileRows, r1 - r));
+          float out[kTileRows * kMaxDotRows];  // [row][token]
+          kern.tile(w.n_cols, w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, n_rows, group_act,
+                    act_row_bytes, g.n, out);
+          for (int i = 0; i < n_rows; ++i)
+            for (int j = 0; j < g.n; ++j) y[tokens[j] * w.n_rows + r + i] = out[i * kMaxDotRows + j];
+        }
         continue;
       }
       const VecDotMultiFn fn = g.kernel == kGemm ? kern.gemm : kern.multi;

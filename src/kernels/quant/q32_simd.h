@@ -38,7 +38,7 @@ void dot_q32_q8_0_rows_avx2(int64_t n, const void* w, const void* a, size_t a_st
       __m256i block_sums[kRows][8];
       float scales[kRows][8];
       for (int b = 0; b < 8; ++b) {
-        if constexpr (kRows == 1) prefetch_stream(x + i + b, sizeof(Block));  // decode streams the weights
+        prefetch_stream(x + i + b, sizeof(Block));  // decode streams the weights, for one sequence or several
         const __m256i codes = Decoder::signed_codes(x[i + b]);
         const __m256i magnitude = _mm256_sign_epi8(codes, codes);
         const float dw = Decoder::scale(x[i + b]);
@@ -57,7 +57,7 @@ void dot_q32_q8_0_rows_avx2(int64_t n, const void* w, const void* a, size_t a_st
     }
   }
   for (; i < nb; ++i) {
-    if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(Block));  // decode streams the weights
+    prefetch_stream(x + i, sizeof(Block));  // decode streams the weights, for one sequence or several
     const __m256i codes = Decoder::signed_codes(x[i]);
     const __m256i magnitude = _mm256_sign_epi8(codes, codes);
     const float dw = Decoder::scale(x[i]);

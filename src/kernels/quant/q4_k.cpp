@@ -68,6 +68,7 @@ constexpr VecDotMultiVariant kMulti[] = {{"avx512vnni", dot_q4_k_q8_k_multi_avx5
                                          {"avx2", dot_q4_k_q8_k_multi_avx2}};
 constexpr VecDotVariant kPlain[] = {{"avx2", dot_q4_k_q8_k_plain_avx2}};
 constexpr VecDotMultiVariant kGemm[] = {{"avx2", dot_q4_k_q8_k_gemm_avx2}};
+constexpr VecDotTileVariant kTile[] = {{"avx2", dot_q4_k_q8_k_tile_avx2}};
 constexpr VecDotVariant kSimd[] = {
     {"avx512vnni", dot_q4_k_q8_k_avx512vnni}, {"avx512", dot_q4_k_q8_k_avx512}, {"avx2", dot_q4_k_q8_k_avx2}};
 
@@ -82,6 +83,7 @@ extern const QuantKernels kQ4_KKernels = {TensorType::kQ4_K,
                                           {},
                                           kMulti,
                                           kPlain,
-                                          kGemm};
+                                          kGemm,
+                                          kTile};
 
 }  // namespace sy::kernels

@@ -2,7 +2,9 @@
 // unsigned codes multiply the signed activations directly (15·127·2 fits int16) and the 6-bit scales are
 // applied in the int16 → int32 step, so each super-block's integer sum is exact. The loop is written for
 // kRows activation rows at once: prefill decodes each super-block (nibbles, scales) once for several tokens.
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
@@ -11,6 +13,25 @@
 
 namespace sy::kernels {
 namespace {
+
+// The block's eight 6-bit scales (bytes 0-7) and mins (bytes 8-15) as one vector, built in registers.
+inline __m128i scale_min_k4_vec(const uint8_t* s) {
+  uint32_t packed[4];
+  scale_min_k4_all(s, packed);
+  return _mm_set_epi32(static_cast<int>(packed[3]), static_cast<int>(packed[2]), static_cast<int>(packed[1]),
+                       static_cast<int>(packed[0]));
+}
+
+// The tile's lanes (lane l for row l / kTokens, token l % kTokens) from a value per row or per token; lanes past
+// kLanes are zero.
+template <int kTokens, int kLanes, size_t... l>
+__m256 lanes_by_row(const float* per_row, std::index_sequence<l...>) {
+  return _mm256_setr_ps((l < kLanes ? per_row[l / kTokens] : 0.0f)...);
+}
+template <int kTokens, int kLanes, size_t... l>
+__m256 lanes_by_token(const float* per_token, std::index_sequence<l...>) {
+  return _mm256_setr_ps((l < kLanes ? per_token[l % kTokens] : 0.0f)...);
+}
 
 // The horizontal sums of up to four vectors, as the lanes of one (missing vectors count as zero).
 template <int kRows>
@@ -159,6 +180,97 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   }
 }
 
+// An empty asm that takes v in a register: the sum chain cannot be reassociated across it. Without it GCC turns
+// a tile's per-lane chains of integer adds into trees over all the block's products, keeps them all live and
+// spills most of them (the 2 × 4 tile ran slower than the per-row kernel).
+inline void keep_in_register(__m256i& v) { __asm__("" : "+x"(v)); }
+
+// kRows weight rows × kTokens activation rows per call (kRows·kTokens <= 8), lane r·kTokens + t of the float
+// accumulators for (row r, token t). Each lane makes exactly the single-token kernel's float operations, in its
+// order: per super-block one fused multiply-add of the exact integer sum by d·d_a, one of the minimum term by
+// dmin·d_a, and acc − acc_min at the end, so every output has the bits dot_rows<1> gives it. What the tile shares:
+// the eight lanes' block sums are reduced by one transposing reduction (instead of a horizontal sum per token),
+// each activation block serves kRows rows while it is in L1, and each row's nibbles are unpacked once for all
+// kTokens tokens. out[r · kMaxDotRows + t]. The loops over rows, tokens and chunks are unrolled (pragmas) so that
+// the eight lanes' sums live in registers, not in an array on the stack.
+template <int kRows, int kTokens>
+void dot_tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out) {
+  constexpr int kLanes = kRows * kTokens;
+  static_assert(kLanes <= 8);
+  const BlockQ4_K* x[kRows];
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r)
+    x[r] = reinterpret_cast<const BlockQ4_K*>(static_cast<const uint8_t*>(w) + r * w_stride);
+  const BlockQ8_K* y[kTokens];
+#pragma GCC unroll 8
+  for (int t = 0; t < kTokens; ++t)
+    y[t] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + t * a_stride);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
+  constexpr auto kLaneIds = std::make_index_sequence<8>{};
+  const int64_t n_blocks = n / kQKK;
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    __m128i packed[kRows];  // scales, then mins, as bytes
+    float row_d[kRows], row_dmin[kRows], tok_d[kTokens];
+    __m256i lanes[8];  // first the minimum terms, then the block sums
+#pragma GCC unroll 8
+    for (int l = kLanes; l < 8; ++l) lanes[l] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) tok_d[t] = y[t][i].d;
+#pragma GCC unroll 8
+    for (int r = 0; r < kRows; ++r) {
+      // Several sequences' decode streams the weights too: the same block of the next tile's row r, one tile ahead
+      // (prefetch_stream's fixed distance would mostly land in this tile's own rows, which it is reading already).
+      const char* next = reinterpret_cast<const char*>(x[r] + i) + kRows * w_stride;
+      for (int off = 0; off < static_cast<int>(sizeof(BlockQ4_K)); off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
+      packed[r] = scale_min_k4_vec(x[r][i].scales);
+      row_d[r] = f16_scalar(x[r][i].d);
+      row_dmin[r] = f16_scalar(x[r][i].dmin);
+      const __m128i m8 = _mm_cvtepu8_epi16(_mm_unpackhi_epi64(packed[r], packed[r]));
+      const __m256i mins16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
+#pragma GCC unroll 8
+      for (int t = 0; t < kTokens; ++t)
+        lanes[r * kTokens + t] =
+            _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[t][i].bsums)), mins16);
+    }
+    const __m256 da = lanes_by_token<kTokens, kLanes>(tok_d, kLaneIds);
+    acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(lanes)),
+                              _mm256_mul_ps(lanes_by_row<kTokens, kLanes>(row_dmin, kLaneIds), da), acc_min);
+#pragma GCC unroll 8
+    for (int l = 0; l < kLanes; ++l) lanes[l] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int r = 0; r < kRows; ++r) {
+      const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(packed[r]));
+#pragma GCC unroll 8
+      for (int c = 0; c < 4; ++c) {
+        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].qs + 32 * c));
+        const __m256i lo = _mm256_and_si256(q, low4);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+        const __m256i sc_lo = _mm256_shuffle_epi8(scales, int16_lane(2 * c));
+        const __m256i sc_hi = _mm256_shuffle_epi8(scales, int16_lane(2 * c + 1));
+#pragma GCC unroll 8
+        for (int t = 0; t < kTokens; ++t) {
+          const int8_t* qa = y[t][i].qs + 64 * c;
+          const __m256i p_lo = _mm256_madd_epi16(
+              _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa))), sc_lo);
+          const __m256i p_hi = _mm256_madd_epi16(
+              _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qa + 32))), sc_hi);
+          lanes[r * kTokens + t] = _mm256_add_epi32(lanes[r * kTokens + t], _mm256_add_epi32(p_lo, p_hi));
+          keep_in_register(lanes[r * kTokens + t]);
+        }
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hsum_i32_x8(lanes)),
+                          _mm256_mul_ps(lanes_by_row<kTokens, kLanes>(row_d, kLaneIds), da), acc);
+  }
+  alignas(32) float result[8];
+  _mm256_store_ps(result, _mm256_sub_ps(acc, acc_min));
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) out[r * kMaxDotRows + t] = result[r * kTokens + t];
+}
+
 }  // namespace
 
 void dot_q4_k_q8_k_gemm_avx2(int64_t n, const void* w, const void* a, size_t a_stride, int n_act, float* out) {
@@ -216,6 +328,21 @@ float dot_q4_k_q8_k_plain_avx2(int64_t n, const void* w, const void* a) {
   acc_min = _mm_add_ps(acc_min, _mm_movehl_ps(acc_min, acc_min));
   acc_min = _mm_add_ss(acc_min, _mm_movehdup_ps(acc_min));
   return hsum(acc) + _mm_cvtss_f32(acc_min);
+}
+
+void dot_q4_k_q8_k_tile_avx2(int64_t n, const void* w, size_t w_stride, int n_rows, const void* a, size_t a_stride,
+                             int n_act, float* out) {
+  // As many rows per pass as fill the eight lanes (at most kTileRows).
+  const int rows_per_pass = std::clamp(8 / n_act, 1, kTileRows);
+  with_row_count(n_act, [&](auto tokens) {
+    for (int r = 0; r < n_rows; r += rows_per_pass) {
+      const void* pass_w = static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * w_stride;
+      with_row_count(std::min(rows_per_pass, n_rows - r), [&](auto rows) {
+        if constexpr (rows.value <= kTileRows && rows.value * tokens.value <= 8)
+          dot_tile<rows.value, tokens.value>(n, pass_w, w_stride, a, a_stride, out + r * kMaxDotRows);
+      });
+    }
+  });
 }
 
 }  // namespace sy::kernels

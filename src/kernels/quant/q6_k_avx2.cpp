@@ -26,7 +26,7 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* o
   __m256 acc[kRows];
   for (int j = 0; j < kRows; ++j) acc[j] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQKK; ++i) {
-    if constexpr (kRows == 1) prefetch_stream(x + i, sizeof(BlockQ6_K));  // decode streams the weights
+    prefetch_stream(x + i, sizeof(BlockQ6_K));  // decode streams the weights, for one sequence or several
     const int8_t* sc = x[i].scales;
     const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
     // Scales 0-7 and 8-15 as int16 in both 128-bit halves, picked per pair of groups by one shuffle.

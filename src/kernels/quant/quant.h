@@ -24,6 +24,14 @@ using VecDotMultiFn = void (*)(int64_t n, const void* weights, const void* activ
                                float* out);
 inline constexpr int kMaxDotRows = 8;
 
+// A tile of dot products: out[r·kMaxDotRows + j] = Σ w_r · a_j for n_rows <= kTileRows weight rows
+// w_r = weights + r·w_stride bytes and n_act <= kMaxDotRows activation rows a_j = a + j·a_stride bytes. Several
+// sequences' decode and prefill share each activation block across rows and each decoded weight block across
+// tokens. A tile variant gives every (row, token) the bits of the multi-row variant of its ISA.
+using VecDotTileFn = void (*)(int64_t n, const void* weights, size_t w_stride, int n_rows, const void* activations,
+                              size_t a_stride, int n_act, float* out);
+inline constexpr int kTileRows = 4;
+
 // Calls f(std::integral_constant<int, R>{}) with R = n_act in [1, kMaxDotRows]: multi-row kernels are
 // templates on their row count, and this is the one place that lists the counts.
 template <typename F>
@@ -64,6 +72,11 @@ struct VecDotMultiVariant {
   VecDotMultiFn fn;
 };
 
+struct VecDotTileVariant {
+  const char* isa;
+  VecDotTileFn fn;
+};
+
 struct QuantizeVariant {
   const char* isa;
   QuantizeRowFn fn;
@@ -88,6 +101,9 @@ struct QuantKernels {
   // group of kGemmTokens tokens of a dense product (not experts, not 3-D slices) whose rows are a multiple of
   // kGemmRows. Checked against vec_dot_ref per row in tests.
   std::span<const VecDotMultiVariant> gemm_variants = {};
+  // Tiles of several weight rows × several tokens, fastest first; each gives, per (row, token), the bits of the
+  // multi_variants entry of the same ISA (tested).
+  std::span<const VecDotTileVariant> tile_variants = {};
 };
 
 // The token group and row multiple of llama.cpp's repacked gemm on x86 (8 interleaved rows × 4 tokens).
@@ -106,6 +122,9 @@ VecDotMultiFn best_vec_dot_multi(const QuantKernels& kernels);
 
 // The fastest gemm_variants entry this CPU supports; nullptr when there is none.
 VecDotMultiFn best_vec_dot_gemm(const QuantKernels& kernels);
+// The tile_variants entry of the ISA best_vec_dot_multi's kernel comes from (so that a tile and that kernel give
+// the same bits); nullptr when there is none.
+VecDotTileFn best_vec_dot_tile(const QuantKernels& kernels);
 // The fastest plain_variants entry this CPU supports; nullptr when there is none.
 VecDotFn best_vec_dot_plain(const QuantKernels& kernels);
 

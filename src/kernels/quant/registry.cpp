@@ -1,5 +1,6 @@
 // The list of types that have kernels. Adding a type adds its own file and one line here.
 #include <array>
+#include <cstring>
 
 #include "kernels/quant/quant.h"
 #include "kernels/simd/cpu_features.h"
@@ -50,6 +51,16 @@ auto first_supported(std::span<const Variant> variants, decltype(Variant::fn) fa
 VecDotFn best_vec_dot(const QuantKernels& k) { return first_supported(k.simd_variants, k.vec_dot_ref); }
 VecDotMultiFn best_vec_dot_multi(const QuantKernels& k) { return first_supported(k.multi_variants, nullptr); }
 VecDotMultiFn best_vec_dot_gemm(const QuantKernels& k) { return first_supported(k.gemm_variants, nullptr); }
+VecDotTileFn best_vec_dot_tile(const QuantKernels& k) {
+  const CpuFeatures& cpu = cpu_features();
+  for (const VecDotMultiVariant& m : k.multi_variants) {
+    if (!cpu.supports(m.isa)) continue;
+    for (const VecDotTileVariant& t : k.tile_variants)
+      if (std::strcmp(t.isa, m.isa) == 0) return t.fn;
+    return nullptr;
+  }
+  return nullptr;
+}
 VecDotFn best_vec_dot_plain(const QuantKernels& k) { return first_supported(k.plain_variants, nullptr); }
 QuantizeRowFn best_quantize_row(const QuantKernels& k) { return first_supported(k.quantize_variants, k.quantize_row); }
 

@@ -57,6 +57,9 @@ SY_DECLARE_DOT_MULTI(dot_q6_k_q8_k_multi_avx512);
 SY_DECLARE_DOT_MULTI(dot_q6_k_q8_k_multi_avx512vnni);
 #undef SY_DECLARE_DOT_MULTI
 
+void dot_q4_k_q8_k_tile_avx2(int64_t n, const void* w, size_t w_stride, int n_rows, const void* a, size_t a_stride,
+                             int n_act, float* out);
+
 // Activation converters (activation_quantize_avx512.cpp), bit-exact with the scalar quantize_row.
 void quantize_q8_0_avx512(const float* src, void* dst, int64_t n);
 void quantize_q8_1_avx512(const float* src, void* dst, int64_t n);

@@ -12,8 +12,8 @@ namespace {  // NOLINT(cert-dcl59-cpp, google-build-namespaces): per-ISA copies 
 
 // Decode streams every weight from memory once. One core's hardware prefetcher alone keeps too few misses in
 // flight to overlap them with the dot-product arithmetic (a Q4_K row ran at ~60 % of what either memory or
-// the kernel manage alone), so the single-row kernels prefetch this far ahead of the blocks they are on,
-// the lines of each step's blocks. Rows of a matrix are contiguous, so running past a row's end warms the next one.
+// the kernel manage alone), so the decode kernels (one token or several) prefetch this far ahead of the blocks they are
+// on, the lines of each step's blocks. Rows of a matrix are contiguous, so running past a row's end warms the next one.
 // 4 KiB measured best on the 2-core test machines (2-8 KiB within noise; 1 KiB and none clearly worse).
 constexpr int kStreamPrefetchBytes = 4096;
 

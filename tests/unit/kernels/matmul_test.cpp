@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -43,6 +44,41 @@ TEST(Matmul, MatchesReferenceDotsForEveryTypeAndShape) {
               << type_name(k->type) << " token " << t << " row " << r;
         }
       }
+    }
+  }
+}
+
+// One token of each of n sequences (each a run of its own, as a batch of sequences decodes) gets the bits it gets
+// multiplied alone, for 1..9 tokens (the multi-token groups hold at most kMaxDotRows), for dense and expert products
+// and row counts whose thread tasks end inside a tile of rows.
+TEST(Matmul, EachRunGetsTheBitsItGetsAlone) {
+  ThreadPool pool(3);
+  std::mt19937 rng(31);
+  for (const QuantKernels* k : all_kernels()) {
+    if (k->vec_dot_ref == nullptr) continue;
+    const int64_t n_cols = 3 * std::max<int64_t>(256, traits(k->type).block_elems);
+    for (const int64_t n_rows : {8, 296}) {
+      const auto w = test::make_rows(k->type, n_rows, n_cols, rng, true);
+      const MatrixView m{.type = k->type,
+                         .n_cols = n_cols,
+                         .n_rows = n_rows,
+                         .data = w.data(),
+                         .row_stride = row_bytes(k->type, static_cast<uint64_t>(n_cols))};
+      for (const MatmulKind kind : {MatmulKind::kDense, MatmulKind::kExperts})
+        for (int64_t n_tokens = 1; n_tokens <= 9; ++n_tokens) {
+          const auto x = test::gaussian(static_cast<size_t>(n_tokens * n_cols), rng);
+          std::vector<int64_t> run_ends;
+          for (int64_t t = 1; t <= n_tokens; ++t) run_ends.push_back(t);
+          std::vector<float> y(static_cast<size_t>(n_tokens * n_rows), NAN);
+          ASSERT_TRUE(matmul(m, x.data(), n_tokens, y.data(), pool, {.kind = kind, .run_ends = run_ends}));
+          std::vector<float> alone(static_cast<size_t>(n_rows));
+          for (int64_t t = 0; t < n_tokens; ++t) {
+            ASSERT_TRUE(matmul(m, x.data() + t * n_cols, 1, alone.data(), pool, kind));
+            for (int64_t r = 0; r < n_rows; ++r)
+              ASSERT_EQ(std::bit_cast<uint32_t>(y[t * n_rows + r]), std::bit_cast<uint32_t>(alone[r]))
+                  << type_name(k->type) << " rows " << n_rows << " token " << t << " of " << n_tokens << " row " << r;
+          }
+        }
     }
   }
 }

@@ -2,8 +2,11 @@
 // Integer block sums are exact in both, so the only allowed difference is float summation order.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -120,6 +123,57 @@ TEST(SimdVecDot, MultiTokenKernelsGiveSingleTokenBits) {
     EXPECT_TRUE(multi_matches_single(TensorType::kQ6_K));
   }
   if (cpu_features().avx2 && !cpu_features().avx512) EXPECT_GE(claimed, 3);
+}
+
+// Each tile variant (several weight rows × several tokens per call) gives every (row, token) the bits of the
+// multi-row variant of its ISA, for every row and token count, odd lengths and strides that are not the row size.
+TEST(SimdVecDot, EveryTileVariantGivesItsMultiVariantsBits) {
+  const CpuFeatures& cpu = cpu_features();
+  std::mt19937 rng(2468);
+  int checked = 0;
+  for (const QuantKernels* k : all_kernels()) {
+    const QuantKernels* act = find_kernels(k->vec_dot_type);
+    for (const VecDotTileVariant& tile : k->tile_variants) {
+      if (!cpu.supports(tile.isa)) continue;
+      VecDotMultiFn multi = nullptr;
+      for (const VecDotMultiVariant& m : k->multi_variants)
+        if (std::string_view(m.isa) == tile.isa) multi = m.fn;
+      ASSERT_NE(multi, nullptr) << type_name(k->type) << " " << tile.isa << ": a tile needs its multi variant";
+      ++checked;
+      const int64_t block = std::max(traits(k->type).block_elems, traits(act->type).block_elems);
+      for (int trial = 0; trial < 96; ++trial) {
+        const int64_t n = block * (1 + trial % 9);
+        const int n_act = 1 + trial % kMaxDotRows;
+        const int n_rows = 1 + (trial / kMaxDotRows) % kTileRows;
+        const size_t w_stride = row_bytes(k->type, static_cast<uint64_t>(n)) + 16 * (trial % 2);
+        const size_t a_stride = row_bytes(act->type, static_cast<uint64_t>(n)) + 4 * (trial % 3);
+        std::vector<uint8_t> w(w_stride * kTileRows);
+        for (int r = 0; r < n_rows; ++r) {
+          const auto row = test::make_rows(k->type, 1, n, rng, trial % 4 != 0);
+          std::copy(row.begin(), row.end(), w.begin() + static_cast<std::ptrdiff_t>(r * w_stride));
+        }
+        std::vector<uint8_t> a(a_stride * kMaxDotRows);
+        for (int j = 0; j < n_act; ++j) {
+          const auto x = test::gaussian(static_cast<size_t>(n), rng);
+          act->quantize_row(x.data(), a.data() + j * a_stride, n);
+        }
+        float got[kTileRows * kMaxDotRows];
+        tile.fn(n, w.data(), w_stride, n_rows, a.data(), a_stride, n_act, got);
+        for (int r = 0; r < n_rows; ++r) {
+          float want[kMaxDotRows];
+          multi(n, w.data() + r * w_stride, a.data(), a_stride, n_act, want);
+          for (int j = 0; j < n_act; ++j)
+            ASSERT_EQ(std::bit_cast<uint32_t>(got[r * kMaxDotRows + j]), std::bit_cast<uint32_t>(want[j]))
+                << type_name(k->type) << " " << tile.isa << " n=" << n << " row " << r << " of " << n_rows << ", token "
+                << j << " of " << n_act;
+        }
+      }
+    }
+  }
+  if (cpu.avx2 && !cpu.avx512) {
+    EXPECT_GE(checked, 1);
+    EXPECT_NE(best_vec_dot_tile(*find_kernels(TensorType::kQ4_K)), nullptr);
+  }
 }
 
 TEST(SimdVecDot, BestVariantIsTheFirstSupported) {
