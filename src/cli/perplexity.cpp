@@ -28,7 +28,8 @@ struct PerplexityOptions {
   RoutingOptions routing;
   std::string model;
   std::string text_file;
-  int64_t ctx = 0;  // 0: the model's training context, at most kDefaultMaxCtx
+  int64_t ctx = 0;    // 0: the model's training context, at most kDefaultMaxCtx
+  int64_t batch = 0;  // tokens per step; 0: the whole window
   int threads = 0;
   bool json = false;
 };
@@ -64,18 +65,25 @@ void run_perplexity(const PerplexityOptions& opt) {
   // Ctrl-C ends the run after the current window: the exception unwinds through the session, which closes
   // its trace with every record of the windows evaluated so far (a second Ctrl-C kills).
   install_interrupt_handler();
-  const auto result = value_or_throw(runtime::compute_perplexity(session, windows, [](size_t done, size_t total) {
-    print_progress(done, total);
-    if (interrupted() && done < total)
-      throw Exception({ErrorCode::kInvalidInput, fmt::format("interrupted after {} of {} windows", done, total)});
-  }));
+  const auto result = value_or_throw(runtime::compute_perplexity(
+      session, windows,
+      [](size_t done, size_t total) {
+        print_progress(done, total);
+        if (interrupted() && done < total)
+          throw Exception({ErrorCode::kInvalidInput, fmt::format("interrupted after {} of {} windows", done, total)});
+      },
+      opt.batch));
 
   const auto& s = result.stats;
   if (opt.json) {
-    const nlohmann::json out = {{"ppl", s.perplexity()},       {"ppl_stderr", s.perplexity_stderr()},
-                                {"mean_nll", s.mean()},        {"tokens", s.count()},
-                                {"windows", result.n_windows}, {"ctx", ctx},
-                                {"seconds", result.seconds}};
+    nlohmann::json out = {{"ppl", s.perplexity()},    {"ppl_stderr", s.perplexity_stderr()}, {"mean_nll", s.mean()},
+                          {"tokens", s.count()},      {"windows", result.n_windows},         {"ctx", ctx},
+                          {"seconds", result.seconds}};
+    // The expert cache's traffic (docs/expert-cache.md): what a lossy --on-miss did to the experts.
+    if (const auto c = session.engine().expert_store().stats())
+      out["expert_cache"] = {
+          {"hits", c->hits},       {"misses", c->misses},           {"bytes_read", c->bytes_read},
+          {"skipped", c->skipped}, {"shadow_uses", c->shadow_uses}, {"on_miss", opt.routing.expert_cache.on_miss}};
     fmt::print("{}\n", out.dump());
   } else {
     fmt::print("PPL = {:.4f} ± {:.4f}   ({} tokens, {} windows of ctx {}, {:.2f} s)\n", s.perplexity(),
@@ -92,6 +100,10 @@ void register_perplexity(CLI::App& app) {
                   "Window size in tokens, BOS included (0 = the training context, at most 512)")
       ->check(in_range(int64_t{0}, int64_t{1} << 24));
   cmd->add_option("-t,--threads", opt->threads, "Threads (default: up to 4)")->check(in_range(0, 1024));
+  cmd->add_option("-b,--batch", opt->batch,
+                  "Tokens per step (default 0: the whole window); 1 scores each token as decoding does (what "
+                  "--on-miss sees)")
+      ->check(in_range(int64_t{0}, int64_t{1} << 24));
   cmd->add_flag("--json", opt->json, "Print the result as one JSON object");
   add_routing_options(cmd, opt->routing);
   cmd->callback([opt] { run_perplexity(*opt); });

@@ -55,8 +55,11 @@ struct PerplexityResult {
   double seconds = 0;
 };
 
-// Evaluates every window on `session` (reset before each); `progress(done, total)` after each window.
+// Evaluates every window on `session` (reset before each); `progress(done, total)` after each window. `batch`:
+// tokens per engine step (0: the whole window in one); 1 scores each token as decoding does, which is what
+// matters for what a step's experts are (a window's prefill needs nearly every expert at once).
 Result<PerplexityResult> compute_perplexity(Session& session, std::span<const PerplexityWindow> windows,
-                                            const std::function<void(size_t, size_t)>& progress = {});
+                                            const std::function<void(size_t, size_t)>& progress = {},
+                                            int64_t batch = 0);
 
 }  // namespace sy::runtime
