@@ -71,7 +71,8 @@ void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& o) {
       ->check(CLI::Range(0, 64));
   cmd->add_option("--on-miss", o.on_miss,
                   "With --expert-cache: what an expert that is not in memory when its layer routes does: 'wait' for "
-                  "it (exact; default), 'skip:W' drop it for a token that weighs it below W (0 to 1), or 'low-bit' "
+                  "it (exact; default), 'skip:W' drop it for a token that weighs it below W (a routing weight, e.g. "
+                  "0.1), or 'low-bit' "
                   "compute it with the --shadow copy; its read goes on for later tokens")
       ->check([](const std::string& text) -> std::string {
         auto mode = runtime::parse_on_miss(text);

@@ -186,8 +186,9 @@ Result<moe::MissPolicy> parse_on_miss(std::string_view text) {
     const std::string_view w = text.substr(5);
     float v = 0.0f;
     const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
-    if (w.empty() || ec != std::errc() || end != w.data() + w.size() || !std::isfinite(v) || v < 0.0f || v > 1.0f)
-      return fail(ErrorCode::kInvalidInput, "'{}': skip:W needs a routing weight W from 0 to 1", text);
+    // Routing weights are at most 1 unless the model scales them (deepseek's routed_scaling_factor).
+    if (w.empty() || ec != std::errc() || end != w.data() + w.size() || !std::isfinite(v) || v < 0.0f)
+      return fail(ErrorCode::kInvalidInput, "'{}': skip:W needs a routing weight W of 0 or more (e.g. 0.1)", text);
     return moe::MissPolicy{.action = moe::MissAction::kSkip, .skip_below = v};
   }
   return fail(ErrorCode::kInvalidInput, "unknown miss mode '{}' (wait, skip:W or low-bit)", text);

@@ -50,7 +50,7 @@ struct PrefetchMode {
 };
 Result<PrefetchMode> parse_prefetch(std::string_view text);
 
-// --on-miss: "wait", "skip:W" (W a finite number in [0, 1]) or "low-bit".
+// --on-miss: "wait", "skip:W" (W a finite number, 0 or more: a routing weight) or "low-bit".
 Result<moe::MissPolicy> parse_on_miss(std::string_view text);
 std::string on_miss_name(const moe::MissPolicy& policy);  // as parse_on_miss reads it
 

@@ -77,7 +77,7 @@ refused "needs --shadow" run -m "$model" -p hi -n 1 --expert-cache 3M --on-miss 
 refused "--shadow is used by --on-miss low-bit only" run -m "$model" -p hi -n 1 --expert-cache 3M --shadow "$tmp/shadow.gguf"
 refused "give --expert-cache" run -m "$model" -p hi -n 1 --expert-cache off --on-miss skip:0.2
 refused "needs reader threads" run -m "$model" -p hi -n 1 --expert-cache 3M --expert-readers 0 --on-miss skip:0.2
-for bad in skip skip: skip:1.5 skip:-1 skip:nan skip:0.1x low_bit fast; do
+for bad in skip skip: skip:-1 skip:nan skip:inf skip:0.1x low_bit fast; do
   if "$bin" run -m "$model" -p hi -n 1 --on-miss "$bad" >/dev/null 2>"$tmp/bad.txt"; then fail "--on-miss $bad accepted"; fi
   grep -q -- "--on-miss" "$tmp/bad.txt" || fail "--on-miss $bad: $(cat "$tmp/bad.txt")"
   grep -qi "usage\|--help\|skip:W" "$tmp/bad.txt" || fail "--on-miss $bad is not a usage error: $(cat "$tmp/bad.txt")"
