@@ -296,11 +296,13 @@ void run_bench(const BenchOptions& opt) {
     // The expert cache's traffic over the timed repetitions (docs/expert-cache.md); absent without a cache.
     if (r.expert_cache)
       results.back()["expert_cache"] = {
-          {"policy", opt.expert_cache.policy},        {"hits", r.expert_cache->hits},
-          {"misses", r.expert_cache->misses},         {"bytes_read", r.expert_cache->bytes_read},
-          {"evictions", r.expert_cache->evictions},   {"read_seconds", r.expert_cache->read_seconds},
-          {"prefetch", opt.expert_cache.prefetch},    {"reads", opt.expert_cache.reads},
-          {"prefetches", r.expert_cache->prefetches}, {"prefetch_hits", r.expert_cache->prefetch_hits}};
+          {"policy", opt.expert_cache.policy},         {"hits", r.expert_cache->hits},
+          {"misses", r.expert_cache->misses},          {"bytes_read", r.expert_cache->bytes_read},
+          {"evictions", r.expert_cache->evictions},    {"read_seconds", r.expert_cache->read_seconds},
+          {"prefetch", opt.expert_cache.prefetch},     {"reads", opt.expert_cache.reads},
+          {"prefetches", r.expert_cache->prefetches},  {"prefetch_hits", r.expert_cache->prefetch_hits},
+          {"on_miss", opt.expert_cache.on_miss},       {"skipped", r.expert_cache->skipped},
+          {"shadow_uses", r.expert_cache->shadow_uses}};
   }
 
   if (format == "json")

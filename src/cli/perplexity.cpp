@@ -28,9 +28,9 @@ struct PerplexityOptions {
   RoutingOptions routing;
   std::string model;
   std::string text_file;
-  int64_t ctx = 0;  // 0: the model's training context, at most kDefaultMaxCtx
+  int64_t ctx = 0;    // 0: the model's training context, at most kDefaultMaxCtx
+  int64_t batch = 0;  // tokens per step; 0: the whole window
   int threads = 0;
-  int64_t batch = 0;  // tokens per forward pass; 0: the whole window
   bool json = false;
 };
 
@@ -74,14 +74,18 @@ void run_perplexity(const PerplexityOptions& opt) {
         if (interrupted() && done < total)
           throw Exception({ErrorCode::kInvalidInput, fmt::format("interrupted after {} of {} windows", done, total)});
       },
-      static_cast<size_t>(opt.batch)));
+      opt.batch));
 
   const auto& s = result.stats;
   if (opt.json) {
-    const nlohmann::json out = {{"ppl", s.perplexity()},       {"ppl_stderr", s.perplexity_stderr()},
-                                {"mean_nll", s.mean()},        {"tokens", s.count()},
-                                {"windows", result.n_windows}, {"ctx", ctx},
-                                {"seconds", result.seconds}};
+    nlohmann::json out = {{"ppl", s.perplexity()},    {"ppl_stderr", s.perplexity_stderr()}, {"mean_nll", s.mean()},
+                          {"tokens", s.count()},      {"windows", result.n_windows},         {"ctx", ctx},
+                          {"seconds", result.seconds}};
+    // The expert cache's traffic (docs/expert-cache.md): what a lossy --on-miss did to the experts.
+    if (const auto c = session.engine().expert_store().stats())
+      out["expert_cache"] = {
+          {"hits", c->hits},       {"misses", c->misses},           {"bytes_read", c->bytes_read},
+          {"skipped", c->skipped}, {"shadow_uses", c->shadow_uses}, {"on_miss", opt.routing.expert_cache.on_miss}};
     fmt::print("{}\n", out.dump());
   } else {
     fmt::print("PPL = {:.4f} ± {:.4f}   ({} tokens, {} windows of ctx {}, {:.2f} s)\n", s.perplexity(),
@@ -99,8 +103,8 @@ void register_perplexity(CLI::App& app) {
       ->check(in_range(int64_t{0}, int64_t{1} << 24));
   cmd->add_option("-t,--threads", opt->threads, "Threads (default: up to 4)")->check(in_range(0, 1024));
   cmd->add_option("-b,--batch", opt->batch,
-                  "Tokens per forward pass (0 = the whole window; 1 = as decoding meets the text, which is what an "
-                  "expert cache's lossy modes and cache-aware routing change)")
+                  "Tokens per step (default 0: the whole window); 1 scores each token as decoding does (what "
+                  "--on-miss sees)")
       ->check(in_range(int64_t{0}, int64_t{1} << 24));
   cmd->add_flag("--json", opt->json, "Print the result as one JSON object");
   add_routing_options(cmd, opt->routing);

@@ -70,6 +70,17 @@ void add_expert_cache_options(CLI::App* cmd, runtime::ExpertCacheOptions& o) {
                   "With --expert-cache: threads that read a layer's missing experts while its cached ones compute "
                   "(and --prefetch's guesses); 0: each compute thread reads its own misses (default 4)")
       ->check(CLI::Range(0, 64));
+  cmd->add_option("--on-miss", o.on_miss,
+                  "With --expert-cache: what an expert that is not in memory when its layer routes does: 'wait' for "
+                  "it (exact; default), 'skip:W' drop it for a token that weighs it below W (a routing weight, e.g. "
+                  "0.1), or 'low-bit' "
+                  "compute it with the --shadow copy; its read goes on for later tokens")
+      ->check([](const std::string& text) -> std::string {
+        auto mode = runtime::parse_on_miss(text);
+        return mode ? std::string() : mode.error().message;
+      });
+  cmd->add_option("--shadow", o.shadow,
+                  "With --on-miss low-bit: the low-bit copy of this model's experts (switchyard make-shadow)");
 }
 
 Status apply_routing_options(runtime::Engine& engine, const RoutingOptions& o) {

@@ -44,6 +44,8 @@ std::string expert_cache_summary(runtime::Session& session) {
   std::string line = fmt::format(" | experts: hits {}, misses {}, {:.1f} MiB read", stats->hits, stats->misses,
                                  static_cast<double>(stats->bytes_read) / (1024.0 * 1024.0));
   if (stats->prefetches > 0) line += fmt::format(", {} prefetched ({} used)", stats->prefetches, stats->prefetch_hits);
+  if (stats->skipped > 0) line += fmt::format(", {} skipped", stats->skipped);
+  if (stats->shadow_uses > 0) line += fmt::format(", {} from the shadow", stats->shadow_uses);
   return line;
 }
 

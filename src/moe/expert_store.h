@@ -38,6 +38,28 @@ struct ExpertStoreStats {
   double read_seconds = 0.0;   // time acquirers spent reading, summed over threads (the stall; not prefetch reads)
   uint64_t prefetches = 0;     // experts read ahead on a prefetch hint
   uint64_t prefetch_hits = 0;  // hits on an expert a prefetch brought in (its first acquire only)
+  // --on-miss (docs/expert-cache.md): layer passes of an expert that was not in memory when its layer routed
+  uint64_t skipped = 0;      // dropped for that pass (skip:W, every token's weight below W)
+  uint64_t shadow_uses = 0;  // computed with the low-bit shadow copy instead (low-bit)
+};
+
+// What the MoE layer does with a routed expert whose bytes are neither in memory nor being read when its layer
+// routes (a miss). kWait is exact; the others trade accuracy for not waiting (docs/expert-cache.md).
+enum class MissAction : uint8_t {
+  kWait,    // wait for the full-precision bytes (the result equals the resident store's)
+  kSkip,    // drop it for the tokens whose weight for it is below skip_below, renormalising the rest
+  kLowBit,  // compute it with the store's low-bit shadow copy while the full bytes load for later tokens
+};
+struct MissPolicy {
+  MissAction action = MissAction::kWait;
+  float skip_below = 0.0f;  // kSkip: the routing weight below which a missing expert is dropped
+};
+
+// ExpertStore::ready_first_split's answer: experts [0, ready) are in memory, [ready, available) are being read
+// already (a wait for them is short), [available, n) are misses the caller may treat by its MissPolicy.
+struct ReadySplit {
+  size_t ready = 0;
+  size_t available = 0;
 };
 
 // One acquired expert. Move-only; releases the expert when destroyed (or reset).
@@ -77,6 +99,19 @@ class ExpertStore {
   // Reorders `experts` so those whose bytes are in memory now come first, and returns how many those are: the
   // forward pass computes in that order while the rest load. Results never depend on the order.
   virtual size_t ready_first(int32_t layer, std::span<int32_t> experts) { return experts.size(); }
+  // ready_first for a store whose miss policy is not kWait: also tells the experts being read already from the
+  // misses (ordered ready, being read, missing). The reads of the misses are queued as ready_first queues them.
+  virtual ReadySplit ready_first_split(int32_t layer, std::span<int32_t> experts) {
+    return {.ready = ready_first(layer, experts), .available = experts.size()};
+  }
+  // What the MoE layer does with misses; the resident store has none.
+  virtual MissPolicy miss_policy() const { return {}; }
+  // Like acquire, but never waits for a read: an empty handle when the expert's bytes are not in memory now
+  // (the caller then skips it; counted in stats().skipped), or with `low_bit` a handle on the store's low-bit
+  // shadow copy (counted in shadow_uses). A store without misses acquires.
+  virtual Result<ExpertHandle> acquire_now(int32_t layer, int32_t expert, bool low_bit) {
+    return acquire(layer, expert);
+  }
   // Counters since the store opened, for stores that load experts; none for the resident store.
   virtual std::optional<ExpertStoreStats> stats() const { return std::nullopt; }
   // Sets out[e] (n_expert values) to 1 for each expert of `layer` whose bytes are in memory now and 0 for the

@@ -96,17 +96,44 @@ Status group_by_expert(const MoeLayerArgs& a, std::span<const MoeSegment> segs, 
   return {};
 }
 
+// The routing weight of record t·k + j.
+float record_weight(std::span<const MoeSegment> segs, const MoeScratch& s, int64_t record, int64_t k) {
+  const int64_t t = record / k, j = record % k;
+  const auto i = static_cast<size_t>(s.seg_of_token[static_cast<size_t>(t)]);
+  const RoutingDecision& d = s.decisions[i];
+  return d.weights[static_cast<size_t>((t - segs[i].first) * d.k + j)];
+}
+
+// Stage 4's acquire for an expert that was a miss when the layer routed, by the store's miss policy: low-bit
+// takes the shadow copy (or the real one if it has arrived); skip waits when a token weighs it at skip_below or
+// more, else takes it only if it has arrived — an empty handle means it is dropped for this pass.
+Result<ExpertHandle> acquire_missing(const MoeLayerArgs& a, const MoeContext& ctx, std::span<const MoeSegment> segs,
+                                     int32_t e, int64_t k, const MoeScratch& s) {
+  const MissPolicy miss = ctx.store->miss_policy();
+  if (miss.action == MissAction::kLowBit) return ctx.store->acquire_now(a.layer, e, /*low_bit=*/true);
+  const int64_t n = s.counts[static_cast<size_t>(e)], off = s.offsets[static_cast<size_t>(e)];
+  for (int64_t r = 0; r < n; ++r)
+    if (record_weight(segs, s, s.records[static_cast<size_t>(off + r)], k) >= miss.skip_below)
+      return ctx.store->acquire(a.layer, e);
+  return ctx.store->acquire_now(a.layer, e, /*low_bit=*/false);
+}
+
 // Stage 4 for one expert: acquire, gather its tokens, gate/up → activation → down once on the group, write each
 // result to its record's row, release. Every row of every product is computed the same way however the work is
 // split (matmul.h: a sequence's tokens are a run of their own), so the split never changes the numbers.
-Status run_expert(const MoeLayerArgs& a, const MoeContext& ctx, int32_t e, int64_t k, ThreadPool& pool,
-                  MoeScratch::Expert& x, MoeScratch& s) {
-  auto handle = ctx.store->acquire(a.layer, e);
+// `missing`: the expert was a miss when the layer routed (ExpertStore::ready_first_split).
+Status run_expert(const MoeLayerArgs& a, const MoeContext& ctx, std::span<const MoeSegment> segs, int32_t e,
+                  bool missing, int64_t k, ThreadPool& pool, MoeScratch::Expert& x, MoeScratch& s) {
+  auto handle = missing ? acquire_missing(a, ctx, segs, e, k, s) : ctx.store->acquire(a.layer, e);
   if (!handle) return tl::unexpected(handle.error());
-  const ExpertWeights& w = handle->weights();
   const int64_t d = a.n_embd, ff = a.n_ff, n = s.counts[static_cast<size_t>(e)],
                 off = s.offsets[static_cast<size_t>(e)];
   const int64_t* records = s.records.data() + off;
+  if (!*handle) {  // skipped: its rows stay zero and the scatter renormalises the token's other weights
+    for (int64_t r = 0; r < n; ++r) s.dropped[static_cast<size_t>(records[r])] = 1;
+    return {};
+  }
+  const ExpertWeights& w = handle->weights();
   x.xg.resize(static_cast<size_t>(n * d));
   x.g.resize(static_cast<size_t>(n * ff));
   x.u.resize(static_cast<size_t>(n * ff));
@@ -134,9 +161,19 @@ Status run_expert(const MoeLayerArgs& a, const MoeContext& ctx, int32_t e, int64
 }
 
 // Stage 4: every active expert, in the store's ready-first order.
-Status run_experts(const MoeLayerArgs& a, const MoeContext& ctx, int64_t k, MoeScratch& s) {
+Status run_experts(const MoeLayerArgs& a, const MoeContext& ctx, std::span<const MoeSegment> segs, int64_t k,
+                   MoeScratch& s) {
   ThreadPool& pool = *ctx.pool;
-  ctx.store->ready_first(a.layer, s.active);
+  const MissAction on_miss = ctx.store->miss_policy().action;
+  size_t available = s.active.size();  // s.active[available..] were misses when the layer routed
+  if (on_miss == MissAction::kWait)
+    ctx.store->ready_first(a.layer, s.active);
+  else
+    available = ctx.store->ready_first_split(a.layer, s.active).available;
+  if (on_miss == MissAction::kSkip)
+    s.dropped.assign(static_cast<size_t>(a.n_tokens * k), 0);
+  else
+    s.dropped.clear();
   if (s.experts.size() < static_cast<size_t>(pool.size())) s.experts.resize(static_cast<size_t>(pool.size()));
   if (pool.size() > 1 && s.active.size() >= 2 * static_cast<size_t>(pool.size())) {
     // Many active experts: one expert per task, each product on its own thread.
@@ -144,16 +181,35 @@ Status run_experts(const MoeLayerArgs& a, const MoeContext& ctx, int64_t k, MoeS
     pool.parallel_for(static_cast<int64_t>(s.active.size()), [&](int64_t i, int thread) {
       ThreadPool serial(1);  // no worker threads: runs inline on this one
       s.results[static_cast<size_t>(i)] =
-          run_expert(a, ctx, s.active[static_cast<size_t>(i)], k, serial, s.experts[static_cast<size_t>(thread)], s);
+          run_expert(a, ctx, segs, s.active[static_cast<size_t>(i)], static_cast<size_t>(i) >= available, k, serial,
+                     s.experts[static_cast<size_t>(thread)], s);
     });
     for (const Status& r : s.results)
       if (!r) return r;
     return {};
   }
   // Few active experts: one after another, each product split over the pool.
-  for (const int32_t e : s.active)
-    if (auto st = run_expert(a, ctx, e, k, pool, s.experts[0], s); !st) return st;
+  for (size_t i = 0; i < s.active.size(); ++i)
+    if (auto st = run_expert(a, ctx, segs, s.active[i], i >= available, k, pool, s.experts[0], s); !st) return st;
   return {};
+}
+
+// For a token with skipped slots (s.dropped): the factor that brings its kept weights back to the sum all its
+// weights had (0 when every slot was skipped: the token's routed output is then 0). 1 when none was skipped.
+float kept_weight_scale(const RoutingDecision& dec, int64_t tl, int64_t t, int64_t k, const MoeScratch& s) {
+  if (s.dropped.empty()) return 1.0f;
+  double all = 0.0, kept = 0.0;
+  bool any = false;
+  for (int64_t j = 0; j < dec.k; ++j) {
+    const float w = dec.weights[static_cast<size_t>(tl * dec.k + j)];
+    all += w;
+    if (s.dropped[static_cast<size_t>(t * k + j)] != 0)
+      any = true;
+    else
+      kept += w;
+  }
+  if (!any) return 1.0f;
+  return kept > 0.0 ? static_cast<float>(all / kept) : 0.0f;
 }
 
 // Stage 5: weighted scatter-add, slot 0 first (the weight multiplies the expert's output), each token with its
@@ -166,8 +222,10 @@ void scatter(const MoeLayerArgs& a, std::span<const MoeSegment> segs, int64_t k,
       const int64_t t = segs[i].first + tl;
       float* o = a.out + t * d;
       if (dec.k == 0) std::fill_n(o, d, 0.0f);
+      const float scale = kept_weight_scale(dec, tl, t, k, s);
       for (int64_t j = 0; j < dec.k; ++j) {
-        const float wj = dec.weights[static_cast<size_t>(tl * dec.k + j)];
+        float wj = dec.weights[static_cast<size_t>(tl * dec.k + j)];
+        if (scale != 1.0f) wj = s.dropped[static_cast<size_t>(t * k + j)] != 0 ? 0.0f : wj * scale;
         const float* src = s.expert_out.data() + (t * k + j) * d;
         if (j == 0)
           for (int64_t c = 0; c < d; ++c) o[c] = wj * src[c];
@@ -192,7 +250,7 @@ Status moe_ffn(const MoeLayerArgs& a, const MoeContext& ctx) {
   if (auto st = group_by_expert(a, segs, k, s); !st) return st;
   // Padding records stay zero: a padded slot adds 0 · 0 as it would alone.
   s.expert_out.assign(static_cast<size_t>(a.n_tokens * k * a.n_embd), 0.0f);
-  if (auto st = run_experts(a, ctx, k, s); !st) return st;
+  if (auto st = run_experts(a, ctx, segs, k, s); !st) return st;
   scatter(a, segs, k, s);
   return {};
 }

@@ -60,6 +60,7 @@ struct MoeScratch {
   std::vector<int64_t> counts, offsets, records, fill, seg_of_token;
   std::vector<int32_t> active;
   std::vector<float> expert_out;
+  std::vector<uint8_t> dropped;  // [n_tokens · k] records skipped by --on-miss skip:W; empty in other modes
   std::vector<Expert> experts;
   std::vector<Status> results;
   kernels::MatmulScratch router_matmul;

@@ -173,7 +173,9 @@ Result<BenchResult> run_bench_test(const model::Model& model, const model::Decod
                                            .evictions = after->evictions - cache_before->evictions,
                                            .read_seconds = after->read_seconds - cache_before->read_seconds,
                                            .prefetches = after->prefetches - cache_before->prefetches,
-                                           .prefetch_hits = after->prefetch_hits - cache_before->prefetch_hits};
+                                           .prefetch_hits = after->prefetch_hits - cache_before->prefetch_hits,
+                                           .skipped = after->skipped - cache_before->skipped,
+                                           .shadow_uses = after->shadow_uses - cache_before->shadow_uses};
   r.mean_ts = mean_of(r.samples_ts);
   r.sd_ts = sample_sd(r.samples_ts);
   return r;

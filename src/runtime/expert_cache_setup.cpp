@@ -7,10 +7,12 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <vector>
 
+#include "model/shadow.h"
 #include "moe/cache/gate_prefetcher.h"
 #include "moe/cache/slab_cache_store.h"
 #include "runtime/routing_setup.h"
@@ -177,6 +179,30 @@ Result<MemoryLimit> process_memory_limit() {
   return *best;
 }
 
+Result<moe::MissPolicy> parse_on_miss(std::string_view text) {
+  if (text == "wait") return moe::MissPolicy{};
+  if (text == "low-bit") return moe::MissPolicy{.action = moe::MissAction::kLowBit};
+  if (text.starts_with("skip:")) {
+    const std::string_view w = text.substr(5);
+    float v = 0.0f;
+    const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
+    // Routing weights are at most 1 unless the model scales them (deepseek's routed_scaling_factor).
+    if (w.empty() || ec != std::errc() || end != w.data() + w.size() || !std::isfinite(v) || v < 0.0f)
+      return fail(ErrorCode::kInvalidInput, "'{}': skip:W needs a routing weight W of 0 or more (e.g. 0.1)", text);
+    return moe::MissPolicy{.action = moe::MissAction::kSkip, .skip_below = v};
+  }
+  return fail(ErrorCode::kInvalidInput, "unknown miss mode '{}' (wait, skip:W or low-bit)", text);
+}
+
+std::string on_miss_name(const moe::MissPolicy& policy) {
+  switch (policy.action) {
+    case moe::MissAction::kWait: return "wait";
+    case moe::MissAction::kSkip: return fmt::format("skip:{}", policy.skip_below);
+    case moe::MissAction::kLowBit: return "low-bit";
+  }
+  return "?";
+}
+
 Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, const ModelFootprint& model,
                                           const MemoryLimit& limit) {
   auto policy = moe::parse_eviction_kind(options.policy);
@@ -194,6 +220,21 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
     return fail(ErrorCode::kInvalidInput, "--expert-readers: {} is not a count of reader threads (0 to 64)",
                 options.readers);
   plan.readers = options.readers;
+  auto on_miss = parse_on_miss(options.on_miss);
+  if (!on_miss) return fail(ErrorCode::kInvalidInput, "--on-miss: {}", on_miss.error().message);
+  plan.on_miss = *on_miss;
+  const bool lossy = plan.on_miss.action != moe::MissAction::kWait;
+  if (plan.on_miss.action == moe::MissAction::kLowBit && options.shadow.empty())
+    return fail(ErrorCode::kInvalidInput,
+                "--on-miss low-bit needs --shadow FILE (a low-bit copy of the experts: switchyard make-shadow)");
+  if (plan.on_miss.action != moe::MissAction::kLowBit && !options.shadow.empty())
+    return fail(ErrorCode::kInvalidInput, "--shadow is used by --on-miss low-bit only (--on-miss is {})",
+                options.on_miss);
+  if (lossy && plan.readers == 0)
+    return fail(ErrorCode::kInvalidInput,
+                "--on-miss {} needs reader threads to load a missing expert for later tokens: --expert-readers 0 "
+                "has none",
+                options.on_miss);
   if (plan.prefetch_gate && plan.readers == 0)
     return fail(ErrorCode::kInvalidInput, "--prefetch gate needs reader threads: --expert-readers 0 has none");
   const std::string size = lower(options.size);
@@ -201,6 +242,9 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
     if (plan.prefetch_gate)
       return fail(ErrorCode::kInvalidInput,
                   "--prefetch gate loads experts into the cache: give --expert-cache SIZE or auto");
+    if (lossy)
+      return fail(ErrorCode::kInvalidInput,
+                  "--on-miss {} acts on the expert cache's misses: give --expert-cache SIZE or auto", options.on_miss);
     return plan;
   }
   if (model.expert_bytes == 0) {
@@ -223,15 +267,17 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
         mib(model.file_bytes), mib(limit.bytes), limit.source, mib(reserve));
     return plan;
   }
-  const uint64_t rest = model.file_bytes - model.expert_bytes;  // non-expert weights stay mapped
+  // Non-expert weights stay mapped, and so does a low-bit shadow.
+  const uint64_t rest = model.file_bytes - model.expert_bytes + model.shadow_bytes;
   const uint64_t room = usable > rest ? usable - rest : 0;
   plan.enabled = true;
   plan.budget_bytes = std::max(room, model.minimum_cache);
   plan.reason = fmt::format(
       "expert cache: {} of {} of experts (auto): the model's {} exceed the {} that {} allows less {} for the KV "
-      "cache and scratch{}",
+      "cache and scratch{}{}",
       mib(plan.budget_bytes), mib(model.expert_bytes), mib(model.file_bytes), mib(limit.bytes), limit.source,
       mib(reserve),
+      model.shadow_bytes > 0 ? fmt::format(" and {} for the low-bit shadow", mib(model.shadow_bytes)) : "",
       room < model.minimum_cache ? "; that leaves less than the minimum the threads need, so the minimum" : "");
   return plan;
 }
@@ -257,10 +303,21 @@ Status apply_expert_cache(Engine& engine, const ExpertCacheOptions& options,
     limit = *l;
   }
   const auto reads = moe::parse_expert_reads(options.reads).value_or(moe::ExpertReads::kDirect);  // checked below
-  auto plan = plan_expert_cache(options, model_footprint(model, n_threads, std::max(0, options.readers), reads), limit);
+  ModelFootprint footprint = model_footprint(model, n_threads, std::max(0, options.readers), reads);
+  // The shadow is opened (and checked against the model) before planning: auto leaves its bytes out of the cache.
+  std::shared_ptr<const model::Shadow> shadow;
+  if (const auto on_miss = parse_on_miss(options.on_miss);
+      on_miss && on_miss->action == moe::MissAction::kLowBit && !options.shadow.empty()) {
+    auto opened = model::open_shadow(model, options.shadow);
+    if (!opened) return fail(opened.error().code, "--shadow: {}", opened.error().message);
+    shadow = std::move(*opened);
+    footprint.shadow_bytes = shadow->expert_bytes;
+  }
+  auto plan = plan_expert_cache(options, footprint, limit);
   if (!plan) return tl::unexpected(plan.error());
-  // A prefetch request that auto leaves without a cache is explained too: it will do nothing.
-  if (!plan->reason.empty() && report && (plan->enabled || options.explain || plan->prefetch_gate))
+  // A prefetch or miss mode that auto leaves without a cache is explained too: it will do nothing.
+  if (!plan->reason.empty() && report &&
+      (plan->enabled || options.explain || plan->prefetch_gate || plan->on_miss.action != moe::MissAction::kWait))
     report(plan->reason);
   if (!plan->enabled) return {};
   if (model.path().empty())
@@ -270,7 +327,10 @@ Status apply_expert_cache(Engine& engine, const ExpertCacheOptions& options,
                                           .n_threads = n_threads,
                                           .policy = plan->policy,
                                           .readers = plan->readers,
-                                          .reads = plan->reads});
+                                          .reads = plan->reads,
+                                          .on_miss = plan->on_miss,
+                                          .shadow = shadow != nullptr ? shadow->experts : moe::ExpertTable{},
+                                          .shadow_owner = shadow});
   if (!store) return fail(store.error().code, "--expert-cache: {}", store.error().message);
   moe::ExpertStore& cache = **store;
   engine.adopt_expert_store(std::move(*store));

@@ -31,6 +31,11 @@ struct ExpertCacheOptions {
   // Reader threads that read the misses of a layer while its cached experts compute (and, with gate, the
   // predictions); 0: every compute thread reads what it acquires itself. Each takes one slot of the budget.
   int readers = 4;
+  // What a miss does (--on-miss): "wait" for the full-precision expert (exact, the default), "skip:W" (drop a
+  // missing expert whose routing weight is below W for the token) or "low-bit" (compute it with the --shadow
+  // file's copy). The lossy modes need the cache and a reader thread.
+  std::string on_miss = "wait";
+  std::string shadow = {};  // --shadow FILE (switchyard make-shadow) for low-bit
 };
 
 // "123", "1.5G", "512MiB", "64 KB": K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024; KB, MB, GB, TB of
@@ -44,6 +49,10 @@ struct PrefetchMode {
   int per_token = 0;  // 0: all
 };
 Result<PrefetchMode> parse_prefetch(std::string_view text);
+
+// --on-miss: "wait", "skip:W" (W a finite number, 0 or more: a routing weight) or "low-bit".
+Result<moe::MissPolicy> parse_on_miss(std::string_view text);
+std::string on_miss_name(const moe::MissPolicy& policy);  // as parse_on_miss reads it
 
 // The memory this process may use: the smallest of the cgroup limit (v2 memory.max, v1
 // memory.limit_in_bytes) and MemAvailable from /proc/meminfo; `source` says which.
@@ -62,6 +71,7 @@ struct ModelFootprint {
   uint64_t file_bytes = 0;     // everything the mapping would make resident
   uint64_t expert_bytes = 0;   // routed experts (what a cache can hold back)
   uint64_t minimum_cache = 0;  // the smallest budget the cache accepts (one expert per thread and per reader)
+  uint64_t shadow_bytes = 0;   // a low-bit shadow's experts, resident beside the cache
 };
 
 struct ExpertCachePlan {
@@ -72,6 +82,7 @@ struct ExpertCachePlan {
   int prefetch_per_token = 0;  // gate:M: the first M predictions of each token; 0: all of them
   int readers = 0;
   moe::ExpertReads reads = moe::ExpertReads::kDirect;
+  moe::MissPolicy on_miss = {};
   std::string reason;  // one line for stderr (empty for an explicit size or off)
 };
 
@@ -82,7 +93,8 @@ inline constexpr double kAutoReserveShare = 0.10;
 
 // Pure: the decision for these options, model and limit. `auto` keeps the mapping when the whole file fits
 // under the limit less the reserve; otherwise the cache gets what remains after the non-expert weights and the
-// reserve (never less than the minimum, and the reason says when that is more than the machine has).
+// reserve (never less than the minimum, and the reason says when that is more than the machine has); a low-bit
+// shadow's bytes come out of the cache's share.
 Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, const ModelFootprint& model,
                                           const MemoryLimit& limit);
 

@@ -44,26 +44,26 @@ double NllStats::perplexity_stderr() const {
 }
 
 Result<PerplexityResult> compute_perplexity(Session& session, std::span<const PerplexityWindow> windows,
-                                            const std::function<void(size_t, size_t)>& progress, size_t batch) {
+                                            const std::function<void(size_t, size_t)>& progress, int64_t batch) {
   const auto start = std::chrono::steady_clock::now();
   PerplexityResult result;
   const auto n_vocab = static_cast<size_t>(session.n_vocab());
   std::vector<float> logits;  // [window tokens][n_vocab]
-  std::vector<float> piece;
+  std::vector<float> part;    // one step's, with a batch
   for (const PerplexityWindow& w : windows) {
     if (static_cast<int64_t>(w.tokens.size()) > session.n_ctx())
       return fail(ErrorCode::kOutOfRange, "a window of {} tokens exceeds the session context of {}", w.tokens.size(),
                   session.n_ctx());
     session.reset();
-    if (batch == 0 || batch >= w.tokens.size()) {
+    if (batch <= 0 || batch >= static_cast<int64_t>(w.tokens.size())) {
       if (auto s = session.eval(w.tokens, logits); !s) return tl::unexpected(s.error());
     } else {
       logits.clear();
-      for (size_t at = 0; at < w.tokens.size(); at += batch) {
-        const size_t n = std::min(batch, w.tokens.size() - at);
-        if (auto s = session.eval(std::span<const int32_t>(w.tokens).subspan(at, n), piece); !s)
-          return tl::unexpected(s.error());
-        logits.insert(logits.end(), piece.begin(), piece.end());
+      const std::span<const int32_t> all(w.tokens);
+      for (size_t at = 0; at < all.size(); at += static_cast<size_t>(batch)) {
+        const auto chunk = all.subspan(at, std::min(all.size() - at, static_cast<size_t>(batch)));
+        if (auto s = session.eval(chunk, part); !s) return tl::unexpected(s.error());
+        logits.insert(logits.end(), part.begin(), part.end());
       }
     }
     for (size_t i = w.first_scored; i < w.tokens.size(); ++i) {

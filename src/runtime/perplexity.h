@@ -55,12 +55,11 @@ struct PerplexityResult {
   double seconds = 0;
 };
 
-// Evaluates every window on `session` (reset before each); `progress(done, total)` after each window. `batch`
-// tokens per forward pass (0: the whole window in one): batch 1 scores the text the way decoding meets it, one
-// token per step, which is what an expert cache's lossy modes and cache-aware routing change (a whole window
-// routes all its tokens before any expert loads). The numbers equal the whole-window ones unless routing
-// depends on more than the token (a cache).
+// Evaluates every window on `session` (reset before each); `progress(done, total)` after each window. `batch`:
+// tokens per engine step (0: the whole window in one); 1 scores each token as decoding does, which is what
+// matters for what a step's experts are (a window's prefill needs nearly every expert at once).
 Result<PerplexityResult> compute_perplexity(Session& session, std::span<const PerplexityWindow> windows,
-                                            const std::function<void(size_t, size_t)>& progress = {}, size_t batch = 0);
+                                            const std::function<void(size_t, size_t)>& progress = {},
+                                            int64_t batch = 0);
 
 }  // namespace sy::runtime

@@ -23,6 +23,26 @@ uint64_t region_bytes(uint64_t slab_bytes, ExpertReads reads) {
 
 bool has_experts(const LayerExperts& l) { return l.n_expert() > 0; }
 
+// The shadow must have every expert of the table in matrices of the same shapes.
+Status check_shadow(const ExpertTable& table, const ExpertTable& shadow) {
+  if (shadow.size() != table.size())
+    return fail(ErrorCode::kInvalidInput, "expert cache: the low-bit shadow has {} layers, the model {}", shadow.size(),
+                table.size());
+  for (size_t il = 0; il < table.size(); ++il) {
+    const LayerExperts& l = table[il];
+    const LayerExperts& s = shadow[il];
+    const std::pair<const ExpertTensor*, const ExpertTensor*> parts[] = {
+        {&l.gate, &s.gate}, {&l.up, &s.up}, {&l.down, &s.down}};
+    for (const auto& [a, b] : parts)
+      if (a->n_cols != b->n_cols || a->n_rows != b->n_rows || a->n_expert != b->n_expert ||
+          (a->n_expert > 0 && b->data == nullptr))
+        return fail(ErrorCode::kInvalidInput,
+                    "expert cache: the low-bit shadow's layer {} experts are [{}, {}, {}], the model's [{}, {}, {}]",
+                    il, b->n_cols, b->n_rows, b->n_expert, a->n_cols, a->n_rows, a->n_expert);
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<ExpertReads> parse_expert_reads(std::string_view name) {
@@ -67,6 +87,12 @@ Result<std::unique_ptr<SlabCacheStore>> SlabCacheStore::open(const ExpertTable& 
                 options.budget_bytes, std::max(1, options.n_threads) + std::max(0, options.readers),
                 options.readers > 0 ? fmt::format(", and one per reader ({})", options.readers) : "", minimum,
                 slot_bytes_for(table, options.reads));
+  if (options.on_miss.action != MissAction::kWait && options.readers == 0)
+    return fail(ErrorCode::kInvalidInput,
+                "expert cache: a miss that does not wait needs reader threads to load the expert for later tokens");
+  if (options.on_miss.action == MissAction::kLowBit) {
+    if (auto st = check_shadow(table, options.shadow); !st) return tl::unexpected(st.error());
+  }
   auto file = PositionalFile::open(path, options.reads == ExpertReads::kDirect);
   if (!file) return tl::unexpected(file.error());
   const ExpertReads reads =
@@ -94,6 +120,8 @@ Result<std::unique_ptr<SlabCacheStore>> SlabCacheStore::open(const ExpertTable& 
 SlabCacheStore::SlabCacheStore(const ExpertTable& table, PositionalFile file, AnonymousMemory pool,
                                const SlabCacheOptions& options, ExpertReads reads, int32_t n_slots)
     : table_(table),
+      on_miss_(options.on_miss),
+      shadow_owner_(options.shadow_owner),
       file_(std::move(file)),
       reads_(reads),
       slot_bytes_(slot_bytes_for(table, reads)),
@@ -108,6 +136,7 @@ SlabCacheStore::SlabCacheStore(const ExpertTable& table, PositionalFile file, An
     moe_layers += has_experts(l) ? 1 : 0;
   }
   policy_ = make_eviction_policy(options.policy, moe_layers);
+  if (on_miss_.action == MissAction::kLowBit) shadow_ = std::make_unique<ResidentExpertStore>(options.shadow);
   slots_.resize(static_cast<size_t>(n_slots));
   slot_of_.assign(base, -1);
   uses_.resize(base);
@@ -206,15 +235,7 @@ Result<ExpertHandle> SlabCacheStore::acquire(int32_t layer, int32_t expert) {
         stats_.read_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         continue;
       }
-      ++s.pins;
-      // A reader loaded it for this round: a miss whose read overlapped other work.
-      if (std::exchange(s.demand, false))
-        ++stats_.misses;
-      else
-        ++stats_.hits;
-      if (std::exchange(s.prefetched, false)) ++stats_.prefetch_hits;
-      policy_->on_use(uses_[index], round_);
-      return handle_for(at);
+      return pin_loaded(at, index);
     }
     const int32_t slot = pick_slot(/*spare_only=*/false);
     if (slot < 0)
@@ -227,6 +248,36 @@ Result<ExpertHandle> SlabCacheStore::acquire(int32_t layer, int32_t expert) {
     if (auto st = fill_slot(lock, slot, layer, expert, /*stall=*/true); !st) return tl::unexpected(st.error());
     return handle_for(slot);
   }
+}
+
+ExpertHandle SlabCacheStore::pin_loaded(int32_t at, size_t index) {
+  Slot& s = slots_[static_cast<size_t>(at)];
+  ++s.pins;
+  // A reader loaded it for this round: a miss whose read overlapped other work.
+  if (std::exchange(s.demand, false))
+    ++stats_.misses;
+  else
+    ++stats_.hits;
+  if (std::exchange(s.prefetched, false)) ++stats_.prefetch_hits;
+  policy_->on_use(uses_[index], round_);
+  return handle_for(at);
+}
+
+Result<ExpertHandle> SlabCacheStore::acquire_now(int32_t layer, int32_t expert, bool low_bit) {
+  if (auto s = check_expert_id(table_, layer, expert); !s) return tl::unexpected(s.error());
+  if (low_bit && shadow_ == nullptr)
+    return fail(ErrorCode::kInvalidInput, "expert cache: no low-bit shadow for layer {} expert {}", layer, expert);
+  const size_t index = index_of(layer, expert);
+  {
+    std::lock_guard lock(mutex_);
+    const int32_t at = slot_of_[index];
+    if (at >= 0 && slots_[static_cast<size_t>(at)].state == SlotState::kReady) return pin_loaded(at, index);
+    // Its read was queued when the layer routed; the use still counts for the eviction policy.
+    policy_->on_use(uses_[index], round_);
+    ++(low_bit ? stats_.shadow_uses : stats_.skipped);
+  }
+  if (!low_bit) return ExpertHandle{};
+  return shadow_->acquire(layer, expert);
 }
 
 Status SlabCacheStore::fill_slot(std::unique_lock<std::mutex>& lock, int32_t slot, int32_t layer, int32_t expert,
@@ -315,26 +366,47 @@ void SlabCacheStore::release(int32_t layer, int32_t expert) noexcept {
   --slots_[static_cast<size_t>(at)].pins;
 }
 
+ReadySplit SlabCacheStore::order_and_queue(int32_t layer, std::span<int32_t> experts, bool split) {
+  ++round_;
+  const auto ready = std::stable_partition(experts.begin(), experts.end(), [&](int32_t e) {
+    if (e < 0 || e >= table_[static_cast<size_t>(layer)].n_expert()) return false;
+    const int32_t at = slot_of_[index_of(layer, e)];
+    if (at < 0) return false;
+    // Wanted by this round: the readers keep off it (a loading one too: it is this round's once loaded).
+    slots_[static_cast<size_t>(at)].protect_until = round_;
+    return slots_[static_cast<size_t>(at)].state == SlotState::kReady;
+  });
+  auto loading = ready;
+  if (split)
+    loading = std::stable_partition(ready, experts.end(), [&](int32_t e) {
+      return e >= 0 && e < table_[static_cast<size_t>(layer)].n_expert() && slot_of_[index_of(layer, e)] >= 0;
+    });
+  const ReadySplit out{.ready = static_cast<size_t>(ready - experts.begin()),
+                       .available = static_cast<size_t>(loading - experts.begin())};
+  if (!readers_.empty() && out.ready < experts.size()) queue_hints(layer, experts.subspan(out.ready), /*demand=*/true);
+  return out;
+}
+
 size_t SlabCacheStore::ready_first(int32_t layer, std::span<int32_t> experts) {
   if (layer < 0 || static_cast<size_t>(layer) >= table_.size()) return 0;  // acquire will name the bad id
-  size_t n_ready = 0;
+  ReadySplit split;
   {
     std::lock_guard lock(mutex_);
-    ++round_;
-    const auto ready = std::stable_partition(experts.begin(), experts.end(), [&](int32_t e) {
-      if (e < 0 || e >= table_[static_cast<size_t>(layer)].n_expert()) return false;
-      const int32_t at = slot_of_[index_of(layer, e)];
-      if (at < 0) return false;
-      // Wanted by this round: the readers keep off it (a loading one too: it is this round's once loaded).
-      slots_[static_cast<size_t>(at)].protect_until = round_;
-      return slots_[static_cast<size_t>(at)].state == SlotState::kReady;
-    });
-    n_ready = static_cast<size_t>(ready - experts.begin());
-    if (readers_.empty() || n_ready == experts.size()) return n_ready;
-    queue_hints(layer, experts.subspan(n_ready), /*demand=*/true);
+    split = order_and_queue(layer, experts, /*split=*/false);
   }
-  work_.notify_all();
-  return n_ready;
+  if (split.ready < experts.size()) work_.notify_all();
+  return split.ready;
+}
+
+ReadySplit SlabCacheStore::ready_first_split(int32_t layer, std::span<int32_t> experts) {
+  if (layer < 0 || static_cast<size_t>(layer) >= table_.size()) return {};  // acquire will name the bad id
+  ReadySplit split;
+  {
+    std::lock_guard lock(mutex_);
+    split = order_and_queue(layer, experts, /*split=*/true);
+  }
+  if (split.ready < experts.size()) work_.notify_all();
+  return split;
 }
 
 std::optional<ExpertStoreStats> SlabCacheStore::stats() const {

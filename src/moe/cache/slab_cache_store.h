@@ -50,6 +50,13 @@ struct SlabCacheOptions {
   // nothing and each thread reads the misses it acquires itself.
   int readers = 0;
   ExpertReads reads = ExpertReads::kBuffered;
+  // What the MoE layer does with a miss (ExpertStore::miss_policy). kSkip and kLowBit need readers (the miss is
+  // read for later tokens while this one goes on without it); kLowBit needs `shadow`.
+  MissPolicy on_miss = {};
+  // kLowBit: every expert again, low-bit, resident (the same layers, expert counts and matrix shapes as the
+  // table; runtime/expert_cache_setup.h checks it names this model). `shadow_owner` keeps its mapping alive.
+  ExpertTable shadow = {};
+  std::shared_ptr<const void> shadow_owner = {};
 };
 
 class SlabCacheStore final : public ExpertStore {
@@ -76,6 +83,12 @@ class SlabCacheStore final : public ExpertStore {
   // Starts a round (the recency unit of the policies), keeps the experts already in memory from eviction for
   // it, puts them first, and queues the others for the readers ahead of every hint.
   size_t ready_first(int32_t layer, std::span<int32_t> experts) override;
+  // ready_first, then those being read already before the misses.
+  ReadySplit ready_first_split(int32_t layer, std::span<int32_t> experts) override;
+  MissPolicy miss_policy() const override { return on_miss_; }
+  // The expert if it is loaded now; otherwise never waits: an empty handle (a skip), or with `low_bit` the
+  // shadow's copy. Either way its read stays queued (ready_first_split queued it) for later tokens.
+  Result<ExpertHandle> acquire_now(int32_t layer, int32_t expert, bool low_bit) override;
   std::optional<ExpertStoreStats> stats() const override;
 
   int32_t n_slots() const { return static_cast<int32_t>(slots_.size()); }
@@ -118,6 +131,11 @@ class SlabCacheStore final : public ExpertStore {
   }
   uint8_t* slot_data(int32_t slot) const { return pool_.data() + static_cast<uint64_t>(slot) * slot_bytes_; }
   ExpertHandle handle_for(int32_t slot);
+  // Pins the loaded expert in slot `at` for one more handle and counts the acquire. Caller holds the lock.
+  ExpertHandle pin_loaded(int32_t at, size_t index);
+  // Starts a round for `experts` of `layer`, orders the loaded ones first (then, with `split`, those being
+  // loaded), and queues the rest for the readers. Caller holds the lock.
+  ReadySplit order_and_queue(int32_t layer, std::span<int32_t> experts, bool split);
   // A free slot, else the policy's victim among unpinned ready slots, those this round has not used and no
   // round protects first (only those when `spare_only`, the reader's case); -1 when there is none. Caller holds
   // the lock.
@@ -132,6 +150,9 @@ class SlabCacheStore final : public ExpertStore {
   void queue_hints(int32_t layer, std::span<const int32_t> experts, bool demand);
 
   ExpertTable table_;
+  MissPolicy on_miss_;
+  std::shared_ptr<const void> shadow_owner_;
+  std::unique_ptr<ResidentExpertStore> shadow_;  // kLowBit: the low-bit copies, all resident
   PositionalFile file_;
   ExpertReads reads_ = ExpertReads::kBuffered;
   std::unique_ptr<EvictionPolicy> policy_;
