@@ -81,7 +81,6 @@ void measure(const model::Model& model, runtime::Engine& engine, const ModelPool
   info.kv_bytes = kv_bytes_full(model, n_ctx) * static_cast<uint64_t>(std::max(1, options.scheduler.n_slots));
   info.footprint_bytes = info.file_bytes + info.cache_bytes + info.kv_bytes;
   info.n_ctx = n_ctx;
-  info.n_vocab = model.config().common.n_vocab;
   info.n_expert.clear();
   for (const auto& l : model.config().layers)
     info.n_expert.push_back(l.ffn.kind == model::FfnKind::kMoe ? l.ffn.moe.routing.n_expert : 0);
@@ -123,6 +122,7 @@ Result<std::vector<PoolModelInfo>> inspect_models(const std::vector<coe::ModelEn
     info.description = m.description;
     info.categories = m.categories;
     measure(**model, *built->engine, options, info);
+    info.n_vocab = static_cast<int64_t>(tokenizer->size());
     if (options.budget_bytes > 0 && info.footprint_bytes > options.budget_bytes)
       return tl::unexpected(named(
           m, Error{ErrorCode::kInvalidInput,
@@ -148,7 +148,7 @@ Result<PoolModelInfo> inspect_borrowed_model(const model::Model& model, const to
   // The engine is built once, when the pool preloads it: measured from the model alone here.
   info.file_bytes = model.file().file_size();
   info.n_ctx = slot_context(model, options.scheduler.n_ctx);
-  info.n_vocab = model.config().common.n_vocab;
+  info.n_vocab = static_cast<int64_t>(tokenizer.size());
   info.kv_bytes = kv_bytes_full(model, info.n_ctx) * static_cast<uint64_t>(std::max(1, options.scheduler.n_slots));
   info.footprint_bytes = info.file_bytes + info.kv_bytes;
   for (const auto& l : model.config().layers)
