@@ -378,11 +378,13 @@ void ModelPool::loader() {
     const uint64_t need = infos_[target].footprint_bytes;
     const uint64_t budget = options_.budget_bytes;
     if (budget > 0 && loaded_bytes_ + need > budget) {
-      // Room first: the least recently used loaded model without a lease goes.
+      // Room first: the least recently used loaded model without a lease goes; not one whose waiters are about
+      // to take it (just loaded for them), unless it is draining (its waiters wait for a later reload).
       size_t victim = entries_.size();
       for (size_t i = 0; i < entries_.size(); ++i) {
         const Entry& e = entries_[i];
-        if (e.state == State::kLoaded && e.users == 0 && infos_[i].borrowed_model == nullptr &&
+        if (e.state == State::kLoaded && e.users == 0 && (e.draining || e.waiters == 0) &&
+            infos_[i].borrowed_model == nullptr &&
             (victim == entries_.size() || e.last_use < entries_[victim].last_use))
           victim = i;
       }
@@ -390,14 +392,15 @@ void ModelPool::loader() {
         unload_locked(lock, victim);
         continue;
       }
-      // Every loaded model is busy: the least recently used one takes no new requests until it has drained.
+      // Every loaded model is busy (or about to be): the least recently used busy one takes no new requests until
+      // it has drained.
       bool any_draining = false;
       for (const Entry& e : entries_) any_draining = any_draining || e.draining;
       if (!any_draining) {
         size_t lru = entries_.size();
         for (size_t i = 0; i < entries_.size(); ++i) {
           const Entry& e = entries_[i];
-          if (e.state == State::kLoaded && infos_[i].borrowed_model == nullptr &&
+          if (e.state == State::kLoaded && e.users > 0 && infos_[i].borrowed_model == nullptr &&
               (lru == entries_.size() || e.last_use < entries_[lru].last_use))
             lru = i;
         }
