@@ -87,10 +87,13 @@ write_budget "$budget" >"$out/budget.toml"
 start_server "$out/server.log" --models "$out/budget.toml" --parallel 1 -t 1 -c 64
 url=http://127.0.0.1:$port
 ask() {  # ask MODEL [MAX_TOKENS]: a completion from MODEL, which must answer it
-  local body
-  body=$(curl -s --max-time 120 "$url/v1/completions" \
-    -d "{\"model\":\"$1\",\"prompt\":\"Once\",\"max_tokens\":${2:-2},\"temperature\":0,\"ignore_eos\":true}")
-  [[ $body == *"\"model\":\"$1\""* && $body == *'"finish_reason":"length"'* ]] || fail "request for $1: $body"
+  local body status=0
+  # --max-time is wall time: long, as a shared machine may pause the test and the server for minutes.
+  body=$(curl -sS --max-time 900 "$url/v1/completions" \
+    -d "{\"model\":\"$1\",\"prompt\":\"Once\",\"max_tokens\":${2:-2},\"temperature\":0,\"ignore_eos\":true}" 2>&1) ||
+    status=$?
+  [[ $status -eq 0 && $body == *"\"model\":\"$1\""* && $body == *'"finish_reason":"length"'* ]] ||
+    fail "request for $1 (curl status $status): $body"
 }
 metric() { curl -s "$url/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
 rss() { awk '/^VmRSS/ {print $2 * 1024}' "/proc/$server_pid/status"; }

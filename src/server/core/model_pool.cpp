@@ -81,7 +81,6 @@ void measure(const model::Model& model, runtime::Engine& engine, const ModelPool
   info.kv_bytes = kv_bytes_full(model, n_ctx) * static_cast<uint64_t>(std::max(1, options.scheduler.n_slots));
   info.footprint_bytes = info.file_bytes + info.cache_bytes + info.kv_bytes;
   info.n_ctx = n_ctx;
-  info.n_vocab = model.config().common.n_vocab;
   info.n_expert.clear();
   for (const auto& l : model.config().layers)
     info.n_expert.push_back(l.ffn.kind == model::FfnKind::kMoe ? l.ffn.moe.routing.n_expert : 0);
@@ -123,6 +122,7 @@ Result<std::vector<PoolModelInfo>> inspect_models(const std::vector<coe::ModelEn
     info.description = m.description;
     info.categories = m.categories;
     measure(**model, *built->engine, options, info);
+    info.n_vocab = static_cast<int64_t>(tokenizer->size());
     if (options.budget_bytes > 0 && info.footprint_bytes > options.budget_bytes)
       return tl::unexpected(named(
           m, Error{ErrorCode::kInvalidInput,
@@ -148,7 +148,7 @@ Result<PoolModelInfo> inspect_borrowed_model(const model::Model& model, const to
   // The engine is built once, when the pool preloads it: measured from the model alone here.
   info.file_bytes = model.file().file_size();
   info.n_ctx = slot_context(model, options.scheduler.n_ctx);
-  info.n_vocab = model.config().common.n_vocab;
+  info.n_vocab = static_cast<int64_t>(tokenizer.size());
   info.kv_bytes = kv_bytes_full(model, info.n_ctx) * static_cast<uint64_t>(std::max(1, options.scheduler.n_slots));
   info.footprint_bytes = info.file_bytes + info.kv_bytes;
   for (const auto& l : model.config().layers)
@@ -378,11 +378,13 @@ void ModelPool::loader() {
     const uint64_t need = infos_[target].footprint_bytes;
     const uint64_t budget = options_.budget_bytes;
     if (budget > 0 && loaded_bytes_ + need > budget) {
-      // Room first: the least recently used loaded model without a lease goes.
+      // Room first: the least recently used loaded model without a lease goes; not one whose waiters are about
+      // to take it (just loaded for them), unless it is draining (its waiters wait for a later reload).
       size_t victim = entries_.size();
       for (size_t i = 0; i < entries_.size(); ++i) {
         const Entry& e = entries_[i];
-        if (e.state == State::kLoaded && e.users == 0 && infos_[i].borrowed_model == nullptr &&
+        if (e.state == State::kLoaded && e.users == 0 && (e.draining || e.waiters == 0) &&
+            infos_[i].borrowed_model == nullptr &&
             (victim == entries_.size() || e.last_use < entries_[victim].last_use))
           victim = i;
       }
@@ -390,14 +392,15 @@ void ModelPool::loader() {
         unload_locked(lock, victim);
         continue;
       }
-      // Every loaded model is busy: the least recently used one takes no new requests until it has drained.
+      // Every loaded model is busy (or about to be): the least recently used busy one takes no new requests until
+      // it has drained.
       bool any_draining = false;
       for (const Entry& e : entries_) any_draining = any_draining || e.draining;
       if (!any_draining) {
         size_t lru = entries_.size();
         for (size_t i = 0; i < entries_.size(); ++i) {
           const Entry& e = entries_[i];
-          if (e.state == State::kLoaded && infos_[i].borrowed_model == nullptr &&
+          if (e.state == State::kLoaded && e.users > 0 && infos_[i].borrowed_model == nullptr &&
               (lru == entries_.size() || e.last_use < entries_[lru].last_use))
             lru = i;
         }

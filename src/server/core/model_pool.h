@@ -61,8 +61,8 @@ struct PoolModelInfo {
   std::filesystem::path path;
   std::string description;
   std::vector<std::string> categories;
-  int64_t n_ctx = 0;  // per sequence slot
-  int64_t n_vocab = 0;
+  int64_t n_ctx = 0;                                       // per sequence slot
+  int64_t n_vocab = 0;                                     // the tokenizer's
   std::vector<int32_t> n_expert;                           // per block (0: dense), for /metrics
   uint64_t footprint_bytes = 0;                            // what it counts against the budget while loaded (see above)
   uint64_t file_bytes = 0, kv_bytes = 0, cache_bytes = 0;  // the parts of the footprint

@@ -213,6 +213,26 @@ TEST_F(ModelPoolTest, ABusyModelMakesTheOtherWaitNotFail) {
   EXPECT_EQ(pool_->stats().unloads, 1);
 }
 
+// Requests for both models at once, over and over: each gets its model in turn (a model just loaded for its
+// waiters is not unloaded for the other before they take it: no load/unload livelock).
+TEST_F(ModelPoolTest, TwoModelsAtOnceTakeTurns) {
+  constexpr int kEach = 4;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (size_t m = 0; m < 2; ++m)
+    threads.emplace_back([&, m] {
+      for (int i = 0; i < kEach; ++i) {
+        auto lease = pool_->acquire(m, in(120s));
+        if (!lease) return;
+        generate_on(*lease);
+        ++ok;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 2 * kEach);
+  EXPECT_LE(pool_->stats().loads, 2 * kEach);
+}
+
 TEST_F(ModelPoolTest, ClosedPoolRefusesWithShuttingDown) {
   pool_->close();
   auto lease = pool_->acquire(0, in(1s));
