@@ -7,12 +7,14 @@
 # --install then copies the Q8_0 model, its eval.json, samples and the validation texts into models/,
 # adds tokenizer test ids and per-domain routing measured by switchyard (tools/routing-by-domain.sh), and
 # regenerates docs/bundled-model.md.
+# --packages-only installs the packages and stops (tools/train-experts.sh uses it).
 # Deterministic for a seed and thread count (defaults: --seed 1234 --threads 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-install=0
+install=0 packages_only=0
 if [ "${1:-}" = "--install" ]; then install=1; shift; fi
+if [ "${1:-}" = "--packages-only" ]; then packages_only=1; shift; fi
 
 # fortunes-fr is not in Debian 12; libopenblas0-openmp replaces the reference BLAS python3-torch would
 # otherwise call (about 40x slower matrix products).
@@ -30,6 +32,8 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -q
   "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+((packages_only)) && exit 0
 
 # Debian's interpreter, whatever python3 is first on PATH: python3-torch lives in its dist-packages.
 python=/usr/bin/python3

@@ -120,6 +120,8 @@ Status forward(const Model& model, std::span<const SequenceInput> batch, const F
   for (size_t i = 0; i < segments.size(); ++i) {
     const int64_t end = sc.out_run_ends[i];
     std::copy(sc.out_logits.begin() + begin * n_vocab, sc.out_logits.begin() + end * n_vocab, inputs[i].logits);
+    if (inputs[i].hidden != nullptr)
+      std::copy(sc.out_h.begin() + begin * d, sc.out_h.begin() + end * d, inputs[i].hidden);
     begin = end;
   }
   return {};

@@ -28,9 +28,12 @@ struct SequenceInput {
   KvCache* cache = nullptr;  // required: positions [pos0, pos0 + tokens.size()) are written
   std::span<const int32_t> tokens;
   int64_t pos0 = 0;
-  bool all_logits = false;               // logits of every token, else of the last one only (what generation needs)
-  float* logits = nullptr;               // required: [all_logits ? tokens.size() : 1][n_vocab]
-  moe::RoutingPolicy* policy = nullptr;  // required
+  bool all_logits = false;  // logits of every token, else of the last one only (what generation needs)
+  float* logits = nullptr;  // required: [all_logits ? tokens.size() : 1][n_vocab]
+  // Optional: the same rows' final hidden state after the output norm, i.e. the output matrix's input
+  // [all_logits ? tokens.size() : 1][n_embd] (sentence embeddings, runtime/text_embedder.h).
+  float* hidden = nullptr;
+  moe::RoutingPolicy* policy = nullptr;          // required
   const moe::ObserverList* observers = nullptr;  // the sequence's own observers, or nullptr
   int32_t id = 0;                                // passed to observers as RoutingEvent::sequence
 };

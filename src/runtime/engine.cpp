@@ -19,6 +19,7 @@ void Sequence::reset() {
   pos_ = 0;
   history_.clear();
   logits_.clear();
+  hidden_.clear();
 }
 
 void Sequence::truncate(int64_t n) {
@@ -26,6 +27,7 @@ void Sequence::truncate(int64_t n) {
   pos_ = n;
   history_.resize(static_cast<size_t>(n));
   logits_.clear();
+  hidden_.clear();
 }
 
 void Sequence::add_observer(std::unique_ptr<moe::RoutingObserver> observer) {
@@ -67,12 +69,15 @@ Status Engine::step(std::span<const Step> batch) {
     if (s.sequence == nullptr) return fail(ErrorCode::kInvalidInput, "a batch step has no sequence");
     Sequence& q = *s.sequence;
     const bool all = s.logits == Logits::kAll;
-    q.logits_.resize((all ? s.tokens.size() : std::min<size_t>(1, s.tokens.size())) * n_vocab);
+    const size_t rows = all ? s.tokens.size() : std::min<size_t>(1, s.tokens.size());
+    q.logits_.resize(rows * n_vocab);
+    q.hidden_.resize(s.hidden ? rows * static_cast<size_t>(model_.config().common.n_embd) : 0);
     inputs_.push_back(model::SequenceInput{.cache = &q.cache_,
                                            .tokens = s.tokens,
                                            .pos0 = q.pos_,
                                            .all_logits = all,
                                            .logits = q.logits_.data(),
+                                           .hidden = s.hidden ? q.hidden_.data() : nullptr,
                                            .policy = q.policy_ != nullptr ? q.policy_.get() : policy_,
                                            .observers = q.observers_.empty() ? nullptr : &q.observers_,
                                            .id = q.id_});

@@ -46,6 +46,9 @@ class Sequence {
   const std::vector<int32_t>& history() const { return history_; }
   // [n][n_vocab] of the last step: every token's row, or only the last token's.
   std::span<const float> logits() const { return logits_; }
+  // [n][n_embd] of the last step when it asked for them (Step::hidden), else empty: the same rows' final hidden
+  // state after the output norm (the output matrix's input).
+  std::span<const float> hidden() const { return hidden_; }
   const model::KvCache& cache() const { return cache_; }
   // Forgets every position (the cache keeps its memory for reuse).
   void reset();
@@ -67,6 +70,7 @@ class Sequence {
   int64_t pos_ = 0;
   std::vector<int32_t> history_;
   std::vector<float> logits_;
+  std::vector<float> hidden_;
   std::unique_ptr<moe::RoutingPolicy> policy_;
   moe::ObserverList observers_;
   std::vector<std::unique_ptr<moe::RoutingObserver>> owned_observers_;
@@ -93,6 +97,7 @@ class Engine {
     Sequence* sequence = nullptr;
     std::span<const int32_t> tokens;  // appended at the sequence's position
     Logits logits = Logits::kAll;
+    bool hidden = false;  // also keep the rows' normed final hidden state (Sequence::hidden)
   };
   // One forward pass over every step's tokens. On success each sequence has advanced and holds the logits of
   // its tokens; on failure (a full context, a token outside the vocabulary: checked before anything is

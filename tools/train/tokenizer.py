@@ -41,13 +41,17 @@ def train(corpus_files, out_prefix, vocab_size, chars_per_domain):
 class Tokenizer:
     """Vocabulary (pieces, scores, GGUF token types) read from spm_train's .vocab file."""
 
-    def __init__(self, vocab_path):
+    def __init__(self, vocab_path=None, pieces=None, scores=None):
+        """From spm_train's .vocab file, or from given pieces and scores (a GGUF's tokenizer, from_gguf)."""
         self.pieces, self.scores, self.types = [], [], []
-        with open(vocab_path, encoding="utf-8") as f:
-            for line in f:
-                piece, score = line.rstrip("\n").split("\t")
-                self.pieces.append(piece)
-                self.scores.append(float(score))
+        if vocab_path is not None:
+            with open(vocab_path, encoding="utf-8") as f:
+                for line in f:
+                    piece, score = line.rstrip("\n").split("\t")
+                    self.pieces.append(piece)
+                    self.scores.append(float(score))
+        else:
+            self.pieces, self.scores = list(pieces), [float(s) for s in scores]
         self.id_of = {p: i for i, p in enumerate(self.pieces)}
         for i, piece in enumerate(self.pieces):
             if piece == "<unk>":
@@ -65,6 +69,16 @@ class Tokenizer:
         # Only normal pieces take part in merges: control and byte pieces are never spelled out in text.
         self.merge_score = {p: s for p, s, t in zip(self.pieces, self.scores, self.types) if t == TYPE_NORMAL}
         self._line_cache = {}
+
+    @classmethod
+    def from_gguf(cls, reader):
+        """The vocabulary of a GGUF this pipeline exported (gguf_io.Reader): fine-tuned experts reuse the
+        generalist's tokenizer exactly, so their perplexities compare token for token. The token types are
+        derived as for a .vocab file and must equal the file's."""
+        tok = cls(pieces=reader.value("tokenizer.ggml.tokens"), scores=reader.value("tokenizer.ggml.scores"))
+        if list(reader.value("tokenizer.ggml.token_type")) != tok.types:
+            raise ValueError("GGUF token types differ from the ones this tokenizer derives")
+        return tok
 
     def __len__(self):
         return len(self.pieces)

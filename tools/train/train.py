@@ -2,6 +2,9 @@
 
 Stages (all in --work): corpus/ (corpus.py), tokenizer/ (spm_train), tokens (cached .npy), training on
 the CPU, evaluation per domain, GGUF export (F32 and Q8_0) with eval.json and samples.txt beside them.
+Fine-tuning (--init GGUF --domains D,...): starts from a model this pipeline exported (Q8_0 dequantised to
+f32), keeps its tokenizer exactly (read from the GGUF, not retrained) and trains on the named domains' training
+splits only: how tools/train-experts.sh makes the domain experts of docs/composition.md.
 Deterministic for a given --seed and --threads (PyTorch's CPU kernels are deterministic for a fixed thread
 count; a different count may change float rounding and hence the run).
 """
@@ -38,30 +41,40 @@ def log(msg, log_file=None):
             f.write(line + "\n")
 
 
-def prepare(args):
+def prepare(args, init=None):
+    """init: a gguf_io.Reader whose tokenizer is reused (token caches then live in tokenizer-init/)."""
     corpus_dir = os.path.join(args.work, "corpus")
-    tok_dir = os.path.join(args.work, "tokenizer")
+    tok_dir = os.path.join(args.work, "tokenizer" if init is None else "tokenizer-init")
     if not os.path.exists(os.path.join(corpus_dir, "stats.json")):
         corpus.build(corpus_dir)
     with open(os.path.join(corpus_dir, "stats.json")) as f:
         stats = json.load(f)
     domains = sorted(stats["domains"])
+    train_domains = domains if not args.domains else args.domains.split(",")
+    unknown = [d for d in train_domains if d not in domains]
+    if unknown:
+        raise SystemExit(f"train: unknown domain(s) {', '.join(unknown)}; the corpus has {', '.join(domains)}")
     vocab = os.path.join(tok_dir, "spm.vocab")
-    if not os.path.exists(vocab):
+    if init is not None:
+        os.makedirs(tok_dir, exist_ok=True)
+        tok = tokenizer.Tokenizer.from_gguf(init)
+    elif not os.path.exists(vocab):
         os.makedirs(tok_dir, exist_ok=True)
         files = [os.path.join(corpus_dir, f"{d}.train.txt") for d in domains]
         tokenizer.train(files, os.path.join(tok_dir, "spm"), args.vocab, args.tok_chars_per_domain)
         if not check_tokenizer.check(args.work):
             raise SystemExit("train: tokenizer.py disagrees with spm_encode")
-    tok = tokenizer.Tokenizer(vocab)
+    if init is None:
+        tok = tokenizer.Tokenizer(vocab)
     train_ids, valid_ids = {}, {}
     for d in domains:
-        train_ids[d] = data.encode_file(tok, os.path.join(corpus_dir, f"{d}.train.txt"), tok_dir)
+        if d in train_domains:
+            train_ids[d] = data.encode_file(tok, os.path.join(corpus_dir, f"{d}.train.txt"), tok_dir)
+            stats["domains"][d]["train"]["tokens"] = int(len(train_ids[d]))
         valid_ids[d] = data.encode_file(tok, os.path.join(corpus_dir, f"{d}.valid.txt"), tok_dir)
-        stats["domains"][d]["train"]["tokens"] = int(len(train_ids[d]))
         stats["domains"][d]["valid"]["tokens"] = int(len(valid_ids[d]))
     items = {d: data.read_items(os.path.join(corpus_dir, f"{d}.train.txt"), stats["item_separator"])
-             for d in domains}
+             for d in train_domains}
     chat_ids, chat_starts = data.build_chat_stream(tok, items, args.chat_turns,
                                                    np.random.default_rng(args.seed + 1))
     stats["chat"] = {"turns": int(len(chat_starts)), "tokens": int(len(chat_ids))}
@@ -212,6 +225,9 @@ def main():
     ap.add_argument("--checkpoint-every", type=int, default=500)
     ap.add_argument("--eval-max-tokens", type=int, default=0, help="0: whole validation split")
     ap.add_argument("--skip-export", action="store_true")
+    ap.add_argument("--init", help="fine-tune this GGUF (exported by this pipeline); its tokenizer is kept")
+    ap.add_argument("--domains", default="", help="comma-separated domains to train on (default: all)")
+    ap.add_argument("--eval-domains", default="", help="comma-separated domains to evaluate (default: all)")
     for field, default in Config().to_dict().items():
         if field != "vocab_size":
             ap.add_argument("--" + field.replace("_", "-"), type=type(default), default=default)
@@ -225,12 +241,22 @@ def main():
     log_file = os.path.join(args.out, "train.log")
     open(log_file, "w").close()
 
-    tok, stats, domains, train_ids, valid_ids, chat = prepare(args)
-    log(f"tokens: " + ", ".join(f"{d} {len(train_ids[d])}" for d in domains) +
+    init = gguf_io.Reader(args.init) if args.init else None
+    tok, stats, domains, train_ids, valid_ids, chat = prepare(args, init)
+    log(f"tokens: " + ", ".join(f"{d} {len(train_ids[d])}" for d in sorted(train_ids)) +
         f", chat {len(chat[0])}", log_file)
-    cfg = Config(**{f: getattr(args, f) for f in Config().to_dict() if f != "vocab_size"},
-                 vocab_size=len(tok))
-    model = Qwen3Moe(cfg)
+    if init is not None:
+        cfg = config_of_gguf(init, len(tok))
+        model = export_gguf.load_into(Qwen3Moe(cfg), args.init)
+        # Training ties the output matrix to the embedding again; the generalist's `output` is a Q8_0 copy
+        # of the same f32 matrix as its `token_embd`, so nothing is lost.
+        model.output_override = None
+        log(f"init from {args.init}", log_file)
+        del init  # the whole file is held in memory by the reader
+    else:
+        cfg = Config(**{f: getattr(args, f) for f in Config().to_dict() if f != "vocab_size"},
+                     vocab_size=len(tok))
+        model = Qwen3Moe(cfg)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"config {cfg.to_dict()} params {n_params} (+{cfg.vocab_size * cfg.n_embd} untied output in GGUF)",
         log_file)
@@ -239,7 +265,7 @@ def main():
 
     def eval_all(m, label):
         res = {}
-        for d in domains:
+        for d in (args.eval_domains.split(",") if args.eval_domains else domains):
             ids = valid_ids[d][:args.eval_max_tokens] if args.eval_max_tokens else valid_ids[d]
             ppl, nll, n = evaluate(m, ids, tok.bos_id)
             res[d] = {"ppl": round(ppl, 4), "nll": round(nll, 6), "tokens": n}
@@ -249,6 +275,8 @@ def main():
     result = {
         "model": args.name, "seed": args.seed, "threads": args.threads, "steps": args.steps,
         "batch": args.batch, "lr": args.lr, "warmup": args.warmup, "aux_coef": args.aux_coef,
+        "init": os.path.basename(args.init) if args.init else None,
+        "train_domains": sorted(train_ids),
         "train_tokens": args.steps * args.batch * cfg.context,
         "train_seconds": round(train_s, 1), "train_cpu_seconds": round(train_cpu_s, 1), "config": cfg.to_dict(), "params": n_params,
         "eval_rule": data.__doc__.split("Evaluation rule")[1].split("Training windows")[0].strip(),
@@ -258,20 +286,53 @@ def main():
     torch.save({"config": cfg.to_dict(), "step": args.steps, "model": model.state_dict()},
                os.path.join(args.out, "checkpoint.pt"))
     if not args.skip_export:
-        info = (f"Trained by tools/train-model.sh (seed {args.seed}, {args.steps} steps of "
-                f"{args.batch}x{cfg.context} tokens) on Debian fortunes ({', '.join(d for d in domains if d != 'code')}) "
-                f"and Python stdlib code")
+        if args.init:
+            info = (f"Fine-tuned by tools/train-experts.sh from {os.path.basename(args.init)} (seed {args.seed}, "
+                    f"{args.steps} steps of {args.batch}x{cfg.context} tokens) on the {', '.join(sorted(train_ids))} "
+                    f"training split of the bundled corpus")
+        else:
+            info = (f"Trained by tools/train-model.sh (seed {args.seed}, {args.steps} steps of "
+                    f"{args.batch}x{cfg.context} tokens) on Debian fortunes ({', '.join(d for d in domains if d != 'code')}) "
+                    f"and Python stdlib code")
         for suffix, gtype in (("f32", gguf_io.GGML_F32), ("q8_0", gguf_io.GGML_Q8_0)):
             path = os.path.join(args.out, f"{args.name}.{suffix}.gguf")
             export_gguf.export(model, tok, path, gtype, args.name, info)
             log(f"wrote {path} ({os.path.getsize(path)} bytes)", log_file)
-        q8 = export_gguf.load_into(Qwen3Moe(cfg), os.path.join(args.out, f"{args.name}.q8_0.gguf"))
+        q8_path = os.path.join(args.out, f"{args.name}.q8_0.gguf")
+        if args.init:
+            same_tokenizer(args.init, q8_path)
+            log(f"tokenizer metadata of {q8_path} equals {args.init}'s", log_file)
+        q8 = export_gguf.load_into(Qwen3Moe(cfg), q8_path)
         result["valid"]["q8_0"] = eval_all(q8, "q8_0")
     samples = write_samples(model, tok, args)
     result["samples"] = samples
     with open(os.path.join(args.out, "eval.json"), "w") as f:
         json.dump(result, f, indent=1, ensure_ascii=False)
     log("done", log_file)
+
+
+def config_of_gguf(reader, vocab_size):
+    """The model shape a qwen3moe GGUF of this pipeline declares."""
+    a = reader.value("general.architecture")
+    if a != "qwen3moe":
+        raise SystemExit(f"train: --init wants a qwen3moe GGUF, got {a}")
+    v = lambda key: reader.value(f"{a}.{key}")
+    return Config(vocab_size=vocab_size, n_embd=v("embedding_length"), n_layer=v("block_count"),
+                  n_head=v("attention.head_count"), n_head_kv=v("attention.head_count_kv"),
+                  head_dim=v("attention.key_length"), n_expert=v("expert_count"),
+                  n_expert_used=v("expert_used_count"), expert_ff=v("expert_feed_forward_length"),
+                  context=v("context_length"), rope_base=v("rope.freq_base"),
+                  norm_eps=v("attention.layer_norm_rms_epsilon"))
+
+
+def same_tokenizer(a_path, b_path):
+    """Fails unless every tokenizer.* key of the two GGUFs is equal (type and value)."""
+    a, b = gguf_io.Reader(a_path), gguf_io.Reader(b_path)
+    ka = {k: v for k, v in a.kv.items() if k.startswith("tokenizer.")}
+    kb = {k: v for k, v in b.kv.items() if k.startswith("tokenizer.")}
+    if ka != kb:
+        diff = sorted(k for k in set(ka) | set(kb) if ka.get(k) != kb.get(k))
+        raise SystemExit(f"train: tokenizer metadata of {b_path} differs from {a_path}: {', '.join(diff)}")
 
 
 def write_samples(model, tok, args):
