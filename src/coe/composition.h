@@ -2,7 +2,7 @@
 // request, and a memory budget for all of them. Read from TOML or JSON (same keys; docs/composition.md):
 //
 //   budget = "64MiB"              # memory for the loaded models together ("0" or absent: no limit)
-//   default = "generalist"        # answers what the router cannot place (low confidence, no rule matched)
+//   default = "generalist"        # answers what the router cannot place; absent: the first model by name
 //   [models.generalist]
 //   path = "switchyard-moe-mini.q8_0.gguf"   # relative paths are relative to this file
 //   description = "General text in eight languages and Python code."

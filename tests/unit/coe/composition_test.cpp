@@ -60,7 +60,7 @@ TEST(Composition, JsonSpellsTheSameKeys) {
   const Composition c = parse_ok(R"({"models": {"a": {"path": "a.gguf", "categories": ["de"]}},
                                      "router": {"kind": "rules", "rules": [{"pattern": "x", "model": "a"}]}})",
                                  CompositionFormat::kJson);
-  EXPECT_EQ(c.default_model, "a");  // the first model when none is named
+  EXPECT_EQ(c.default_model, "a");  // the first model by name when none is named
   EXPECT_EQ(c.budget_bytes, 0u);
   EXPECT_EQ(c.model_for_category("de"), "a");
 }
