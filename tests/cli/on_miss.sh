@@ -83,7 +83,8 @@ for bad in skip skip: skip:-1 skip:nan skip:inf skip:0.1x low_bit fast; do
   grep -qi "usage\|--help\|skip:W" "$tmp/bad.txt" || fail "--on-miss $bad is not a usage error: $(cat "$tmp/bad.txt")"
 done
 for cmd in generate logits perplexity chat serve bench; do
-  "$bin" $cmd --help 2>&1 | grep -q -- "--on-miss" || fail "$cmd has no --on-miss"
+  # Not grep -q: it would stop reading at the first match and, under pipefail, fail the pipe with SIGPIPE.
+  "$bin" $cmd --help 2>&1 | grep -- "--on-miss" >/dev/null || fail "$cmd has no --on-miss"
 done
 
 # An independent GGUF reader: @huggingface/gguf (installed into the build tree once, as prune.sh does).

@@ -43,11 +43,19 @@ npm_install() {
     echo "FAIL: node and npm are needed (scripts/install-deps.sh installs them)"; exit 1
   fi
   mkdir -p "$dir"
-  if ! npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "$@" >"$dir/npm.log" 2>&1; then
-    if ! npm ping >/dev/null 2>&1; then
-      echo "SKIP: npm cannot reach its registry, so $* cannot be installed"; exit 0
+  # Tests that share a cache run side by side (ctest -j): one installs while the others wait for it, instead of
+  # finding a half-written node_modules.
+  local lock
+  exec {lock}>"$dir.lock"
+  flock "$lock"
+  if [ ! -f "$marker" ]; then
+    if ! npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "$@" >"$dir/npm.log" 2>&1; then
+      if ! npm ping >/dev/null 2>&1; then
+        echo "SKIP: npm cannot reach its registry, so $* cannot be installed"; exit 0
+      fi
+      cat "$dir/npm.log"; echo "FAIL: npm install $* failed"; exit 1
     fi
-    cat "$dir/npm.log"; echo "FAIL: npm install $* failed"; exit 1
+    touch "$marker"
   fi
-  touch "$marker"
+  exec {lock}>&-
 }
