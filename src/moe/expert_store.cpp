@@ -49,6 +49,13 @@ ExpertWeights LayerExperts::weights(int32_t e, const uint8_t* gate_bytes, const 
                        .down_bias = down_bias ? down_bias + e * d : nullptr};
 }
 
+uint64_t routed_expert_bytes(const ExpertTable& table) {
+  uint64_t n = 0;
+  for (const LayerExperts& l : table)
+    for (const ExpertTensor* t : {&l.gate, &l.up, &l.down}) n += t->slab_bytes() * static_cast<uint64_t>(t->n_expert);
+  return n;
+}
+
 Status check_expert_id(const ExpertTable& table, int32_t layer, int32_t expert) {
   if (layer < 0 || static_cast<size_t>(layer) >= table.size() || table[static_cast<size_t>(layer)].n_expert() == 0)
     return fail(ErrorCode::kOutOfRange, "expert store: layer {} has no experts", layer);

@@ -179,4 +179,8 @@ class ResidentExpertStore final : public ExpertStore {
 // Checks that `layer` has experts and `expert` is one of them; the error names both.
 Status check_expert_id(const ExpertTable& table, int32_t layer, int32_t expert);
 
+// The bytes of every routed expert's slabs (gate, up, down) over all layers: what an expert cache serves instead
+// of the mapping.
+uint64_t routed_expert_bytes(const ExpertTable& table);
+
 }  // namespace sy::moe

@@ -285,9 +285,7 @@ Result<ExpertCachePlan> plan_expert_cache(const ExpertCacheOptions& options, con
 ModelFootprint model_footprint(const model::Model& model, int n_threads, int readers, moe::ExpertReads reads) {
   ModelFootprint f;
   f.file_bytes = model.file().file_size();
-  for (const moe::LayerExperts& l : model.expert_table())
-    for (const moe::ExpertTensor* t : {&l.gate, &l.up, &l.down})
-      f.expert_bytes += t->slab_bytes() * static_cast<uint64_t>(t->n_expert);
+  f.expert_bytes = moe::routed_expert_bytes(model.expert_table());
   f.minimum_cache = moe::SlabCacheStore::minimum_budget(model.expert_table(), n_threads, readers, reads);
   return f;
 }

@@ -13,6 +13,7 @@
 #include "moe/cache/slab_cache_store.h"
 #include "runtime/engine.h"
 #include "runtime/expert_cache_setup.h"
+#include "runtime/sampler.h"
 #include "support/test_support.h"
 
 namespace sy {
@@ -20,17 +21,6 @@ namespace {
 
 constexpr int kDecodeSteps = 4;
 constexpr int kThreads = 2;
-
-int32_t argmax(std::span<const float> row) {
-  return static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
-}
-
-uint64_t expert_bytes(const moe::ExpertTable& table) {
-  uint64_t n = 0;
-  for (const auto& l : table)
-    for (const auto* t : {&l.gate, &l.up, &l.down}) n += t->slab_bytes() * static_cast<uint64_t>(t->n_expert);
-  return n;
-}
 
 // Prompt logits (every row), then the last row of each greedy decode step.
 // Either `store` or, through the command line's setup, `options` (nullptr: resident).
@@ -50,7 +40,7 @@ std::vector<std::vector<float>> run(const model::Model& m, std::unique_ptr<moe::
   EXPECT_TRUE(engine.step(*seq, prompt));
   out.emplace_back(seq->logits().begin(), seq->logits().end());
   for (int s = 0; s < kDecodeSteps; ++s) {
-    const int32_t next = argmax(seq->logits().last(static_cast<size_t>(V)));
+    const int32_t next = runtime::argmax(seq->logits().last(static_cast<size_t>(V)));
     auto st = engine.step(*seq, std::span<const int32_t>(&next, 1));
     EXPECT_TRUE(st) << (st ? "" : st.error().message);
     out.emplace_back(seq->logits().begin(), seq->logits().end());
@@ -77,8 +67,8 @@ TEST_P(ExpertCacheConformance, AQuarterSizedCacheGivesTheResidentBits) {
   };
   for (const Io io : {Io{moe::ExpertReads::kBuffered, 0}, Io{moe::ExpertReads::kDirect, 2}}) {
     SCOPED_TRACE(fmt::format("{} reads, {} readers", moe::expert_reads_name(io.reads), io.readers));
-    const uint64_t budget =
-        std::max(expert_bytes(table) / 4, moe::SlabCacheStore::minimum_budget(table, kThreads, io.readers, io.reads));
+    const uint64_t budget = std::max(moe::routed_expert_bytes(table) / 4,
+                                     moe::SlabCacheStore::minimum_budget(table, kThreads, io.readers, io.reads));
     for (const auto kind : {moe::EvictionKind::kLru, moe::EvictionKind::kLfu, moe::EvictionKind::kScore}) {
       SCOPED_TRACE(moe::eviction_kind_name(kind));
       auto store = moe::SlabCacheStore::open(
@@ -102,7 +92,7 @@ TEST_P(ExpertCacheConformance, GatePrefetchGivesTheResidentBits) {
   ASSERT_TRUE(m) << m.error().message;
   const moe::ExpertTable& table = (*m)->expert_table();
   const uint64_t budget =
-      std::max(expert_bytes(table) / 4,
+      std::max(moe::routed_expert_bytes(table) / 4,
                moe::SlabCacheStore::minimum_budget(table, kThreads, /*readers=*/4, moe::ExpertReads::kDirect));
   const auto resident = run(**m, nullptr);
   for (const char* policy : {"lru", "score"}) {
@@ -122,7 +112,8 @@ TEST_P(ExpertCacheConformance, TheQuarterCacheWorksHard) {
   auto m = model::Model::open(GetParam());
   ASSERT_TRUE(m) << m.error().message;
   const moe::ExpertTable& table = (*m)->expert_table();
-  const uint64_t budget = std::max(expert_bytes(table) / 4, moe::SlabCacheStore::minimum_budget(table, kThreads));
+  const uint64_t budget =
+      std::max(moe::routed_expert_bytes(table) / 4, moe::SlabCacheStore::minimum_budget(table, kThreads));
   auto store = moe::SlabCacheStore::open(table, (*m)->path(), {.budget_bytes = budget, .n_threads = kThreads});
   ASSERT_TRUE(store) << store.error().message;
   runtime::Engine engine(**m, {.n_threads = kThreads});

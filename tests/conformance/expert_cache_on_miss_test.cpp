@@ -16,6 +16,7 @@
 #include "moe/cache/slab_cache_store.h"
 #include "runtime/engine.h"
 #include "runtime/expert_cache_setup.h"
+#include "runtime/sampler.h"
 #include "support/test_support.h"
 
 namespace sy {
@@ -23,17 +24,6 @@ namespace {
 
 constexpr int kDecodeSteps = 4;
 constexpr int kThreads = 2;
-
-int32_t argmax(std::span<const float> row) {
-  return static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
-}
-
-uint64_t expert_bytes(const moe::ExpertTable& table) {
-  uint64_t n = 0;
-  for (const auto& l : table)
-    for (const auto* t : {&l.gate, &l.up, &l.down}) n += t->slab_bytes() * static_cast<uint64_t>(t->n_expert);
-  return n;
-}
 
 // Prompt logits (every row), then the last row of each decode step; the tokens are fixed (not the argmax) so a
 // lossy run sees the same inputs as the resident one. `options` nullptr: resident.
@@ -158,7 +148,7 @@ TEST_P(OnMiss, LowBitWithAQ4_0ShadowStaysCloseToResident) {
 
   const auto resident = run(**m, nullptr);
   const runtime::ExpertCacheOptions options{
-      .size = budget_for((*m)->expert_table(), expert_bytes((*m)->expert_table()) / 4),
+      .size = budget_for((*m)->expert_table(), moe::routed_expert_bytes((*m)->expert_table()) / 4),
       .on_miss = "low-bit",
       .shadow = path.string()};
   moe::ExpertStoreStats stats;

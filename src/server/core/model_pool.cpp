@@ -70,11 +70,7 @@ void measure(const model::Model& model, runtime::Engine& engine, const ModelPool
   info.file_bytes = model.file().file_size();
   info.cache_bytes = 0;
   if (const auto* cache = dynamic_cast<const moe::SlabCacheStore*>(&engine.expert_store())) {
-    uint64_t expert_bytes = 0;
-    for (const moe::LayerExperts& l : model.expert_table())
-      for (const moe::ExpertTensor* t : {&l.gate, &l.up, &l.down})
-        expert_bytes += t->slab_bytes() * static_cast<uint64_t>(t->n_expert);
-    info.file_bytes -= std::min(info.file_bytes, expert_bytes);
+    info.file_bytes -= std::min(info.file_bytes, moe::routed_expert_bytes(model.expert_table()));
     info.cache_bytes = static_cast<uint64_t>(cache->n_slots()) * cache->slot_bytes();
   }
   const int64_t n_ctx = slot_context(model, options.scheduler.n_ctx);
