@@ -1,6 +1,9 @@
 #include "coe/composition.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "coe/prompt_router.h"
 
@@ -85,6 +88,24 @@ TEST(Composition, ErrorsNameTheKey) {
   EXPECT_NE(parse_error("{", CompositionFormat::kJson).find("not valid JSON"), std::string::npos);
   EXPECT_NE(parse_error("[models.a]\npath='a.gguf'\n[router]\nkind='embedding'\n").find("'embedder'"),
             std::string::npos);
+}
+
+// A directory, a FIFO or a missing file where the composition belongs: errors that name the path, never a hang
+// (a FIFO with no writer would block a plain open and read).
+TEST(Composition, LoadRefusesWhatIsNotARegularFile) {
+  const auto dir = std::filesystem::temp_directory_path() / "sy_composition_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "a-dir.toml");
+  ASSERT_EQ(::mkfifo((dir / "fifo.toml").c_str(), 0600), 0);
+  for (const char* name : {"a-dir.toml", "fifo.toml", "missing.toml"}) {
+    auto c = load_composition(dir / name);
+    ASSERT_FALSE(c) << name;
+    EXPECT_NE(c.error().message.find(name), std::string::npos) << c.error().message;
+  }
+  auto ext = load_composition(dir / "composition.yaml");
+  ASSERT_FALSE(ext);
+  EXPECT_NE(ext.error().message.find(".toml or .json"), std::string::npos) << ext.error().message;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RulesRouter, FirstMatchingRuleWinsElseDefault) {
